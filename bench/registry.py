@@ -1,0 +1,52 @@
+"""One generic registry for metrics, models, features and tasks.
+
+Entries carry their own metadata (a ``MetricSpec`` knows whether greater is better), so
+there are no parallel lookup tables. Registering a name twice fails at import; a miss
+raises ``UnknownNameError`` with close matches.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+from typing import Generic, TypeVar
+
+from bench.errors import RegistryError, UnknownNameError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Named entries of one kind (``"metric"``, ``"estimator"``, ...)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, T] = {}
+
+    def add(self, name: str, entry: T) -> T:
+        """Register ``entry`` under ``name`` and return it (so it can be bound to a constant)."""
+        if name in self._entries:
+            raise RegistryError(f"{self.kind} {name!r} is registered twice")
+        self._entries[name] = entry
+        return entry
+
+    def get(self, name: str) -> T:
+        """The entry for ``name``; ``UnknownNameError`` with suggestions when absent."""
+        try:
+            return self._entries[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, list(self._entries), n=3)
+            raise UnknownNameError(self.kind, name, close) from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def names(self) -> list[str]:
+        """Registered names, sorted."""
+        return sorted(self._entries)
