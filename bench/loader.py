@@ -98,6 +98,8 @@ def _convert(node: yaml.Node, path: KeyPath, file: str, origins: dict[KeyPath, i
                 raise ConfigError(file, key_node.start_mark.line + 1, format_path(path),
                                   "YAML merge keys (<<) are not supported; write the keys out")
             key = loader.construct_object(key_node)
+            if isinstance(key, bool):  # YAML 1.1 reads `on:`/`yes:` keys as booleans; keep the text
+                key = key_node.value
             if not isinstance(key, (str, int, float, bool)):
                 key = str(key)
             if key in out:

@@ -1,0 +1,1 @@
+"""Labeled news -> checked, split, fingerprinted datasets on disk (``data/<name>/``)."""
