@@ -1,0 +1,1 @@
+"""Statistics for honest comparisons: bootstrap intervals, paired tests, rankings, power."""
