@@ -1,0 +1,115 @@
+"""One run's results table: metric rows averaged over seeds, rendered as text, md, csv, json or LaTeX.
+
+A cell is the mean over seeds of the metric on the pooled test sample (``fold`` null), with
+the mean of the seeds' bootstrap CI bounds in brackets and, with several seeds, the standard
+deviation over seeds (``ddof=1``) after ``±``: the CI is about the test sample, the spread
+about training randomness, and a reader needs both.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+KEYS = ("dataset", "features", "model", "split", "target")
+FORMATS = ("table", "md", "csv", "json", "latex")
+
+
+def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Long table: one row per (dataset, features, model, split, target, metric) over seeds."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows))
+    columns = [*KEYS, "metric", "mean", "std", "ci_low", "ci_high", "n_seeds", "n"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame[frame["fold"].isna()].copy()
+    frame["target"] = frame["target"].astype(object).where(frame["target"].notna(), "")
+    order = {name: i for i, name in enumerate(dict.fromkeys(frame["metric"]))}
+    grouped = frame.groupby([*KEYS, "metric"], sort=False, dropna=False)
+    out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "mean"),
+                      ci_high=("ci_high", "mean"), n_seeds=("seed", "nunique"), n=("n", "max")).reset_index()
+    out["metric_order"] = out["metric"].map(order)
+    out = out.sort_values([*KEYS[:3], "split", "target", "metric_order"], kind="stable").drop(columns="metric_order")
+    return out[columns].reset_index(drop=True)
+
+
+def _cell(mean: float, std: float, lo: float, hi: float, digits: int) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        return "-"
+    text = f"{mean:.{digits}f}"
+    if std is not None and not (isinstance(std, float) and math.isnan(std)):
+        text += f" ±{std:.{digits}f}"
+    if lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi)):
+        text += f" [{lo:.{digits}f}, {hi:.{digits}f}]"
+    return text
+
+
+def wide(summary: pd.DataFrame, digits: int = 4) -> tuple[list[str], list[list[str]]]:
+    """Header and rows of the display table: one row per system, one column per metric."""
+    metrics = list(dict.fromkeys(summary["metric"]))
+    show_target = bool((summary["target"] != "").any()) if len(summary) else False
+    show_split = summary["split"].nunique() > 1 if len(summary) else False
+    keys = ["dataset", *(["split"] if show_split else []), "features", "model", *(["target"] if show_target else [])]
+    cells: dict[tuple[Any, ...], dict[str, str]] = {}
+    for rec in summary.to_dict("records"):
+        key = tuple(rec[k] for k in keys)
+        cells.setdefault(key, {})[rec["metric"]] = _cell(rec["mean"], rec["std"], rec["ci_low"], rec["ci_high"],
+                                                         digits)
+    body = [[str(k) for k in key] + [row.get(m, "") for m in metrics] for key, row in cells.items()]
+    return keys + metrics, body
+
+
+def _markdown(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in body]
+    return "\n".join(lines)
+
+
+def _latex(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
+    special = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$",
+               "{": r"\{", "}": r"\}", "±": r"$\pm$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+    def esc(text: str) -> str:
+        return "".join(special.get(ch, ch) for ch in text)
+
+    lines = [r"\begin{tabular}{" + "l" * len(header) + "}", r"\toprule",
+             " & ".join(esc(h) for h in header) + r" \\", r"\midrule"]
+    lines += [" & ".join(esc(c) for c in row) + r" \\" for row in body]
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    return "\n".join(lines)
+
+
+def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4) -> str | None:
+    """The table as text in ``fmt``; ``None`` for ``table``, which ``print_table`` draws with rich."""
+    if fmt == "csv":
+        return summary.to_csv(index=False, lineterminator="\n").rstrip("\n")
+    if fmt == "json":
+        records = [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+                   for r in summary.to_dict("records")]
+        return json.dumps(records, indent=2, ensure_ascii=False, default=str)
+    header, body = wide(summary, digits)
+    if fmt == "md":
+        return (f"**{title}**\n\n" if title else "") + _markdown(header, body)
+    if fmt == "latex":
+        return _latex(header, body)
+    return None
+
+
+def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4) -> None:
+    """Draw the results table on stdout with rich (plain text when stdout is not a terminal)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    header, body = wide(summary, digits)
+    table = Table(title=title or None, show_lines=False)
+    for i, name in enumerate(header):
+        table.add_column(name, justify="left" if i < len(header) - summary["metric"].nunique() else "right")
+    for row in body:
+        table.add_row(*row)
+    Console(soft_wrap=False, width=max(120, 20 * len(header))).print(table)
