@@ -1,0 +1,13 @@
+"""Metrics: the registry, vectorised formulas and scoring with bootstrap confidence intervals.
+
+Conventions: ``labels`` is the ordered label tuple of the dataset; single-label ``y_true``
+and ``y_pred`` are 1-D int arrays of indices into it; multi-label ones are 2-D 0/1
+indicator arrays ``(n, n_labels)``; ``scores`` is ``(n, n_labels)`` or ``None``.
+Per-class metrics give one value per label, named ``f1[<label>]``.
+"""
+
+from bench.metrics.catalog import FNC1_LABELS, METRICS, MetricSpec, check_metric
+from bench.metrics.scoring import BootstrapSpec, MetricValue, score_metrics
+
+__all__ = ["FNC1_LABELS", "METRICS", "BootstrapSpec", "MetricSpec", "MetricValue", "check_metric",
+           "score_metrics"]

@@ -1,0 +1,68 @@
+"""Multiple-comparison corrections and seed summaries for one results table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+CORRECTIONS = ("holm", "bh")
+
+
+def adjust_pvalues(p_values: Sequence[float] | np.ndarray, method: str = "holm") -> np.ndarray:
+    """Adjust p-values for the number of tests in one table.
+
+    ``holm``: Holm's step-down, controls the family-wise error rate (the default, as it
+    assumes nothing about dependence). ``bh``: Benjamini-Hochberg, controls the false
+    discovery rate (``scipy.stats.false_discovery_control``). NaN entries (no test) stay
+    NaN and do not count as tests.
+
+    Raises:
+        ValueError: an unknown method or a p-value outside [0, 1].
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    if method not in CORRECTIONS:
+        raise ValueError(f"unknown correction {method!r}; use one of {', '.join(CORRECTIONS)}")
+    tested = ~np.isnan(p)
+    if ((p[tested] < 0) | (p[tested] > 1)).any():
+        raise ValueError("p-values must be between 0 and 1; pass raw p-values")
+    out = np.full(p.shape, np.nan)
+    values = p[tested]
+    if values.size == 0:
+        return out
+    if method == "bh":
+        from scipy import stats
+
+        out[tested] = stats.false_discovery_control(values, method="bh")
+        return out
+    m = values.size
+    order = np.argsort(values, kind="stable")
+    stepped = np.maximum.accumulate((m - np.arange(m)) * values[order])
+    adjusted = np.empty(m)
+    adjusted[order] = np.minimum(stepped, 1.0)
+    out[tested] = adjusted
+    return out
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    """Spread across training seeds (a different source of uncertainty than test items)."""
+
+    mean: float
+    std: float | None  # sample standard deviation (ddof=1); None with a single seed
+    n: int
+
+
+def seed_summary(values: Sequence[float] | np.ndarray) -> SeedSummary:
+    """Mean and sample standard deviation of one metric over seeds.
+
+    Raises:
+        ValueError: no values, or a NaN among them.
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0 or np.isnan(v).any():
+        raise ValueError(f"seed_summary needs at least one value and no NaN, got {v.tolist()}; "
+                         "pass the metric of each seed")
+    std = float(v.std(ddof=1)) if v.size > 1 else None
+    return SeedSummary(float(v.mean()), std, int(v.size))
