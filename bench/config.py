@@ -202,27 +202,17 @@ def _check_features(config: RunConfig, doc: Doc) -> None:
             FEATURES.get(spec.kind)
         except UnknownNameError as exc:
             raise doc.error(("features", i, "kind"), _with_known(exc, FEATURES.names())) from None
-        if spec.kind == "union":
-            if not spec.of:
-                raise doc.error(("features", i, "of"), "a union needs `of: [block, ...]`; name the blocks to join")
-            for j, part in enumerate(spec.of):
-                if part not in blocks:
-                    raise doc.error(("features", i, "of", j), f"no feature block named {part!r}; "
-                                    f"defined: {', '.join(blocks)}")
-                if blocks[part].kind == "union":
-                    raise doc.error(("features", i, "of", j), f"{part!r} is itself a union; "
-                                    "list its blocks directly")
-        elif spec.of:
-            raise doc.error(("features", i, "of"), f"`of` is only for kind: union, not {spec.kind!r}; remove it")
         try:
-            check_feature_params(spec)
+            check_feature_params(spec, blocks)
         except ValueError as exc:
             raise _located(doc, ("features", i), exc) from None
 
 
 def _check_models(config: RunConfig, doc: Doc) -> None:
-    from bench.models import check_model_params
+    from bench.features import features_nonnegative
+    from bench.models import check_model_params, needs_nonnegative
 
+    blocks = {f.name: f for f in config.features}
     for i, spec in enumerate(config.models):
         try:
             check_model_params(spec)
@@ -230,6 +220,12 @@ def _check_models(config: RunConfig, doc: Doc) -> None:
             raise doc.error(("models", i, "estimator"), str(exc)) from None
         except ValueError as exc:
             raise _located(doc, ("models", i), exc) from None
+        if needs_nonnegative(spec):
+            for block in config.features:
+                if not features_nonnegative(block, blocks):
+                    raise doc.error(("models", i, "estimator"), f"{spec.estimator} needs features >= 0 but feature "
+                                    f"block {block.name!r} can be negative; use tfidf/count blocks (or hashing with "
+                                    "alternate_sign: false) or another model")
 
 
 def _check_metric_names(config: RunConfig, doc: Doc) -> None:
@@ -262,17 +258,21 @@ def _located(doc: Doc, base: KeyPath, exc: Exception) -> ConfigError:
     return ConfigError(file, line, f"{format_path(base)}.{key}", problem)
 
 
-def model_has_scores(spec: ModelSpec) -> bool:
-    """Whether the model gives per-class scores (probabilities or decision values)."""
-    import importlib
+# Decision values rank items (enough for ROC AUC) but are no probabilities: a metric of
+# probabilities needs a model with predict_proba. MetricSpec has no flag for it (yet).
+PROBABILITY_METRICS = ("log_loss",)
 
-    from bench.models import ESTIMATORS
 
-    if spec.estimator in ESTIMATORS:
-        return bool(ESTIMATORS.get(spec.estimator).has_scores)
-    module, _, name = spec.estimator.rpartition(".")
-    cls = getattr(importlib.import_module(module), name)
-    return hasattr(cls, "predict_proba") or hasattr(cls, "decision_function")
+def _scores_problem(metric: str, model: ModelSpec) -> str | None:
+    """Why ``model`` cannot give what ``metric`` needs, or ``None``."""
+    from bench.models import score_kind
+
+    kind = score_kind(model)
+    if metric in PROBABILITY_METRICS and kind == "decision":
+        return (f"{metric} needs probabilities but model {model.name!r} ({model.estimator}) gives decision "
+                "values only; drop the metric or use a model with predict_proba (logistic_regression, "
+                "complement_nb, sgd with loss: log_loss)")
+    return None
 
 
 def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) -> None:
@@ -283,6 +283,7 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) ->
         datasets: dataset info by the config's ``datasets`` entry.
     """
     from bench.metrics import check_metric
+    from bench.models import score_kind
 
     config, doc = loaded.config, loaded.doc
     ev = config.evaluation
@@ -300,7 +301,7 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) ->
             if model.per_target and info.task != "stance":
                 raise doc.error(("models", m, "per_target"), f"dataset {info.name!r} is a {info.task} task "
                                 "without targets; set per_target: false")
-            has_scores = model_has_scores(model)
+            has_scores = score_kind(model) is not None
             for j, metric in enumerate(ev.metrics):
                 try:
                     check_metric(metric, task=info.task, multilabel=info.multilabel,
@@ -308,6 +309,9 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) ->
                 except ValueError as exc:
                     raise doc.error(("evaluation", "metrics", j),
                                     f"{metric} on dataset {info.name!r} with model {model.name!r}: {exc}") from None
+                problem = _scores_problem(metric, model)
+                if problem:
+                    raise doc.error(("evaluation", "metrics", j), problem)
 
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:
