@@ -110,8 +110,10 @@ def detect_languages(texts: Sequence[str]) -> list[str]:
     """The most likely language of each text, as an ISO 639-1 code (``"und"`` if none).
 
     Deterministic: the result of a text depends only on that text, not on its batch.
-    Measured on 10,000 news articles (2,580 characters on average, English and French):
-    see ``benchmarks/language_detection.py``.
+    Speed (``benchmarks/language_detection.py --n 10000``: BBC, MasakhaNEWS fr and x-stance
+    texts, 1,511 characters on average, 2-core machine, model already loaded): about 16,000
+    texts/s, against 3,900/s for py3langid ``classify`` on the same prefixes and 1,900/s on
+    the full texts, with the same labels for all 10,000.
 
     Args:
         texts: the texts, any language and length.
