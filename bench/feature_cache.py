@@ -1,0 +1,202 @@
+"""On-disk cache of fitted feature matrices, so that adding a model never refits features.
+
+A cache entry is one block fitted on one train/test split: ``<root>/<key>.npz`` holding the
+two CSR matrices. The key is a sha256 of the format version, the scikit-learn version, the
+dataset fingerprint, a hash of the train and test row ids, and what defines the block's
+output (kind, params, interaction; for a union its members, resolved): not the block's
+name, so renaming a block reuses its matrices.
+
+Writes go to a temporary file in the same folder and are renamed into place, so a reader
+never sees half a file. A per-key lock file (``fcntl.flock``) makes a second process that
+wants the same block wait for the first instead of fitting it again; where ``fcntl`` does
+not exist (Windows) both fit and the last rename wins, with identical content.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bench.config import FeatureSpec
+    from bench.features import FeatureMatrices
+
+FORMAT_VERSION = 1  # bump when the matrices for the same key would change
+_KEY = re.compile(r"^[0-9a-f]{16,64}$")
+
+
+def split_hash(train_ids: Sequence[str], test_ids: Sequence[str]) -> str:
+    """A hash of the ordered train and test row ids (a split or a CV fold)."""
+    digest = hashlib.sha256()
+    for part in ("train", *map(str, train_ids), "\x00test", *map(str, test_ids)):
+        digest.update(part.encode("utf-8") + b"\n")
+    return digest.hexdigest()
+
+
+def _identity(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec]) -> dict[str, Any]:
+    if spec.kind == "union":
+        return {"kind": "union", "of": [_identity(blocks[name], blocks) for name in spec.of]}
+    return {"kind": spec.kind, "params": spec.params, "interaction": spec.interaction}
+
+
+def feature_key(fingerprint: str, train_ids_hash: str, spec: FeatureSpec, blocks: Mapping[str, FeatureSpec]) -> str:
+    """The cache key of a block fitted on one split of one dataset.
+
+    Args:
+        fingerprint: the dataset's content fingerprint.
+        train_ids_hash: ``split_hash`` of the train and test ids (split or fold).
+        spec: the block.
+        blocks: every block by name (to resolve union members).
+    """
+    try:
+        sklearn_version = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        sklearn_version = "none"
+    payload = {"format": FORMAT_VERSION, "sklearn": sklearn_version, "data": fingerprint,
+               "split": train_ids_hash, "block": _identity(spec, blocks)}
+    text = json.dumps(payload, sort_keys=True, default=list, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class FeatureCache:
+    """Fitted feature matrices on disk, plus the last few in memory.
+
+    Args:
+        root: the cache folder (created when first written).
+        memory_items: how many recently used entries to keep in memory, so that the
+            models that share a block in a row do not each re-read it.
+
+    Attributes:
+        hits, misses: lookups served from the cache, and fits, in this process.
+    """
+
+    def __init__(self, root: Path, *, memory_items: int = 2) -> None:
+        self.root = Path(root)
+        self.memory_items = memory_items
+        self.hits = 0
+        self.misses = 0
+        self._memory: dict[str, FeatureMatrices] = {}
+
+    def path(self, key: str) -> Path:
+        if not _KEY.match(key):
+            raise ValueError(f"feature cache key must be lowercase hex, got {key!r}")
+        return self.root / f"{key}.npz"
+
+    def get_or_fit(self, key: str, fit: Callable[[], FeatureMatrices]) -> FeatureMatrices:
+        """The matrices for ``key``: from memory, from disk, or from ``fit()`` (then stored)."""
+        if key in self._memory:
+            self.hits += 1
+            return self._remember(key, self._memory.pop(key))
+        path = self.path(key)
+        found = self._read(path)
+        if found is None:
+            with self._lock(key):
+                found = self._read(path)
+                if found is None:
+                    self.misses += 1
+                    return self._remember(key, self._write(path, fit()))
+        self.hits += 1
+        return self._remember(key, found)
+
+    def _remember(self, key: str, matrices: FeatureMatrices) -> FeatureMatrices:
+        if self.memory_items > 0:
+            self._memory[key] = matrices
+            while len(self._memory) > self.memory_items:
+                del self._memory[next(iter(self._memory))]
+        return matrices
+
+    @contextlib.contextmanager
+    def _lock(self, key: str) -> Iterator[None]:
+        try:
+            import fcntl
+        except ImportError:  # no advisory locks: concurrent fits are wasted work, never wrong
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / f"{key}.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _read(self, path: Path) -> FeatureMatrices | None:
+        import numpy as np
+        from scipy import sparse
+
+        from bench.features import FeatureMatrices
+
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                mats = []
+                for part in ("train", "test"):
+                    X = sparse.csr_matrix((z[f"{part}_data"], z[f"{part}_indices"], z[f"{part}_indptr"]),
+                                          shape=tuple(int(n) for n in z[f"{part}_shape"]))
+                    X.has_sorted_indices = True  # written sorted
+                    mats.append(X)
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            # The entry is derived data: refitting gives the same matrices, so no number changes.
+            warnings.warn(f"feature cache entry {path} is unreadable ({exc}); fitting the block again",
+                          stacklevel=3)
+            return None
+        return FeatureMatrices(X_train=mats[0], X_test=mats[1], n_features=mats[0].shape[1],
+                               fit_seconds=0.0, from_cache=True)
+
+    def _write(self, path: Path, matrices: FeatureMatrices) -> FeatureMatrices:
+        import numpy as np
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, Any] = {}
+        for part, X in (("train", matrices.X_train), ("test", matrices.X_test)):
+            X.sort_indices()
+            arrays.update({f"{part}_data": X.data, f"{part}_indices": X.indices, f"{part}_indptr": X.indptr,
+                           f"{part}_shape": np.asarray(X.shape, dtype=np.int64)})
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.stem}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                np.savez(handle, **arrays)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return matrices
+
+
+def load_or_fit_features(cache: FeatureCache | None, spec: FeatureSpec, blocks: Mapping[str, FeatureSpec],
+                         train: pd.DataFrame, test: pd.DataFrame, *, stance: bool, seed: int,
+                         fingerprint: str, train_ids_hash: str) -> FeatureMatrices:
+    """``fit_features`` through the cache, union members included (each cached on its own).
+
+    Args:
+        cache: the cache, or ``None`` to always fit.
+        fingerprint, train_ids_hash: see ``feature_key``.
+        Others: see ``bench.features.fit_features``.
+    """
+    from bench.features import fit_features
+
+    def get(block: FeatureSpec) -> FeatureMatrices:
+        def fit() -> FeatureMatrices:
+            return fit_features(block, blocks, train, test, stance=stance, seed=seed, member=get)
+
+        if cache is None:
+            return fit()
+        return cache.get_or_fit(feature_key(fingerprint, train_ids_hash, block, blocks), fit)
+
+    return get(spec)
