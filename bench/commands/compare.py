@@ -1,0 +1,153 @@
+"""``bench compare`` (runs side by side, paired tests, gate), ``bench rescore`` and ``bench import``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+FORMATS = ("md", "csv", "json", "latex", "html")
+TESTS = ("bootstrap", "mcnemar", "permutation")
+CORRECTIONS = ("holm", "bh")
+DEFAULT_RESULTS = Path("results")
+DEFAULT_DATA = Path("data")
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``compare``, ``rescore`` and ``import``."""
+    cmp = subparsers.add_parser(
+        "compare", help="results of several runs side by side, with deltas and paired tests",
+        description="One table: rows (dataset, features, model), columns the runs. Cells: the metric "
+        "averaged over seeds [bootstrap CI over test items] and sd across seeds. Deltas to the baseline "
+        "run on matched item ids with a paired CI and a corrected p-value. Exit 1 with "
+        "--fail-on-regression when a drop is significant after correction and larger than --min-effect.")
+    cmp.add_argument("runs", nargs="+", metavar="RUN", help="run folders (or run ids under --results)")
+    cmp.add_argument("--baseline", metavar="RUN", help="the run the others are compared with (default: the first)")
+    cmp.add_argument("--metric", metavar="NAME", help="metric to compare, e.g. f1_macro or f1[agree] "
+                     "(default: the baseline run's first metric)")
+    cmp.add_argument("--format", choices=FORMATS, default="md")
+    cmp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the table to FILE (atomically)")
+    cmp.add_argument("--test", choices=TESTS, default="bootstrap",
+                     help="paired test: bootstrap (default; any metric), mcnemar (error rates), permutation")
+    cmp.add_argument("--correction", choices=CORRECTIONS, default="holm",
+                     help="multiple-comparison correction over the table (default holm; bh = Benjamini-Hochberg)")
+    cmp.add_argument("--samples", type=_positive_int, default=10_000, help="bootstrap resamples (default 10000)")
+    cmp.add_argument("--confidence", type=_fraction, default=0.95, help="CI level (default 0.95)")
+    cmp.add_argument("--alpha", type=_fraction, default=0.05, help="significance level after correction")
+    cmp.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+    cmp.add_argument("--fail-on-regression", action="store_true",
+                     help="exit 1 when a run is significantly worse than the baseline (after correction) "
+                     "by more than --min-effect")
+    cmp.add_argument("--min-effect", type=_non_negative, default=0.0, metavar="X",
+                     help="smallest drop (metric units) that fails the gate; default 0: any significant drop")
+    cmp.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
+                     help="where run ids are looked up (default results/)")
+    cmp.set_defaults(handler=compare_command)
+
+    rescore = subparsers.add_parser(
+        "rescore", help="recompute metrics and CIs from saved predictions (no retraining)",
+        description="Recompute every job's metric rows from its saved predictions and rewrite "
+        "metrics.json, metrics.csv and jobs/*.json atomically.")
+    rescore.add_argument("run", metavar="RUN", help="run folder (or run id under --results)")
+    rescore.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics to compute (default: the run's own)")
+    rescore.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR")
+    rescore.set_defaults(handler=rescore_command)
+
+    imp = subparsers.add_parser(
+        "import", help="predictions made elsewhere -> a run folder",
+        description="Turn a CSV/TSV/JSONL/JSON/Parquet file of `id`, `label` (or `pred`) and optional "
+        "`score:<label>` columns into a run, checked against the dataset's test split: every test id "
+        "exactly once, labels in the label set. The last line of stdout is the run folder.")
+    imp.add_argument("predictions", type=Path, metavar="PREDICTIONS")
+    imp.add_argument("--dataset", required=True, metavar="NAME_OR_DIR", help="a built dataset (name under --data, or folder)")
+    imp.add_argument("--name", required=True, help="the model's name (the run's name and the table row)")
+    imp.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR")
+    imp.add_argument("--data", type=Path, default=DEFAULT_DATA, metavar="DIR", help="built datasets (default data/)")
+    imp.add_argument("--split", default="test", help="the split the predictions are for (default test)")
+    imp.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics (default: accuracy, f1_macro, and "
+                     "f_avg or fnc1_score when the labels allow)")
+    imp.add_argument("--seed", type=int, default=0, help="seed of the bootstrap CIs and the job id (default 0)")
+    imp.set_defaults(handler=import_command)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    from bench.store import write_bytes_atomic
+
+    write_bytes_atomic(output, text.encode("utf-8"))
+    print(f"wrote {output}", file=sys.stderr)
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    """Print the comparison; 1 when the gate is on and fails."""
+    from bench.commands.runs import find_run
+    from bench.compare import CompareOptions, compare_runs, render
+    from bench.store import RunDir
+
+    paths = [find_run(run, args.results).resolve() for run in args.runs]
+    baseline = 0
+    if args.baseline:
+        base = find_run(args.baseline, args.results).resolve()
+        if base in paths:
+            baseline = paths.index(base)
+        else:
+            paths.insert(0, base)
+    runs = [RunDir.open(path) for path in paths]
+    options = CompareOptions(metric=args.metric, baseline=baseline, test=args.test, correction=args.correction,
+                             samples=args.samples, confidence=args.confidence, alpha=args.alpha,
+                             min_effect=args.min_effect, seed=args.seed)
+    comparison = compare_runs(runs, options)
+    _write(render(comparison, args.format), args.output)
+    if args.fail_on_regression and comparison.regressions:
+        for line in comparison.regressions:
+            print(f"bench: regression: {line}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def rescore_command(args: argparse.Namespace) -> int:
+    """Rewrite a run's metrics from its predictions."""
+    from bench.commands.runs import find_run
+    from bench.rescore import rescore_run
+    from bench.store import RunDir
+
+    run = RunDir.open(find_run(args.run, args.results))
+    rows = rescore_run(run, args.metrics, command=["bench", *sys.argv[1:]])
+    print(f"rescored {len(run.job_ids())} jobs: {len(rows)} metric rows in {run.path / 'metrics.json'}")
+    return 0
+
+
+def import_command(args: argparse.Namespace) -> int:
+    """Check predictions and write them as a run; the last line of stdout is the run folder."""
+    from bench.corpus import open_dataset
+    from bench.importer import default_metrics, import_predictions
+
+    dataset = open_dataset(args.dataset, args.data)
+    path = import_predictions(args.predictions, dataset, name=args.name, results_root=args.results,
+                              split=args.split, metrics=args.metrics or default_metrics(dataset), seed=args.seed,
+                              command=["bench", *sys.argv[1:]])
+    print(path)
+    return 0

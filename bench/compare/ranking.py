@@ -1,0 +1,68 @@
+"""Many datasets: average ranks and Friedman/Nemenyi (Demsar 2006); power notes per test set.
+
+A *system* for ranking is one column entry ``run:features/model``. Only systems scored on
+every ranked dataset enter the Friedman test (it needs a complete block); the others are
+listed as left out. The critical-difference diagram itself belongs to ``bench report``;
+this module exposes its numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from bench.compare.result import PowerNote, Ranking, Row
+
+MIN_SYSTEMS = 3
+MIN_DATASETS = 3
+
+
+def rank_systems(rows: Sequence[Row], runs: Sequence[str], greater_is_better: bool) -> Ranking | None:
+    """Average ranks and the Friedman/Nemenyi test, or ``None`` below 3 systems on 3 datasets."""
+    import pandas as pd
+
+    scores: dict[str, dict[str, float]] = {}
+    for row in rows:
+        for run, cell in zip(runs, row.cells):
+            if cell is not None:
+                scores.setdefault(f"{run}:{row.features}/{row.model}", {})[row.dataset] = cell.value
+    frame = pd.DataFrame(scores)  # datasets x systems
+    if frame.shape[0] < MIN_DATASETS or frame.shape[1] < MIN_SYSTEMS:
+        return None
+    # The Friedman test needs a complete block: systems missing a dataset are left out.
+    complete_rows = frame.dropna(axis=1, how="any")
+    if complete_rows.shape[1] < MIN_SYSTEMS:
+        return None
+    left_out = tuple(sorted(set(frame.columns) - set(complete_rows.columns)))
+    from bench import stats
+
+    result = stats.friedman_nemenyi(complete_rows, greater_is_better=greater_is_better)
+    order = np.argsort(result.average_ranks, kind="stable")
+    return Ranking(
+        systems=tuple(result.models[i] for i in order), datasets=tuple(map(str, complete_rows.index)),
+        average_ranks=tuple(float(result.average_ranks[i]) for i in order),
+        friedman_statistic=float(result.friedman_statistic), friedman_p=float(result.friedman_p),
+        iman_davenport_f=float(result.iman_davenport_f), iman_davenport_p=float(result.iman_davenport_p),
+        critical_difference=float(result.critical_difference),
+        tied_with_best=tuple(result.tied_with_best), left_out=left_out,
+    )
+
+
+def power_notes(rows: Sequence[Row]) -> tuple[PowerNote, ...]:
+    """Per test set: the McNemar minimum detectable accuracy difference at the mean discordance."""
+    from bench import stats
+
+    by_dataset: dict[str, list[float]] = {}
+    sizes: dict[str, int] = {}
+    for row in rows:
+        for cell, delta in zip(row.cells, row.deltas):
+            if delta is not None and cell is not None:
+                by_dataset.setdefault(row.dataset, []).append(delta.discordance)
+                sizes[row.dataset] = cell.n_items
+    notes = []
+    for dataset, rates in sorted(by_dataset.items()):
+        rate = float(np.mean(rates))
+        notes.append(PowerNote(dataset=dataset, n_items=sizes[dataset], discordance=rate,
+                               min_detectable=float(stats.mcnemar_min_detectable_difference(sizes[dataset], rate))))
+    return tuple(notes)

@@ -1,0 +1,249 @@
+"""Render a ``Comparison`` as Markdown, CSV, JSON, LaTeX (booktabs) or HTML.
+
+Wide formats (md, latex, html) have one row per system and, per run, a column with the
+seed-mean metric, its bootstrap CI and the seed standard deviation; per non-baseline run,
+the delta to the baseline with its paired CI and a marker, and the corrected p-value.
+Long formats (csv, json) have one record per (system, run) with every number unrounded.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import html
+import io
+import json
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bench.compare.result import Cell, Comparison, Delta
+
+FORMATS = ("md", "csv", "json", "latex", "html")
+_MARK = {"better": "▲", "worse": "▼", "none": ""}
+_LATEX_MARK = {"better": r"$\uparrow$", "worse": r"$\downarrow$", "none": ""}
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+}
+
+
+def render(comparison: Comparison, fmt: str) -> str:
+    """The comparison in format ``fmt`` (one of ``FORMATS``), ending with a newline."""
+    renderers: dict[str, Callable[[Comparison], str]] = {
+        "md": render_markdown, "csv": render_csv, "json": render_json,
+        "latex": render_latex, "html": render_html,
+    }
+    return renderers[fmt](comparison)
+
+
+def _num(x: float | None, digits: int = 3, sign: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a"
+    return f"{x:+.{digits}f}" if sign else f"{x:.{digits}f}"
+
+
+def _p(p: float) -> str:
+    if math.isnan(p):
+        return "n/a"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _cell_text(cell: Cell | None) -> str:
+    if cell is None:
+        return "-"
+    text = f"{_num(cell.value)} [{_num(cell.ci_low)}, {_num(cell.ci_high)}]"
+    if cell.seed_std is not None:
+        text += f" sd {_num(cell.seed_std)}"
+    return text
+
+
+def _delta_text(delta: Delta | None, marks: dict[str, str]) -> str:
+    if delta is None:
+        return "-"
+    mark = marks[delta.direction]
+    return (f"{_num(delta.delta, sign=True)} [{_num(delta.ci_low, sign=True)}, "
+            f"{_num(delta.ci_high, sign=True)}]" + (f" {mark}" if mark else ""))
+
+
+def _header(comparison: Comparison) -> list[str]:
+    head = ["dataset", "features", "model", "floor"]
+    for i, run in enumerate(comparison.runs):
+        head.append(f"{run} (baseline)" if i == comparison.baseline else run)
+    for i, run in enumerate(comparison.runs):
+        if i != comparison.baseline:
+            head += [f"Δ {run}", f"p {run}"]
+    return head
+
+
+def _wide_rows(comparison: Comparison, marks: dict[str, str]) -> list[list[str]]:
+    out = []
+    for row in comparison.rows:
+        line = [row.dataset, row.features, row.model, _num(row.floor)]
+        line += [_cell_text(cell) for cell in row.cells]
+        for i, delta in enumerate(row.deltas):
+            if i != comparison.baseline:
+                line += [_delta_text(delta, marks), "-" if delta is None else _p(delta.p_adjusted)]
+        out.append(line)
+    return out
+
+
+def notes(comparison: Comparison) -> list[str]:
+    """The lines printed under the table: legend, power, ranking, warnings, regressions."""
+    o = comparison.options
+    level = f"{o.confidence:.0%}"
+    test = {"bootstrap": "paired bootstrap", "mcnemar": "McNemar", "permutation": "approximate randomization"}
+    correction = {"holm": "Holm", "bh": "Benjamini-Hochberg"}[o.correction]
+    direction = "higher" if comparison.greater_is_better else "lower"
+    lines = [
+        f"metric: {comparison.metric} ({direction} is better); baseline: {comparison.runs[comparison.baseline]}",
+        f"cells: mean over seeds [{level} bootstrap CI over test items, {o.samples} resamples]"
+        " and sd = standard deviation across seeds (two separate sources of uncertainty)",
+        f"Δ: run - baseline on matched item ids [{level} paired bootstrap CI]; p: {test[o.test]},"
+        f" {correction}-corrected over {_n_deltas(comparison)} comparisons;"
+        f" ▲/▼ significantly better/worse at alpha {o.alpha}",
+        "floor: majority-class score (majority model when run, else the test set's most frequent label)",
+    ]
+    for note in comparison.power:
+        lines.append(f"power: {note.dataset} (n={note.n_items}): minimum detectable accuracy difference"
+                     f" {note.min_detectable:.3f} (McNemar, alpha 0.05, power 0.8,"
+                     f" discordance {note.discordance:.3f})")
+    if comparison.ranking is not None:
+        r = comparison.ranking
+        ranks = ", ".join(f"{s} {rank:.2f}" for s, rank in zip(r.systems, r.average_ranks))
+        lines.append(f"ranking over {len(r.datasets)} datasets: average ranks {ranks}")
+        lines.append(f"Friedman chi2 = {r.friedman_statistic:.3f} (p {_p(r.friedman_p)}), Iman-Davenport"
+                     f" F = {r.iman_davenport_f:.3f} (p {_p(r.iman_davenport_p)}); Nemenyi CD ="
+                     f" {r.critical_difference:.3f}; tied with the best: {', '.join(r.tied_with_best)}")
+        if r.left_out:
+            lines.append(f"not ranked (missing a dataset): {', '.join(r.left_out)}")
+    lines += [f"warning: {w}" for w in comparison.warnings]
+    lines += [f"regression: {r}" for r in comparison.regressions]
+    return lines
+
+
+def _n_deltas(comparison: Comparison) -> int:
+    return sum(d is not None for row in comparison.rows for d in row.deltas)
+
+
+def render_markdown(comparison: Comparison) -> str:
+    """A GitHub Markdown table followed by the notes."""
+    head = _header(comparison)
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|"]
+    for line in _wide_rows(comparison, _MARK):
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in line) + " |")
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {n}" for n in notes(comparison)) + "\n"
+
+
+def records(comparison: Comparison) -> list[dict[str, Any]]:
+    """One flat record per (system, run): every number unrounded (csv, json, DataFrames)."""
+    out = []
+    for row in comparison.rows:
+        for i, (cell, delta) in enumerate(zip(row.cells, row.deltas)):
+            if cell is None:
+                continue
+            rec: dict[str, Any] = {
+                "dataset": row.dataset, "features": row.features, "model": row.model,
+                "run": comparison.runs[i], "run_id": comparison.run_ids[i],
+                "baseline": i == comparison.baseline, "metric": comparison.metric,
+                "value": cell.value, "ci_low": cell.ci_low, "ci_high": cell.ci_high,
+                "seed_std": cell.seed_std, "n_seeds": cell.n_seeds, "n_items": cell.n_items,
+                "floor": row.floor, "floor_source": row.floor_source,
+            }
+            for field in dataclasses.fields(Delta):
+                rec[field.name if field.name.startswith(("delta", "p_")) else f"delta_{field.name}"] = (
+                    None if delta is None else getattr(delta, field.name))
+            out.append(rec)
+    return out
+
+
+def render_csv(comparison: Comparison) -> str:
+    """Long CSV: one line per (system, run)."""
+    rows = records(comparison)
+    buf = io.StringIO()
+    fields = list(rows[0]) if rows else ["dataset", "features", "model", "run", "value"]
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    for rec in rows:
+        writer.writerow({k: "" if v is None else v for k, v in rec.items()})
+    return buf.getvalue()
+
+
+def _clean(value: Any) -> Any:
+    """JSON has no NaN: map it to null, recursively."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def render_json(comparison: Comparison) -> str:
+    """Everything: options, long records, ranking, power notes, warnings, regressions."""
+    doc = {
+        "schema_version": 1, "metric": comparison.metric,
+        "greater_is_better": comparison.greater_is_better, "runs": list(comparison.runs),
+        "run_ids": list(comparison.run_ids), "baseline": comparison.runs[comparison.baseline],
+        "options": dataclasses.asdict(comparison.options), "rows": records(comparison),
+        "ranking": None if comparison.ranking is None else dataclasses.asdict(comparison.ranking),
+        "power": [dataclasses.asdict(p) for p in comparison.power],
+        "warnings": list(comparison.warnings), "regressions": list(comparison.regressions),
+    }
+    return json.dumps(_clean(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX's special characters (``_`` and ``%`` above all) in plain text."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def render_latex(comparison: Comparison) -> str:
+    """A booktabs ``tabular`` ready for a paper (needs ``\\usepackage{booktabs}``).
+
+    The legend comes first as ``%`` comment lines, so the output can be ``\\input`` as is.
+    """
+    head = [latex_escape(h).replace("Δ", r"$\Delta$") for h in _header(comparison)]
+    n_cols = len(head)
+    lines = [f"% {latex_escape(n)}" for n in notes(comparison)]
+    lines.append(r"\begin{tabular}{lll" + "r" * (n_cols - 3) + "}")
+    lines.append(r"\toprule")
+    lines.append(" & ".join(head) + r" \\")
+    lines.append(r"\midrule")
+    for line in _wide_rows(comparison, _LATEX_MARK):
+        cells = [latex_escape(c) if i < 3 else _latex_number(c) for i, c in enumerate(line)]
+        lines.append(" & ".join(cells) + r" \\")
+    lines.append(r"\bottomrule")
+    lines.append(r"\end{tabular}")
+    return "\n".join(lines) + "\n"
+
+
+def _latex_number(text: str) -> str:
+    """Numbers stay numbers; CI brackets get a smaller font; markers are already LaTeX."""
+    text = text.replace("<", r"$<$")
+    if " [" in text:
+        value, rest = text.split(" [", 1)
+        ci, tail = rest.split("]", 1)
+        return f"{value} {{\\scriptsize [{ci}]{tail}}}"
+    return text
+
+
+def html_table(comparison: Comparison) -> str:
+    """The table alone as a plain ``<table>`` (the HTML report reuses it)."""
+    head = _header(comparison)
+    out = ['<table class="newsbench-compare">', "<thead><tr>"]
+    out += [f"<th>{html.escape(h)}</th>" for h in head]
+    out.append("</tr></thead>")
+    out.append("<tbody>")
+    for line in _wide_rows(comparison, _MARK):
+        cells = "".join(f"<td>{html.escape(c)}</td>" for c in line)
+        out.append(f"<tr>{cells}</tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def render_html(comparison: Comparison) -> str:
+    """An HTML fragment: the table and the notes as a list."""
+    items = "\n".join(f"<li>{html.escape(n)}</li>" for n in notes(comparison))
+    return f"{html_table(comparison)}\n<ul class=\"newsbench-notes\">\n{items}\n</ul>\n"

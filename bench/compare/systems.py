@@ -1,0 +1,200 @@
+"""Saved predictions of a run, grouped by system and aligned on item ids.
+
+A *system* is ``(dataset, features, model)``; a run holds one job per system and seed.
+``load_outputs`` reads every job's predictions once and returns, per system, the gold
+labels and each seed's predictions as label indices, sorted by item id, so that two runs
+can be paired item by item. Pairing refuses, in one line, test sets whose item ids, gold
+labels or label sets differ: a paired test on different items is meaningless.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bench.errors import ResultsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bench.store import RunDir
+
+SCORE_PREFIX = "score:"
+MAJORITY_ESTIMATORS = frozenset({"majority", "dummy", "sklearn.dummy.DummyClassifier"})
+
+
+@dataclass(frozen=True, order=True)
+class SystemKey:
+    """A row of a comparison table."""
+
+    dataset: str
+    features: str
+    model: str
+
+    def __str__(self) -> str:
+        return f"{self.dataset}/{self.features}/{self.model}"
+
+
+@dataclass(frozen=True, kw_only=True, eq=False)
+class Outputs:
+    """One system of one run: gold and every seed's predictions on the same sorted items.
+
+    Attributes:
+        key: the system.
+        run: the run folder name (for messages).
+        labels: the ordered label set.
+        multilabel: whether gold and predictions are label sets.
+        ids: item ids, sorted.
+        gold: label indices ``(n,)``, or a 0/1 indicator ``(n, L)`` when multi-label.
+        seeds: the seeds, sorted.
+        preds: per seed, like ``gold``: ``(S, n)`` or ``(S, n, L)``.
+        scores: per seed ``(S, n, L)`` when every seed has scores, else ``None``.
+        is_majority: the model is a majority-class (dummy) baseline.
+    """
+
+    key: SystemKey
+    run: str
+    labels: tuple[str, ...]
+    multilabel: bool
+    ids: np.ndarray
+    gold: np.ndarray
+    seeds: tuple[int, ...]
+    preds: np.ndarray
+    scores: np.ndarray | None
+    is_majority: bool
+
+    @property
+    def n_items(self) -> int:
+        return len(self.ids)
+
+    def correct(self) -> np.ndarray:
+        """Per seed and item, whether the prediction is right (exact set match if multi-label)."""
+        if self.multilabel:
+            return (self.preds == self.gold[None]).all(axis=2)
+        return self.preds == self.gold[None]
+
+    def vote(self) -> np.ndarray:
+        """The majority vote over seeds, like ``gold`` (ties go to the first label)."""
+        if self.preds.shape[0] == 1:
+            return self.preds[0]
+        if self.multilabel:
+            return (2 * self.preds.sum(axis=0) > self.preds.shape[0]).astype(self.preds.dtype)
+        k = len(self.labels)
+        counts = np.zeros((self.n_items, k), dtype=np.int64)
+        for pred in self.preds:
+            counts[np.arange(self.n_items), pred] += 1
+        return counts.argmax(axis=1)
+
+
+def encode_labels(values: pd.Series, labels: tuple[str, ...], multilabel: bool, where: str) -> np.ndarray:
+    """Label strings (or lists of them) -> indices (or indicators); unknown labels are a ``ResultsError``."""
+    index = {label: i for i, label in enumerate(labels)}
+    if multilabel:
+        out = np.zeros((len(values), len(labels)), dtype=np.int8)
+        for row, items in enumerate(values):
+            for label in items:
+                if label not in index:
+                    raise ResultsError(f"{where}: label {label!r} is not in the run's label set "
+                                       f"{list(labels)}; the predictions do not match the manifest")
+                out[row, index[label]] = 1
+        return out
+    import pandas as pd
+
+    codes = pd.Categorical(values.astype(str), categories=list(labels)).codes
+    if (codes < 0).any():
+        bad = values.iloc[int(np.flatnonzero(codes < 0)[0])]
+        raise ResultsError(f"{where}: label {bad!r} is not in the run's label set {list(labels)}; "
+                           "the predictions do not match the manifest")
+    return codes.astype(np.int64)
+
+
+def _job_key(run: RunDir, job_id: str) -> tuple[SystemKey, int] | None:
+    """The system and seed of a job, from its record (job ids are sanitised names, not parsed)."""
+    record = run.job(job_id)
+    row = {**((record.get("rows") or [{}])[0]), **record}
+    if not all(k in row for k in ("dataset", "features", "model", "seed")):
+        return None
+    return SystemKey(str(row["dataset"]), str(row["features"]), str(row["model"])), int(row["seed"])
+
+
+def _majority_models(config: Any) -> set[str]:
+    models = (config or {}).get("models", []) if isinstance(config, dict) else []
+    return {str(m.get("name")) for m in models
+            if isinstance(m, dict) and (m.get("estimator") in MAJORITY_ESTIMATORS or m.get("name") == "majority")}
+
+
+def load_outputs(run: RunDir) -> dict[SystemKey, Outputs]:
+    """Every finished job's predictions, grouped by system; seeds sorted, items sorted by id."""
+    manifest = run.manifest
+    datasets = manifest.get("datasets", {})
+    try:
+        majority = _majority_models(run.config)
+    except ResultsError:
+        majority = set()
+    by_key: dict[SystemKey, list[tuple[int, str]]] = {}
+    finished = run.finished_jobs()
+    for job_id in run.job_ids():
+        if job_id not in finished:
+            continue
+        found = _job_key(run, job_id)
+        if found is not None:
+            by_key.setdefault(found[0], []).append((found[1], job_id))
+    out = {}
+    for key, jobs in sorted(by_key.items()):
+        info = datasets.get(key.dataset)
+        if info is None:
+            raise ResultsError(f"{run.path / 'manifest.json'}: datasets: no entry for {key.dataset!r}; "
+                               "the run folder is damaged")
+        out[key] = _load_system(run, key, sorted(jobs), tuple(info["labels"]), bool(info.get("multilabel")),
+                                key.model in majority or key.model == "majority")
+    return out
+
+
+def _load_system(run: RunDir, key: SystemKey, jobs: list[tuple[int, str]], labels: tuple[str, ...],
+                 multilabel: bool, is_majority: bool) -> Outputs:
+    ids: np.ndarray | None = None
+    gold = np.empty(0, dtype=np.int64)
+    preds, scores = [], []
+    for seed, job_id in jobs:
+        frame = run.predictions(job_id)
+        where = f"{run.path / 'predictions' / job_id}.parquet"
+        frame = frame.sort_values("id", kind="stable")
+        job_ids = frame["id"].astype(str).to_numpy()
+        if len(np.unique(job_ids)) != len(job_ids):
+            raise ResultsError(f"{where}: id: an item id appears twice; the predictions file is damaged")
+        if ids is None:
+            ids = job_ids
+            gold = encode_labels(frame["gold"], labels, multilabel, where)
+        elif not np.array_equal(ids, job_ids):
+            raise ResultsError(f"{where}: id: seed {seed} was scored on other items than seed {jobs[0][0]}; "
+                               "every seed of a system must predict the same test items")
+        preds.append(encode_labels(frame["pred"], labels, multilabel, where))
+        columns = [f"{SCORE_PREFIX}{label}" for label in labels]
+        scores.append(frame[columns].to_numpy(np.float64) if all(c in frame for c in columns) else None)
+    return Outputs(
+        key=key, run=run.path.name, labels=labels, multilabel=multilabel, ids=np.asarray(ids), gold=gold,
+        seeds=tuple(seed for seed, _ in jobs), preds=np.stack(preds),
+        scores=None if any(s is None for s in scores) else np.stack(scores), is_majority=is_majority,
+    )
+
+
+def check_paired(a: Outputs, b: Outputs) -> None:
+    """Refuse, in one line, to pair systems scored on different items, golds or label sets."""
+    what = f"cannot pair {b.run} with {a.run} on {a.key.dataset}"
+    if a.labels != b.labels:
+        raise ResultsError(f"{what}: label sets differ ({list(a.labels)} vs {list(b.labels)}); "
+                           "compare runs on the same dataset build")
+    if a.multilabel != b.multilabel:
+        raise ResultsError(f"{what}: one is multi-label and the other not; compare runs on the same dataset build")
+    if not np.array_equal(a.ids, b.ids):
+        only_a = np.setdiff1d(a.ids, b.ids)
+        only_b = np.setdiff1d(b.ids, a.ids)
+        example = (only_a[:1].tolist() or only_b[:1].tolist() or ["?"])[0]
+        raise ResultsError(f"{what}: test item ids differ ({len(only_a)} only in {a.run}, {len(only_b)} only in "
+                           f"{b.run}, e.g. {example!r}); paired tests need the same test items")
+    if not np.array_equal(a.gold, b.gold):
+        diff = np.flatnonzero((a.gold != b.gold).reshape(a.n_items, -1).any(axis=1))
+        raise ResultsError(f"{what}: gold labels differ on {len(diff)} items (e.g. {a.ids[diff[0]]!r}); "
+                           "the runs used different dataset builds")

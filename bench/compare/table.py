@@ -1,0 +1,203 @@
+"""Runs -> a ``Comparison``: cells, paired deltas, corrected p-values, floor and gate.
+
+Rows are systems ``(dataset, features, model)`` and columns runs. A run whose systems do
+not occur in the baseline and that has exactly one system per dataset (typically a
+``bench import`` of an outside model) is compared with *every* baseline system of that
+dataset: its column repeats its own score and the delta is "my model minus that
+baseline". Otherwise a delta compares the same system in two runs (a code change, a new
+feature set: the regression-gate case).
+
+Every p-value of the table is corrected together (Holm by default). The gate fails on a
+delta that is worse, significant after correction, and larger in size than
+``min_effect``; with the default ``min_effect = 0`` any significant drop fails it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bench.compare import ranking
+from bench.compare.resample import JointSample, MetricRef, resolve_metric
+from bench.compare.result import Cell, Comparison, CompareOptions, Delta, Row
+from bench.compare.systems import Outputs, SystemKey, check_paired, load_outputs
+from bench.errors import ResultsError
+from bench.stats import bootstrap as bs
+
+if TYPE_CHECKING:
+    from bench.store import RunDir
+
+
+def run_labels(runs: Sequence[RunDir]) -> tuple[str, ...]:
+    """Column labels: each run's name, or its folder name where two runs share a name."""
+    names = [str(run.manifest.get("name") or run.path.name) for run in runs]
+    return tuple(name if names.count(name) == 1 else run.path.name for name, run in zip(names, runs))
+
+
+def default_metric(run: RunDir) -> str:
+    """The first scalar metric the baseline run was evaluated with (``accuracy`` if none)."""
+    for name in (run.manifest.get("evaluation") or {}).get("metrics") or []:
+        if not str(name).endswith("_per_class"):
+            return str(name)
+    return "accuracy"
+
+
+def _rng(options: CompareOptions, key: SystemKey) -> np.random.Generator:
+    """A stream per row, from the seed and the row's name: a row's numbers do not depend on other rows."""
+    digest = hashlib.sha256(str(key).encode()).digest()
+    return np.random.default_rng([options.seed, int.from_bytes(digest[:8], "little")])
+
+
+def _matched_by_dataset(base: dict[SystemKey, Outputs], other: dict[SystemKey, Outputs]) -> bool:
+    datasets = [key.dataset for key in other]
+    return bool(other) and not set(other) & set(base) and len(set(datasets)) == len(datasets)
+
+
+def _columns(outputs: list[dict[str, Outputs]], b: int) -> tuple[list[SystemKey], list[dict[SystemKey, Outputs]]]:
+    """The rows and, per run, the outputs shown in each row (dataset-matched runs repeat)."""
+    base = outputs[b]
+    by_dataset = [i != b and _matched_by_dataset(base, out) for i, out in enumerate(outputs)]
+    keys = sorted(set(base).union(*(set(out) for i, out in enumerate(outputs) if not by_dataset[i])))
+    columns = []
+    for i, out in enumerate(outputs):
+        if by_dataset[i]:
+            single = {key.dataset: value for key, value in out.items()}
+            columns.append({key: single[key.dataset] for key in keys if key.dataset in single})
+        else:
+            columns.append({key: out[key] for key in keys if key in out})
+    return keys, columns
+
+
+def _cell(point: float, draws: np.ndarray, seeds: tuple[float, ...], out: Outputs, confidence: float) -> Cell:
+    ci = bs.interval(draws, np.asarray(point), confidence)
+    return Cell(value=float(point), ci_low=float(ci.low), ci_high=float(ci.high),
+                seed_std=float(np.std(seeds, ddof=1)) if len(seeds) > 1 else None,
+                n_seeds=len(seeds), n_items=out.n_items, seed_values=seeds)
+
+
+def _p_value(options: CompareOptions, ref: MetricRef, base: Outputs, other: Outputs, delta: float,
+             delta_draws: np.ndarray, rng: np.random.Generator) -> float:
+    """The raw two-sided p-value of the chosen test (McNemar and permutation use seed majority votes)."""
+    if options.test == "bootstrap":
+        return bs.two_sided_p_value(delta_draws, delta)
+    from bench import stats
+
+    vote_b, vote_o = base.vote(), other.vote()
+    if options.test == "mcnemar":
+        correct_b = (vote_b == base.gold).reshape(base.n_items, -1).all(axis=1)
+        correct_o = (vote_o == base.gold).reshape(base.n_items, -1).all(axis=1)
+        return float(stats.mcnemar(correct_b, correct_o).p_value)
+    return float(stats.approximate_randomization(ref.spec.name, base.gold, vote_b, vote_o, labels=base.labels,
+                                                 samples=options.samples, rng=rng).p_value)
+
+
+def _power(base: Outputs, other: Outputs) -> tuple[float, float, float]:
+    """Accuracy delta (seed means), discordance (of seed majority votes) and the MDD at it."""
+    from bench import stats
+
+    acc_b, acc_o = base.correct().mean(), other.correct().mean()
+    correct_b = (base.vote() == base.gold).reshape(base.n_items, -1).all(axis=1)
+    correct_o = (other.vote() == base.gold).reshape(base.n_items, -1).all(axis=1)
+    discordance = float(np.mean(correct_b != correct_o))
+    mdd = float(stats.mcnemar_min_detectable_difference(base.n_items, discordance))
+    return float(acc_o - acc_b), discordance, mdd
+
+
+def _floor(ref: MetricRef, outs: Sequence[Outputs], options: CompareOptions) -> tuple[float | None, str]:
+    """The majority-class score on this test set: from a majority model if one ran, else from gold."""
+    for out in outs:
+        if out.is_majority:
+            return float(JointSample([out], ref).points()[0]), "majority model"
+    out = outs[0]
+    if ref.spec.needs_scores:
+        return None, "n/a (the metric needs scores)"
+    if out.multilabel:
+        pred = np.broadcast_to((2 * out.gold.sum(axis=0) > out.n_items).astype(out.gold.dtype), out.gold.shape)
+    else:
+        pred = np.full(out.n_items, np.bincount(out.gold, minlength=len(out.labels)).argmax())
+    floor = Outputs(key=out.key, run=out.run, labels=out.labels, multilabel=out.multilabel, ids=out.ids,
+                    gold=out.gold, seeds=(0,), preds=np.asarray(pred)[None], scores=None, is_majority=True)
+    return float(JointSample([floor], ref).points()[0]), "test majority class"
+
+
+def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOptions()) -> Comparison:
+    """Compare ``runs`` against ``runs[options.baseline]``.
+
+    Raises:
+        ResultsError: a run cannot be read, the metric does not apply, or two runs were
+            scored on different items or label sets (paired tests refuse).
+    """
+    from bench import stats
+
+    if len(runs) < 1:
+        raise ResultsError("no runs to compare; pass at least one run folder")
+    if not 0 <= options.baseline < len(runs):
+        raise ResultsError(f"baseline index {options.baseline} out of range; pass one of the compared runs")
+    b = options.baseline
+    name = options.metric or default_metric(runs[b])
+    ref = resolve_metric(name)
+    outputs = [load_outputs(run) for run in runs]
+    keys, columns = _columns(outputs, b)
+    raw: list[tuple[int, int, dict]] = []  # (row, run, delta fields) before correction
+    rows_cells: list[list[Cell | None]] = []
+    for r, key in enumerate(keys):
+        present = [i for i in range(len(runs)) if key in columns[i]]
+        outs = [columns[i][key] for i in present]
+        anchor = columns[b].get(key, outs[0])
+        for out in outs:
+            check_paired(anchor, out)
+        joint = JointSample(outs, ref)
+        rng = _rng(options, key)
+        points, draws, seeds = joint.points(), joint.draws(options.samples, rng), joint.per_seed_points()
+        cells: list[Cell | None] = [None] * len(runs)
+        for j, i in enumerate(present):
+            cells[i] = _cell(points[j], draws[:, j], seeds[j], outs[j], options.confidence)
+        rows_cells.append(cells)
+        if b not in present:
+            continue
+        jb = present.index(b)
+        for j, i in enumerate(present):
+            if i == b:
+                continue
+            d, dd = float(points[j] - points[jb]), draws[:, j] - draws[:, jb]
+            ci = bs.interval(dd, np.asarray(d), options.confidence)
+            p = _p_value(options, ref, outs[jb], outs[j], d, dd, rng)
+            acc_delta, discordance, mdd = _power(outs[jb], outs[j])
+            raw.append((r, i, {"delta": d, "ci_low": float(ci.low), "ci_high": float(ci.high), "p_value": p,
+                               "accuracy_delta": acc_delta, "discordance": discordance, "min_detectable": mdd}))
+    adjusted = stats.adjust_pvalues(np.array([f["p_value"] for _, _, f in raw]), method=options.correction) \
+        if raw else np.array([])
+    deltas: list[list[Delta | None]] = [[None] * len(runs) for _ in keys]
+    labels = run_labels(runs)
+    regressions, warnings = [], []
+    for (r, i, fields), p_adj in zip(raw, adjusted):
+        significant = bool(p_adj < options.alpha)
+        better = fields["delta"] > 0 if ref.greater_is_better else fields["delta"] < 0
+        direction = "none" if not significant or fields["delta"] == 0 else ("better" if better else "worse")
+        delta = Delta(p_adjusted=float(p_adj), significant=significant, direction=direction, **fields)
+        deltas[r][i] = delta
+        where = f"{keys[r]}: {labels[i]} vs {labels[b]}"
+        if direction == "worse" and abs(delta.delta) > options.min_effect:
+            regressions.append(f"{where}: {ref.name} {delta.delta:+.4f} [{delta.ci_low:+.4f}, {delta.ci_high:+.4f}],"
+                               f" p = {delta.p_adjusted:.2g} after {options.correction}")
+        if better and fields["delta"] != 0 and 0 < delta.accuracy_delta < delta.min_detectable:
+            warnings.append(f"{where}: claimed improvement of {delta.accuracy_delta:+.4f} accuracy is below the"
+                            f" {delta.min_detectable:.4f} McNemar detects here (alpha 0.05, power 0.8);"
+                            " do not read it as evidence")
+    floors = {}
+    for r, key in enumerate(keys):
+        if key.dataset not in floors:
+            floors[key.dataset] = _floor(ref, [c[k] for c in columns for k in c if k.dataset == key.dataset],
+                                         options)
+    rows = tuple(Row(dataset=key.dataset, features=key.features, model=key.model,
+                     floor=floors[key.dataset][0], floor_source=floors[key.dataset][1],
+                     cells=tuple(rows_cells[r]), deltas=tuple(deltas[r])) for r, key in enumerate(keys))
+    return Comparison(
+        metric=ref.name, greater_is_better=ref.greater_is_better, runs=labels,
+        run_ids=tuple(run.path.name for run in runs), baseline=b, options=options, rows=rows,
+        ranking=ranking.rank_systems(rows, labels, ref.greater_is_better),
+        power=ranking.power_notes(rows), warnings=tuple(warnings), regressions=tuple(regressions),
+    )

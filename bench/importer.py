@@ -1,0 +1,293 @@
+"""Predictions made elsewhere -> a run folder that ``bench compare`` treats like any other.
+
+A researcher who fine-tuned a model outside newsbench exports one row per test item: ``id``,
+the predicted ``label`` (or ``pred``), and optionally ``score:<label>`` columns. The file is
+checked against the built dataset's test split before anything is written: every test id
+exactly once, no unknown id, labels in the label set, finite scores for every label. Each
+problem is one ``DataError`` naming the file and the row (the line for CSV/JSONL).
+
+The run gets the dataset's fingerprint, the metrics and bootstrap CIs computed exactly as
+``bench run`` computes them, and a job ``<dataset>__imported__<name>__s<seed>``, so it is
+paired item by item with the baselines of the same dataset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import gzip
+import hashlib
+import json
+import math
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bench.corpus import BuiltDataset
+
+FEATURES_NAME = "imported"
+SCORE_PREFIX = "score:"
+FORMATS = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Table:
+    """A predictions file read as text columns, with where each row came from.
+
+    Attributes:
+        path: the file.
+        frame: its rows (ids and labels as read, scores still raw).
+        lines: the 1-based line of each row in a text file, ``None`` for parquet/json.
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    lines: tuple[int, ...] | None
+
+    def error(self, row: int, key: str, problem: str) -> DataError:
+        """A ``DataError`` at row ``row`` (0-based) of the file."""
+        if self.lines is not None:
+            return DataError(self.path, self.lines[row], key, problem)
+        return DataError(self.path, None, f"row {row + 1}: {key}", problem)
+
+
+def _suffix(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def read_table(path: Path) -> Table:
+    """Read CSV/TSV/JSONL/JSON/Parquet (``.gz`` for text) into a ``Table``; unreadable -> ``DataError``."""
+    import pandas as pd
+
+    kind = _suffix(path)
+    if kind not in FORMATS:
+        raise DataError(path, None, "format", f"unknown file type {kind or '(none)'!r}; "
+                        f"use one of {', '.join(FORMATS)} (optionally .gz)")
+    if not path.is_file():
+        raise DataError(path, None, "file", "no such file; check the path")
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    try:
+        if kind == ".parquet":
+            return Table(path=path, frame=pd.read_parquet(path), lines=None)
+        if kind in (".csv", ".tsv"):
+            with opener(path, "rt", encoding="utf-8", newline="") as handle:
+                frame = pd.read_csv(handle, sep="\t" if kind == ".tsv" else ",", dtype=str,
+                                    keep_default_na=False)
+            # Line of data row i, assuming one line per record (no newlines inside quotes).
+            return Table(path=path, frame=frame, lines=tuple(range(2, len(frame) + 2)))
+        with opener(path, "rt", encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as exc:
+        raise DataError(path, None, "encoding", f"not UTF-8 ({exc.reason}); save the file as UTF-8") from None
+    except (ValueError, OSError) as exc:
+        raise DataError(path, None, "file", f"cannot read it ({exc}); check the format") from None
+    if kind == ".json":
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(path, exc.lineno, "json", f"{exc.msg}; fix the JSON") from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise DataError(path, 1, "json", "expected a list of objects; write one object per item")
+        return Table(path=path, frame=pd.DataFrame.from_records(records), lines=None)
+    records, lines = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(path, number, "json", f"{exc.msg}; write one JSON object per line") from None
+        if not isinstance(record, dict):
+            raise DataError(path, number, "json", "expected an object; write one JSON object per line")
+        records.append(record)
+        lines.append(number)
+    return Table(path=path, frame=pd.DataFrame.from_records(records), lines=tuple(lines))
+
+
+def _as_labels(value: Any, multilabel: bool) -> list[str] | str | None:
+    """A cell -> a label (single-label) or a list of labels (``a|b`` or a JSON list)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if multilabel:
+        if isinstance(value, str):
+            return [] if not value.strip() else [part.strip() for part in value.split("|")]
+        if hasattr(value, "tolist"):
+            value = value.tolist()
+        return [str(v) for v in value] if isinstance(value, (list, tuple)) else None
+    if isinstance(value, (list, tuple, dict)) or (hasattr(value, "tolist") and not isinstance(value, str)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def check_predictions(table: Table, test: pd.DataFrame, labels: Sequence[str], multilabel: bool,
+                      split: str) -> pd.DataFrame:
+    """Check ``table`` against the test split; return ``id, gold, pred[, score:<label>]`` in test order.
+
+    Raises:
+        DataError: naming the file and the row of the first problem.
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = table.frame
+    where = DataError
+    if "id" not in frame.columns:
+        raise where(table.path, 1 if table.lines else None, "id",
+                    f"no 'id' column (columns: {', '.join(map(str, frame.columns))}); "
+                    "name the item id column 'id'")
+    pred_col = "pred" if "pred" in frame.columns else "label" if "label" in frame.columns else None
+    if pred_col is None:
+        raise where(table.path, 1 if table.lines else None, "label",
+                    "no 'label' or 'pred' column; name the predicted label column 'label'")
+    test_ids = test["id"].astype(str).tolist()
+    position = {item: i for i, item in enumerate(test_ids)}
+    label_set = list(labels)
+    known = set(label_set)
+    seen: dict[str, int] = {}
+    order = np.empty(len(frame), dtype=np.int64)
+    preds: list[Any] = []
+    for row, (raw_id, raw_pred) in enumerate(zip(frame["id"].tolist(), frame[pred_col].tolist())):
+        item = "" if raw_id is None or (isinstance(raw_id, float) and math.isnan(raw_id)) else str(raw_id).strip()
+        if not item:
+            raise table.error(row, "id", "empty item id; every row needs the id of a test item")
+        if item in seen:
+            raise table.error(row, "id", f"id {item!r} appears twice (first at row {seen[item] + 1}); "
+                              "give one prediction per test item")
+        seen[item] = row
+        if item not in position:
+            raise table.error(row, "id", f"id {item!r} is not in the {split!r} split of the dataset; "
+                              "predict the items of that split only")
+        order[row] = position[item]
+        pred = _as_labels(raw_pred, multilabel)
+        if pred is None:
+            expected = "a list of labels or 'a|b'" if multilabel else "one label"
+            raise table.error(row, pred_col, f"no usable prediction {raw_pred!r}; expected {expected}")
+        for label in pred if multilabel else [pred]:
+            if label not in known:
+                close = difflib.get_close_matches(str(label), label_set, n=1)
+                hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(label_set)}"
+                raise table.error(row, pred_col, f"label {label!r} is not in the label set; {hint}")
+        preds.append(pred)
+    if len(seen) < len(test_ids):
+        missing = [item for item in test_ids if item not in seen]
+        raise DataError(table.path, None, "id", f"{len(missing)} of {len(test_ids)} {split!r} items have no "
+                        f"prediction (e.g. {missing[0]!r}); predict every test item exactly once")
+    score_cols = [c for c in frame.columns if str(c).startswith(SCORE_PREFIX)]
+    out = pd.DataFrame({"id": test_ids, "gold": test["label"].tolist(), "pred": [None] * len(test_ids)})
+    out["pred"] = pd.Series([preds[r] for r in np.argsort(order)], dtype=object)
+    if score_cols:
+        _check_score_columns(table, score_cols, label_set)
+        for label in label_set:
+            column = f"{SCORE_PREFIX}{label}"
+            values = pd.to_numeric(frame[column], errors="coerce").to_numpy(np.float64)
+            bad = np.flatnonzero(~np.isfinite(values))
+            if bad.size:
+                raise table.error(int(bad[0]), column, f"score {frame[column].iloc[bad[0]]!r} is not a finite "
+                                  "number; write a number for every label")
+            scores = np.empty(len(test_ids))
+            scores[order] = values
+            out[column] = scores
+    return out
+
+
+def _check_score_columns(table: Table, score_cols: Sequence[str], labels: Sequence[str]) -> None:
+    names = [c[len(SCORE_PREFIX):] for c in score_cols]
+    for name in names:
+        if name not in labels:
+            raise DataError(table.path, 1 if table.lines else None, f"{SCORE_PREFIX}{name}",
+                            f"score column for unknown label {name!r}; name score columns "
+                            f"{', '.join(SCORE_PREFIX + label for label in labels)}")
+    missing = [label for label in labels if label not in names]
+    if missing:
+        raise DataError(table.path, 1 if table.lines else None, f"{SCORE_PREFIX}{missing[0]}",
+                        f"scores are given for some labels but not for {', '.join(missing)}; "
+                        "give a score column for every label or none")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_metrics(dataset: BuiltDataset) -> tuple[str, ...]:
+    """Accuracy and macro-F1 (subset accuracy and micro-F1 when multi-label), plus the
+    dataset's own headline metric (``fnc1_score``, ``f_avg``) when its labels allow it."""
+    from bench.metrics import check_metric
+
+    if dataset.multilabel:
+        return ("subset_accuracy", "f1_micro", "f1_macro")
+    out = ["accuracy", "f1_macro"]
+    for name in ("fnc1_score", "f_avg"):
+        try:
+            check_metric(name, task=dataset.task, multilabel=False, labels=dataset.labels, has_scores=False)
+        except ValueError:
+            continue
+        out.append(name)
+    return tuple(out)
+
+
+def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_root: Path,
+                       split: str = "test", metrics: Sequence[str] = ("accuracy", "f1_macro"),
+                       seed: int = 0, command: Sequence[str] | None = None) -> Path:
+    """Check ``path`` against ``dataset``'s ``split`` and write a complete run; return its folder."""
+    import yaml
+
+    from bench.corpus import load_split
+    from bench.metrics import BootstrapSpec
+    from bench.benchmark import _git, versions
+    from bench.rescore import score_frame
+    from bench.runner import make_job_id, safe_part
+    from bench.store import RunDir
+
+    if split not in dataset.splits:
+        raise DataError(dataset.path, None, "split", f"the dataset has no {split!r} split "
+                        f"(splits: {', '.join(dataset.splits)}); pass --split with one of them")
+    table = read_table(path)
+    test = load_split(dataset, split)
+    frame = check_predictions(table, test, dataset.labels, dataset.multilabel, split)
+    digest = _sha256(path)
+    now = dt.datetime.now(dt.timezone.utc)
+    run_id = f"{now:%Y%m%dT%H%M%S}-{safe_part(name)}-{hashlib.sha256((digest + dataset.fingerprint).encode()).hexdigest()[:8]}"
+    job_id = make_job_id(dataset.name, FEATURES_NAME, name, seed)
+    bootstrap = BootstrapSpec()
+    rows = score_frame(frame, dataset_name=dataset.name, features=FEATURES_NAME, model=name, seed=seed,
+                       split=split, labels=dataset.labels, multilabel=dataset.multilabel,
+                       metrics=metrics, bootstrap=bootstrap)
+    evaluation = {"train": None, "test": split, "cv": None, "metrics": list(metrics),
+                  "bootstrap": {"samples": bootstrap.samples, "confidence": bootstrap.confidence,
+                                "method": bootstrap.method}}
+    config = {"name": name, "datasets": [dataset.name],
+              "features": [{"name": FEATURES_NAME, "kind": FEATURES_NAME}],
+              "models": [{"name": name, "estimator": FEATURES_NAME}],
+              "seeds": [seed], "evaluation": evaluation,
+              "imported": {"file": str(path), "sha256": digest}}
+    manifest = {
+        "schema_version": 1, "run_id": run_id, "name": name, "status": "running",
+        "command": list(command or ["bench", *sys.argv[1:]]), "created": now.isoformat(timespec="seconds"),
+        "git": _git(), "versions": versions(),
+        "datasets": {dataset.name: {"fingerprint": dataset.fingerprint, "path": str(dataset.path),
+                                    "task": dataset.task, "labels": list(dataset.labels),
+                                    "multilabel": dataset.multilabel}},
+        "seeds": [seed], "jobs": {job_id: {"status": "done"}}, "evaluation": evaluation,
+        "imported": {"file": str(path), "sha256": digest, "rows": len(frame)},
+    }
+    run = RunDir.create(results_root, run_id, config_yaml=yaml.safe_dump(config, sort_keys=False),
+                        manifest=manifest)
+    record = {"job_id": job_id, "status": "done", "dataset": dataset.name, "features": FEATURES_NAME,
+              "model": name, "seed": seed, "split": split, "n_test": len(frame), "rows": rows}
+    run.write_job(job_id, record, frame)
+    return run.finalize().path

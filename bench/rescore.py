@@ -1,0 +1,155 @@
+"""Metric rows from saved predictions: ``bench rescore`` and ``bench import`` use it.
+
+The rows are computed exactly as ``bench run`` computes them (``bench.runner``): the
+pooled predictions give rows with ``fold: null`` and bootstrap CIs seeded by the job's
+seed; each CV fold gives rows without CIs; with ``evaluation.by_target`` every target
+value gets its own rows. So rescoring an untouched run reproduces its metrics bit for bit,
+and adding a metric needs no retraining.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bench.compare.systems import SCORE_PREFIX, encode_labels
+from bench.errors import ResultsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from bench.metrics import BootstrapSpec
+    from bench.store import RunDir
+
+
+def score_frame(frame: pd.DataFrame, *, dataset_name: str, features: str, model: str, seed: int, split: str,
+                labels: Sequence[str], multilabel: bool, metrics: Sequence[str],
+                bootstrap: BootstrapSpec | None, targets: np.ndarray | None = None,
+                where: str = "predictions") -> list[dict[str, Any]]:
+    """Metric rows of one job's predictions frame (``id, gold, pred, score:<label>..., fold``)."""
+    from bench.metrics import score_metrics
+
+    labels = tuple(labels)
+    y_true = encode_labels(frame["gold"], labels, multilabel, where)
+    y_pred = encode_labels(frame["pred"], labels, multilabel, where)
+    columns = [f"{SCORE_PREFIX}{label}" for label in labels]
+    scores = frame[columns].to_numpy(np.float64) if all(c in frame.columns for c in columns) else None
+    base = {"dataset": dataset_name, "features": features, "model": model, "seed": seed, "split": split}
+
+    def rows_for(mask: Any, fold: int | None, with_ci: bool) -> list[dict[str, Any]]:
+        slices: list[tuple[str | None, Any]] = [(None, mask)]
+        if targets is not None:
+            part = targets[mask]
+            slices += [(t, np.flatnonzero(mask)[part == t]) for t in sorted(set(part.tolist()))]
+        out = []
+        for target, index in slices:
+            try:
+                values = score_metrics(list(metrics), y_true=y_true[index], y_pred=y_pred[index], labels=labels,
+                                       scores=None if scores is None else scores[index],
+                                       bootstrap=bootstrap if with_ci else None, seed=seed)
+            except ValueError as exc:
+                raise ResultsError(f"{where}: {exc}") from None
+            out += [{**base, "fold": fold, "target": target, "metric": v.metric, "value": v.value,
+                     "ci_low": v.ci_low, "ci_high": v.ci_high, "n": v.n} for v in values]
+        return out
+
+    everything = np.ones(len(frame), dtype=bool)
+    rows = rows_for(everything, None, True)
+    if "fold" in frame.columns:
+        folds = frame["fold"].to_numpy()
+        for fold in sorted(set(folds.tolist())):
+            rows += rows_for(folds == fold, int(fold), False)
+    return rows
+
+
+def _bootstrap(evaluation: Mapping[str, Any]) -> BootstrapSpec | None:
+    from bench.metrics import BootstrapSpec
+
+    spec = evaluation.get("bootstrap", {})
+    if spec is None:
+        return None
+    try:
+        return BootstrapSpec(**spec)
+    except (TypeError, ValueError) as exc:
+        raise ResultsError(f"manifest evaluation.bootstrap {spec!r} is not valid ({exc}); the run is damaged") from None
+
+
+def _targets(info: Mapping[str, Any], split: str) -> dict[str, str]:
+    """Item id -> target of a stance dataset split (the predictions files do not keep targets)."""
+    from bench.corpus import load_split, open_dataset
+
+    ds = open_dataset(info["path"])
+    frame = load_split(ds, split)
+    return dict(zip(frame["id"].astype(str), frame["target"].astype(str)))
+
+
+def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
+                command: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """Recompute every job's metric rows from its predictions and rewrite the run's metric files.
+
+    Args:
+        run: a complete run.
+        metrics: metric names; ``None`` keeps the run's own list.
+        command: recorded in the manifest under ``rescored``.
+
+    Returns:
+        The new metric rows, in job order.
+    """
+    from bench.metrics import check_metric
+    from bench.store import SCHEMA_VERSION, rows_to_csv, write_bytes_atomic, write_json_atomic
+
+    if run.is_partial:
+        raise ResultsError(f"{run.path}: the run is not complete; finish it with `bench run --resume {run.path}`")
+    manifest = run.manifest
+    evaluation = dict(manifest.get("evaluation") or {})
+    names = list(metrics or evaluation.get("metrics") or [])
+    if not names:
+        raise ResultsError(f"{run.path}: the manifest lists no metrics; pass --metrics NAME...")
+    bootstrap = _bootstrap(evaluation)
+    targets_cache: dict[tuple[str, str], dict[str, str]] = {}
+    records: dict[str, dict[str, Any]] = {}
+    all_rows: list[dict[str, Any]] = []
+    for job_id in run.job_ids():
+        record = run.job(job_id)
+        first = (record.get("rows") or [{}])[0]
+        dataset = str(record.get("dataset", first.get("dataset")))
+        info = manifest.get("datasets", {}).get(dataset)
+        if info is None:
+            raise ResultsError(f"{run.path / 'manifest.json'}: datasets: no entry for {dataset!r}; the run is damaged")
+        for name in names:
+            try:
+                check_metric(name, task=info.get("task"), multilabel=bool(info.get("multilabel")),
+                             labels=info["labels"], has_scores=True)
+            except ValueError as exc:
+                raise ResultsError(f"--metrics: {name}: {exc}") from None
+        frame = run.predictions(job_id)
+        split = str(record.get("split", first.get("split") or evaluation.get("test") or "test"))
+        targets = None
+        if evaluation.get("by_target"):
+            key = (dataset, split)
+            if key not in targets_cache:
+                targets_cache[key] = _targets(info, split)
+            targets = frame["id"].astype(str).map(targets_cache[key]).to_numpy()
+        rows = score_frame(frame, dataset_name=dataset, features=str(record.get("features", first.get("features"))),
+                           model=str(record.get("model", first.get("model"))),
+                           seed=int(record.get("seed", first.get("seed", 0))), split=split, labels=info["labels"],
+                           multilabel=bool(info.get("multilabel")), metrics=names, bootstrap=bootstrap,
+                           targets=targets, where=str(run.path / "predictions" / f"{job_id}.parquet"))
+        records[job_id] = {**record, "rows": rows}
+        all_rows += rows
+    for job_id, record in records.items():
+        write_json_atomic(run.path / "jobs" / f"{job_id}.json", record)
+    write_json_atomic(run.path / "metrics.json", {"schema_version": SCHEMA_VERSION, "rows": all_rows})
+    finite = [{k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in row.items()}
+              for row in all_rows]
+    write_bytes_atomic(run.path / "metrics.csv", rows_to_csv(finite).encode("utf-8"))
+    evaluation["metrics"] = names
+    history = list(manifest.get("rescored", []))
+    history.append({"created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    "command": list(command or ["bench", *sys.argv[1:]]), "metrics": names})
+    run.update_manifest(evaluation=evaluation, rescored=history)
+    return all_rows
