@@ -1,1 +1,175 @@
-"""Labeled news -> checked, split, fingerprinted datasets on disk (``data/<name>/``)."""
+"""Labeled news -> checked, split, fingerprinted datasets on disk (``data/<name>/``).
+
+``ensure_built(spec)`` builds a dataset spec (``bench.corpus.spec``) unless an up-to-date
+build exists; ``open_dataset`` finds a built one by name or folder and ``load_split`` reads
+a split as a DataFrame with string labels. A build is up to date when its spec hash and
+the size and modification time of every source file are unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["BuildResult", "BuiltDataset", "build_dataset", "ensure_built", "load_split", "open_dataset"]
+
+DEFAULT_ROOT = Path("data")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuiltDataset:
+    """A dataset folder written by ``bench data build``."""
+
+    name: str
+    path: Path
+    task: str
+    multilabel: bool
+    labels: tuple[str, ...]
+    fingerprint: str
+    splits: tuple[str, ...]
+    language: str | None
+
+    def stats(self) -> dict[str, Any]:
+        """The folder's ``stats.json``."""
+        return _read_stats(self.path)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BuildResult:
+    """What ``build_dataset`` did: the dataset, whether an existing build was reused, and the time."""
+
+    dataset: BuiltDataset
+    reused: bool
+    seconds: float
+    n_rows: int
+
+
+def _read_stats(folder: Path) -> dict[str, Any]:
+    path = folder / "stats.json"
+    try:
+        stats = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(folder, None, "", "is not a built dataset (no stats.json); "
+                        "build it with `bench data build SPEC.yaml`") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(path, exc.lineno, "", f"invalid JSON ({exc.msg}); rebuild with --force") from None
+    if stats.get("schema_version") != 1:
+        raise DataError(path, None, "schema_version", f"expected 1, got {stats.get('schema_version')!r}; "
+                        "rebuild the dataset with this version of newsbench")
+    return stats
+
+
+def _from_stats(folder: Path, stats: dict[str, Any]) -> BuiltDataset:
+    return BuiltDataset(name=stats["name"], path=folder, task=stats["task"], multilabel=bool(stats["multilabel"]),
+                        labels=tuple(stats["labels"]), fingerprint=stats["fingerprint"],
+                        splits=tuple(stats["splits"]), language=stats.get("language"))
+
+
+def open_dataset(name_or_dir: str | Path, data_root: Path = DEFAULT_ROOT) -> BuiltDataset:
+    """A built dataset by folder path or by name under ``data_root``; ``DataError`` if absent."""
+    given = Path(name_or_dir)
+    if given.is_dir() and (given / "stats.json").is_file():
+        folder = given
+    else:
+        name = str(name_or_dir)
+        if "/" in name or "\\" in name or ".." in name or not name:
+            raise DataError(given, None, "", "no built dataset in this folder; build it with "
+                            "`bench data build SPEC.yaml` or give a dataset name")
+        folder = Path(data_root) / name
+        if not (folder / "stats.json").is_file():
+            raise DataError(folder, None, "", f"no built dataset {name!r} here; build it with "
+                            f"`bench data build configs/datasets/{name}.yaml` (or pass --data DIR)")
+    return _from_stats(folder, _read_stats(folder))
+
+
+def load_split(ds: BuiltDataset, split: str) -> pd.DataFrame:
+    """One split as a DataFrame: ``id``, ``text``, ``label`` (str, or list[str] if multi-label), + str fields."""
+    import pyarrow as pa
+
+    if split not in ds.splits:
+        raise DataError(ds.path, None, "split", f"no split {split!r} in {ds.name}; splits are "
+                        f"{', '.join(ds.splits)}")
+    folder = ds.path / split
+    files = sorted(folder.glob("data-*.arrow"))
+    if not files:
+        raise DataError(folder, None, "", "the split has no data files; rebuild with --force")
+    tables = []
+    for file in files:
+        with pa.memory_map(str(file)) as source:
+            tables.append(pa.ipc.open_stream(source).read_all())
+    frame = pa.concat_tables(tables).to_pandas()
+    names = list(ds.labels)
+    if ds.multilabel:
+        frame["label"] = [[names[i] for i in row] for row in frame["label"]]
+    else:
+        frame["label"] = [names[i] for i in frame["label"]]
+    return frame
+
+
+def _stamps(paths: list[Path]) -> list[dict[str, Any]]:
+    out = []
+    for path in paths:
+        st = path.stat() if path.exists() else None
+        out.append({"path": str(path.resolve()) if st else str(path), "size": st.st_size if st else -1,
+                    "mtime_ns": st.st_mtime_ns if st else -1})
+    return out
+
+
+def is_up_to_date(spec_path: Path, data_root: Path = DEFAULT_ROOT) -> bool:
+    """Whether ``data_root/<name>`` was built from this spec and unchanged source files."""
+    from bench.corpus.sources import source_paths
+    from bench.corpus.spec import load_spec
+
+    loaded = load_spec(spec_path)
+    folder = Path(data_root) / loaded.spec.name
+    try:
+        stats = _read_stats(folder)
+    except DataError:
+        return False
+    return (stats.get("spec_hash") == loaded.spec_hash
+            and stats.get("build", {}).get("sources") == _stamps(source_paths(loaded)))
+
+
+def build_dataset(spec_path: str | Path, data_root: Path = DEFAULT_ROOT, *, force: bool = False) -> BuildResult:
+    """Build ``data_root/<name>/`` from a spec unless it is up to date (or ``force``)."""
+    from bench.corpus.build import make_dataset
+    from bench.corpus.card import build_stats, fingerprint, write_dataset
+    from bench.corpus.sources import source_paths
+    from bench.corpus.spec import load_spec
+
+    start = time.perf_counter()
+    loaded = load_spec(spec_path)
+    folder = Path(data_root) / loaded.spec.name
+    if folder.exists() and not (folder / "stats.json").is_file():
+        raise DataError(folder, None, "", "exists and is not a newsbench dataset; move it away or set "
+                        "another name in the spec")
+    stamps = _stamps(source_paths(loaded))
+    if not force and folder.exists():
+        try:
+            stats = _read_stats(folder)
+        except DataError:
+            stats = {}
+        if stats.get("spec_hash") == loaded.spec_hash and stats.get("build", {}).get("sources") == stamps:
+            ds = _from_stats(folder, stats)
+            n_rows = sum(s["n_rows"] for s in stats["splits"].values())
+            return BuildResult(dataset=ds, reused=True, seconds=time.perf_counter() - start, n_rows=n_rows)
+    prepared = make_dataset(loaded)
+    digest = fingerprint(prepared.splits, prepared.labels)
+    stats = build_stats(loaded, prepared, digest, stamps)
+    write_dataset(folder, prepared, stats, loaded.spec.multilabel)
+    n_rows = sum(len(f) for f in prepared.splits.values())
+    return BuildResult(dataset=_from_stats(folder, stats), reused=False, seconds=time.perf_counter() - start,
+                       n_rows=n_rows)
+
+
+def ensure_built(spec_path: Path, data_root: Path = DEFAULT_ROOT) -> BuiltDataset:
+    """The built dataset of a spec, building it if missing or if the spec or a source file changed."""
+    return build_dataset(spec_path, data_root).dataset

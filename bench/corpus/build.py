@@ -1,0 +1,360 @@
+"""Source tables -> cleaned, label-checked, deduplicated, split rows, with every check counted.
+
+``make_dataset`` is the pipeline; it writes nothing. The order is fixed: row filter
+(``where``), fields from columns, text cleaning (Unicode NFC, whitespace), language, labels
+(``label_map``, unknown labels), empty texts, duplicate ids, duplicates within a split,
+made splits, then the train/other-split overlap audit. Each policy outcome is recorded in
+``Audit`` (and so in ``stats.json`` and the card): a row is never dropped silently.
+
+Rows carry their origin (file and row) until the end so that any error names it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bench.corpus.sources import ORIGIN_FILE, ORIGIN_ROW, SourceTable, read_source
+from bench.corpus.spec import ColumnRef, DatasetSpec, LoadedSpec
+from bench.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+OPTIONAL_FIELDS = ("target", "title", "source", "date", "language", "group")
+
+
+@dataclass
+class Audit:
+    """What the checks found and did, per problem (becomes ``stats.json["audit"]``)."""
+
+    filtered_out: int = 0
+    empty: dict[str, int] = field(default_factory=dict)
+    unknown_labels: dict[str, int] = field(default_factory=dict)
+    duplicates: dict[str, int] = field(default_factory=dict)
+    conflicting_duplicates: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    overlap: dict[str, dict[str, int]] = field(default_factory=dict)
+    near_duplicates: dict[str, Any] = field(default_factory=dict)
+    splits_made: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def drop(self, problem: str, count: int) -> None:
+        if count:
+            self.dropped[problem] = self.dropped.get(problem, 0) + count
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The rows of every split (source order) plus the labels and what the checks found."""
+
+    splits: dict[str, pd.DataFrame]
+    labels: tuple[str, ...]
+    audit: Audit
+    files: tuple[str, ...]
+
+
+class _Rows:
+    """Names the file and row of a row by its origin columns (for error messages)."""
+
+    def __init__(self, files: list[str]) -> None:
+        self.files = files
+
+    def where(self, frame: pd.DataFrame, position: int) -> tuple[str, str]:
+        return (self.files[int(frame[ORIGIN_FILE].iat[position])],
+                f"row {int(frame[ORIGIN_ROW].iat[position])}")
+
+    def error(self, frame: pd.DataFrame, position: int, problem: str) -> DataError:
+        file, row = self.where(frame, position)
+        return DataError(file, None, row, problem)
+
+
+# --- fields -------------------------------------------------------------------------------
+
+def _column(loaded: LoadedSpec, frame: pd.DataFrame, ref: ColumnRef, key: tuple[str | int, ...],
+            file: str) -> pd.Series:
+    names = list(frame.columns)
+    if ref in names:
+        return frame[ref]
+    if isinstance(ref, int) and loaded.spec.source.header and loaded.spec.source.files is not None:
+        raise loaded.doc.error(key, f"{ref} is a position, but {file} has a header; name the column "
+                               f"(one of {', '.join(map(str, names[:12]))})")
+    shown = [str(n) for n in names if n not in (ORIGIN_FILE, ORIGIN_ROW)]
+    hint = difflib.get_close_matches(str(ref), shown, n=1)
+    raise loaded.doc.error(key, f"column {ref!r} is not in {file}"
+                           + (f"; did you mean {hint[0]!r}?" if hint else f"; columns are {', '.join(shown[:20])}"))
+
+
+def as_text(series: pd.Series) -> np.ndarray:
+    """Values as an object array of str: missing -> '', booleans lower-case, lists kept."""
+    import pandas as pd
+
+    if pd.api.types.is_string_dtype(series.dtype) and not pd.api.types.is_object_dtype(series.dtype):
+        return series.fillna("").to_numpy(dtype=object)
+    values = series.to_numpy(dtype=object)
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        if value is None or (isinstance(value, float) and value != value):
+            out[i] = ""
+        elif isinstance(value, bool):
+            out[i] = "true" if value else "false"
+        elif isinstance(value, (list, tuple, np.ndarray)):
+            out[i] = list(value)
+        else:
+            out[i] = str(value)
+    return out
+
+
+def clean_texts(values: np.ndarray) -> np.ndarray:
+    """Unicode NFC, line breaks as ``\\n``, runs of spaces (incl. no-break) as one space, no
+    control characters, blank lines and surrounding space removed (paragraphs stay ``\\n``)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) == 0:
+        return values
+    arr = pa.array([v if isinstance(v, str) else "" for v in values], type=pa.large_string())
+    arr = pc.utf8_normalize(arr, form="NFC")
+    arr = pc.replace_substring_regex(arr, r"\r\n?|[\x{2028}\x{2029}\x{85}]", "\n")
+    arr = pc.replace_substring_regex(arr, r"[\x00-\x08\x0B\x0E-\x1F\x7F\x{200B}\x{FEFF}]", "")
+    arr = pc.replace_substring_regex(arr, r"[\t\f\p{Zs}]+", " ")
+    arr = pc.replace_substring_regex(arr, r" ?\n[ \n]*", "\n")
+    arr = pc.utf8_trim(arr, characters=" \n")
+    return np.asarray(arr.to_pylist(), dtype=object)
+
+
+def _fields(loaded: LoadedSpec, split: str, table: SourceTable, file_offset: int) -> pd.DataFrame:
+    """The dataset fields of one source split, plus origin columns."""
+    import pandas as pd
+
+    spec, columns = loaded.spec, loaded.spec.columns
+    frame, file = table.frame, table.files[0]
+    out: dict[str, Any] = {}
+    if columns.id is not None:
+        out["id"] = [str(v).strip() for v in as_text(_column(loaded, frame, columns.id, ("columns", "id"), file))]
+    elif spec.source.articles is not None and "file" in frame.columns:
+        out["id"] = as_text(frame["file"])
+    else:
+        out["id"] = [f"{split}-{i}" for i in range(1, len(frame) + 1)]
+    refs = columns.text if isinstance(columns.text, tuple) else (columns.text,)
+    parts = [as_text(_column(loaded, frame, ref, ("columns", "text") + ((i,) if len(refs) > 1 else ()), file))
+             for i, ref in enumerate(refs)]
+    joined = parts[0] if len(parts) == 1 else np.asarray(
+        ["\n".join(p for p in row if isinstance(p, str) and p.strip()) for row in zip(*parts)], dtype=object)
+    out["text"] = clean_texts(joined)
+    out["label"] = as_text(_column(loaded, frame, columns.label, ("columns", "label"), file))
+    for name, ref in columns.optional_fields().items():
+        values = as_text(_column(loaded, frame, ref, ("columns", name), file))
+        out[name] = clean_texts(values) if name in ("target", "title", "source") else \
+            np.asarray([v.strip() if isinstance(v, str) else str(v) for v in values], dtype=object)
+    if spec.language is not None and spec.language.column is not None:
+        values = as_text(_column(loaded, frame, spec.language.column, ("language", "column"), file))
+        out["language"] = np.asarray([v.strip() for v in values], dtype=object)
+    result = pd.DataFrame({k: pd.Series(v, dtype=object) for k, v in out.items()})
+    result[ORIGIN_FILE] = frame[ORIGIN_FILE].to_numpy() + file_offset
+    result[ORIGIN_ROW] = frame[ORIGIN_ROW].to_numpy()
+    return result
+
+
+def _filter(loaded: LoadedSpec, split: str, table: SourceTable, audit: Audit) -> SourceTable:
+    if not loaded.spec.where:
+        return table
+    frame = table.frame
+    keep = np.ones(len(frame), dtype=bool)
+    for column, wanted in loaded.spec.where.items():
+        values = as_text(_column(loaded, frame, column, ("where", column), table.files[0]))
+        allowed = {_scalar_text(w) for w in (wanted if isinstance(wanted, tuple) else (wanted,))}
+        keep &= np.fromiter((v in allowed for v in values), dtype=bool, count=len(values))
+    audit.filtered_out += int((~keep).sum())
+    if not keep.any():
+        raise loaded.doc.error(("where",), f"no row of split {split!r} passes the filter; check the values")
+    return SourceTable(frame=frame[keep].reset_index(drop=True), files=table.files)
+
+
+def _scalar_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+# --- labels -------------------------------------------------------------------------------
+
+def _map_labels(spec: DatasetSpec, values: np.ndarray) -> list[Any]:
+    mapping = {_scalar_text(k): v for k, v in spec.label_map.items()}
+    out: list[Any] = []
+    for value in values:
+        if spec.multilabel:
+            items = value if isinstance(value, list) else [p for p in str(value).split(spec.label_separator)]
+            items = [mapping.get(s, s) for s in (str(i).strip() for i in items) if s]
+            out.append(sorted(set(items), key=items.index))
+        else:
+            text = value.strip() if isinstance(value, str) else str(value)
+            out.append(mapping.get(text, text))
+    return out
+
+
+def _check_labels(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: _Rows,
+                  audit: Audit) -> tuple[str, ...]:
+    spec = loaded.spec
+    found: dict[str, set[str]] = {}
+    for split, frame in splits.items():
+        labels = frame["label"].tolist()
+        flat = [x for v in labels for x in v] if spec.multilabel else labels
+        found[split] = set(flat)
+        empty = [i for i, v in enumerate(labels) if (not v if spec.multilabel else v == "")]
+        if empty:
+            raise rows.error(frame, empty[0], f"empty label ({len(empty)} rows in {split}); "
+                             "fill it in, or remove the rows with a where: filter")
+    if spec.labels is None:
+        names = list(found)
+        for other in names[1:]:
+            if found[other] != found[names[0]]:
+                extra = sorted(found[other] ^ found[names[0]])
+                raise loaded.doc.error(("source",), f"the label set differs between predefined splits "
+                                       f"{names[0]!r} and {other!r} (only in one: {', '.join(map(repr, extra[:5]))}); "
+                                       "list every label in `labels:` (and map variants with label_map)")
+        return tuple(sorted(set().union(*found.values())))
+    allowed = set(spec.labels)
+    for split, frame in list(splits.items()):
+        labels = frame["label"].tolist()
+        bad = np.asarray([bool(set(v) - allowed) if spec.multilabel else v not in allowed for v in labels],
+                         dtype=bool)
+        if not bad.any():
+            continue
+        first = int(np.flatnonzero(bad)[0])
+        value = labels[first]
+        audit.unknown_labels[split] = int(bad.sum())
+        if spec.on_unknown_label == "error":
+            shown = sorted(set(value) - allowed)[0] if spec.multilabel else value
+            hint = difflib.get_close_matches(str(shown), list(allowed), n=1)
+            raise rows.error(frame, first, f"label {shown!r} is not in labels ({int(bad.sum())} rows in {split})"
+                             + (f"; did you mean {hint[0]!r}? map it with label_map" if hint else
+                                "; add it to labels, map it with label_map, or set on_unknown_label: drop"))
+        splits[split] = frame[~bad].reset_index(drop=True)
+        audit.drop("unknown_label", int(bad.sum()))
+    return spec.labels
+
+
+# --- the pipeline -------------------------------------------------------------------------
+
+def make_dataset(loaded: LoadedSpec) -> Prepared:
+    """Read, clean, check and split the rows of a spec; ``DataError``/``ConfigError`` on a problem."""
+    from bench.corpus.audit import audit_overlap
+    from bench.corpus.splitting import make_splits
+
+    spec = loaded.spec
+    audit = Audit()
+    tables = read_source(loaded)
+    files: list[str] = []
+    splits: dict[str, pd.DataFrame] = {}
+    for split, table in tables.items():
+        table = _filter(loaded, split, table, audit)
+        splits[split] = _fields(loaded, split, table, len(files))
+        files.extend(table.files)
+    rows = _Rows(files)
+    if spec.language is not None and spec.language.detect:
+        from bench.corpus.language import detect_languages
+
+        for frame in splits.values():
+            frame["language"] = np.asarray(detect_languages(frame["text"].tolist()), dtype=object)
+    elif spec.language is not None and spec.language.code is not None:
+        for frame in splits.values():
+            frame["language"] = spec.language.code
+    for frame in splits.values():
+        frame["label"] = object_array(_map_labels(spec, frame["label"].to_numpy(dtype=object)))
+    labels = _check_labels(loaded, splits, rows, audit)
+    for split in list(splits):
+        splits[split] = _check_empty(loaded, split, splits[split], rows, audit)
+    _check_ids(splits, rows)
+    for split in list(splits):
+        splits[split] = _check_duplicates(loaded, split, splits[split], rows, audit)
+    splits = make_splits(loaded, splits, rows, audit)
+    splits = audit_overlap(loaded, splits, rows, audit)
+    for split, frame in splits.items():
+        if len(frame) == 0:
+            raise loaded.doc.error(("splits",), f"split {split!r} has no rows left after the checks; "
+                                   "see the policies (on_*) and the split sizes")
+    return Prepared(splits=splits, labels=labels, audit=audit, files=tuple(files))
+
+
+def object_array(values: list[Any]) -> np.ndarray:
+    """A 1-D object array that keeps list items as lists (``np.asarray`` would make 2-D)."""
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        out[i] = value
+    return out
+
+
+def _check_empty(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: _Rows, audit: Audit) -> pd.DataFrame:
+    empty = frame["text"].to_numpy(dtype=object) == ""
+    if "target" in frame.columns:
+        empty |= frame["target"].to_numpy(dtype=object) == ""
+    count = int(empty.sum())
+    if not count:
+        return frame
+    audit.empty[split] = count
+    if loaded.spec.on_empty == "error":
+        first = int(np.flatnonzero(empty)[0])
+        what = "text" if frame["text"].iat[first] == "" else "target"
+        raise rows.error(frame, first, f"empty {what} after cleaning ({count} rows in {split}); "
+                         "fix the data or set on_empty: drop")
+    audit.drop("empty", count)
+    return frame[~empty].reset_index(drop=True)
+
+
+def _check_ids(splits: dict[str, pd.DataFrame], rows: _Rows) -> None:
+    import pandas as pd
+
+    frames = [f[["id", ORIGIN_FILE, ORIGIN_ROW]] for f in splits.values()]
+    every = pd.concat(frames, ignore_index=True)
+    repeated = every["id"].duplicated(keep=False).to_numpy()
+    if repeated.any():
+        positions = np.flatnonzero(repeated)
+        value = every["id"].iat[positions[0]]
+        same = positions[every["id"].to_numpy(dtype=object)[positions] == value]
+        file, row = rows.where(every, int(same[1]))
+        first_file, first_row = rows.where(every, int(same[0]))
+        raise DataError(file, None, row, f"id {value!r} repeats {first_row} of {first_file} "
+                        f"({int(repeated.sum())} rows share an id); ids must be unique: fix columns.id, "
+                        "or remove it to number rows")
+
+
+def input_keys(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit key per row of its model input (text, and target for stance)."""
+    from bench.corpus.audit import text_keys
+
+    keys = text_keys(frame["text"].tolist())
+    if "target" in frame.columns:
+        with np.errstate(over="ignore"):
+            keys = keys * np.uint64(0x100000001B3) ^ text_keys(frame["target"].tolist())
+    return keys
+
+
+def _check_duplicates(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: _Rows,
+                      audit: Audit) -> pd.DataFrame:
+    import pandas as pd
+
+    keys = pd.Series(input_keys(frame))
+    repeated = keys.duplicated(keep="first").to_numpy()
+    count = int(repeated.sum())
+    if not count:
+        return frame
+    labels = pd.Series([("|".join(v) if isinstance(v, list) else v) for v in frame["label"]])
+    distinct = pd.DataFrame({"k": keys, "l": labels}).groupby("k")["l"].nunique()
+    audit.duplicates[split] = count
+    conflicts = int((distinct > 1).sum())
+    if conflicts:
+        audit.conflicting_duplicates[split] = conflicts
+    if loaded.spec.on_duplicate == "error":
+        second = int(np.flatnonzero(repeated)[0])
+        first = int(np.flatnonzero(keys.to_numpy() == keys.iat[second])[0])
+        _, first_row = rows.where(frame, first)
+        raise rows.error(frame, second, f"same text{' and target' if 'target' in frame else ''} as {first_row} "
+                         f"({count} duplicate rows in {split}); set on_duplicate: drop or keep")
+    if loaded.spec.on_duplicate == "drop":
+        audit.drop("duplicate", count)
+        return frame[~repeated].reset_index(drop=True)
+    return frame

@@ -1,0 +1,362 @@
+"""Read a spec's source into one table per split: files (+ join), raw articles, the hub, or disk.
+
+Every value comes back as it was written (CSV cells as strings, JSON values as parsed), plus
+two bookkeeping columns, ``ORIGIN_FILE`` (an index into ``SourceTable.files``) and
+``ORIGIN_ROW`` (the 1-based data row in that file), so that a later check can name the file
+and row of a bad value. Nothing here cleans or drops rows: that is ``build``'s job.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import gzip
+import io
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench.corpus.spec import ArticlesSpec, HubSpec, JoinSpec, LoadedSpec, SourceSpec
+from bench.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ORIGIN_FILE = "__file__"
+ORIGIN_ROW = "__row__"
+_SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
+                   ".parquet": "parquet", ".pq": "parquet"}
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """The raw rows of one split and the files (or pseudo-files) they came from."""
+
+    frame: pd.DataFrame
+    files: tuple[str, ...]
+
+    def where(self, position: int) -> tuple[str, str]:
+        """``(file, "row N")`` for the row at ``position`` of ``frame``."""
+        file_index = int(self.frame[ORIGIN_FILE].iat[position])
+        return self.files[file_index], f"row {int(self.frame[ORIGIN_ROW].iat[position])}"
+
+
+@dataclass(frozen=True)
+class _ReadOptions:
+    format: str | None
+    encoding: str
+    delimiter: str | None
+    quoting: str
+    header: bool
+
+
+def read_source(loaded: LoadedSpec) -> dict[str, SourceTable]:
+    """The source's splits, in the order written (files) or stored (hub, disk)."""
+    source = loaded.spec.source
+    if source.files is not None:
+        return _read_files(loaded, source, source.files)
+    if source.articles is not None:
+        return _read_articles(loaded, source.articles)
+    if source.hub is not None:
+        return _read_hub(loaded, source.hub)
+    return _read_disk(loaded, source.disk or Path("."))
+
+
+def source_paths(loaded: LoadedSpec) -> list[Path]:
+    """Every local file the source reads (for rebuild checks); hub sources are pinned by revision."""
+    source = loaded.spec.source
+    paths: list[Path] = []
+    if source.files is not None:
+        for value in source.files.values():
+            paths.extend(loaded.resolve(p) for p in (value if isinstance(value, tuple) else (value,)))
+        if source.join is not None:
+            paths.append(loaded.resolve(source.join.file))
+    elif source.articles is not None:
+        folder = loaded.resolve(source.articles.path)
+        paths.extend(sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else [folder])
+        if source.articles.labels is not None:
+            paths.append(loaded.resolve(source.articles.labels))
+    elif source.disk is not None:
+        folder = loaded.resolve(source.disk)
+        paths.extend(sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else [folder])
+    for split in loaded.spec.splits.values():
+        if split.ids is not None:
+            paths.append(loaded.resolve(split.ids))
+    return paths
+
+
+# --- files --------------------------------------------------------------------------------
+
+def _read_files(loaded: LoadedSpec, source: SourceSpec,
+                files: Mapping[str, Path | tuple[Path, ...]]) -> dict[str, SourceTable]:
+    options = _ReadOptions(source.format, source.encoding, source.delimiter, source.quoting, source.header)
+    out: dict[str, SourceTable] = {}
+    for split, value in files.items():
+        paths = value if isinstance(value, tuple) else (value,)
+        frames, names = [], []
+        for i, raw_path in enumerate(paths):
+            key = ("source", "files", split) + ((i,) if isinstance(value, tuple) else ())
+            path = _existing(loaded, raw_path, key)
+            frame = read_table(path, options, loaded, key)
+            frame[ORIGIN_FILE] = len(names)
+            frame[ORIGIN_ROW] = range(1, len(frame) + 1)
+            frames.append(frame)
+            names.append(str(path))
+        frame = frames[0] if len(frames) == 1 else _concat(frames, names, loaded, split)
+        table = SourceTable(frame=frame.reset_index(drop=True), files=tuple(names))
+        if source.join is not None:
+            table = _join(table, source.join, options, loaded)
+        out[split] = table
+    return out
+
+
+def _concat(frames: list[pd.DataFrame], names: list[str], loaded: LoadedSpec, split: str) -> pd.DataFrame:
+    import pandas as pd
+
+    first = list(frames[0].columns)
+    for frame, name in zip(frames[1:], names[1:]):
+        if list(frame.columns) != first:
+            missing = sorted(set(map(str, first)) ^ set(map(str, frame.columns)))
+            raise loaded.doc.error(("source", "files", split), f"{name} has different columns from {names[0]} "
+                                   f"(differing: {', '.join(missing) or 'order'}); give files of one layout")
+    return pd.concat(frames, ignore_index=True)
+
+
+def _existing(loaded: LoadedSpec, raw: Path, key: tuple[str | int, ...]) -> Path:
+    path = loaded.resolve(raw)
+    if not path.exists():
+        raise loaded.doc.error(key, f"file not found: {path}; check the path (and NEWSBENCH_DATA if used)")
+    if path.is_dir():
+        raise loaded.doc.error(key, f"{path} is a folder; name a file (or use source.articles for a folder)")
+    return path
+
+
+def _format_of(path: Path, given: str | None, loaded: LoadedSpec, key: tuple[str | int, ...]) -> str:
+    if given is not None:
+        return given
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    fmt = _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise loaded.doc.error(key, f"cannot tell the format of {path.name} from its suffix; "
+                               "add source.format: csv|tsv|jsonl|json|parquet")
+    return fmt
+
+
+def read_table(path: Path, options: _ReadOptions, loaded: LoadedSpec,
+               key: tuple[str | int, ...]) -> pd.DataFrame:
+    """One file as a DataFrame of raw values (CSV cells are strings; JSON values as parsed)."""
+    fmt = _format_of(path, options.format, loaded, key)
+    if fmt == "parquet":
+        return _read_parquet(path)
+    raw = _read_bytes(path)
+    text = _decode(raw, path, options.encoding, loaded, key)
+    if fmt in ("csv", "tsv"):
+        return _read_delimited(text, path, fmt, options)
+    return _read_json(text, path, fmt)
+
+
+def _read_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise DataError(path, None, "", f"corrupt gzip data ({exc}); re-download the file") from None
+    return data
+
+
+def _decode(raw: bytes, path: Path, encoding: str, loaded: LoadedSpec, key: tuple[str | int, ...]) -> str:
+    try:
+        text = raw.decode(encoding)
+    except LookupError:
+        raise loaded.doc.error(("source", "encoding"), f"unknown encoding {encoding!r}; "
+                               "use e.g. utf-8, latin-1, cp1252") from None
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        byte = raw[exc.start: exc.start + 1].hex()
+        hint = "latin-1 or cp1252" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else "utf-8"
+        raise DataError(path, line, f"byte 0x{byte}", f"cannot be decoded as {encoding}; "
+                        f"set source.encoding (e.g. {hint}) to the file's encoding") from None
+    return text.removeprefix("\ufeff")
+
+
+def _read_delimited(text: str, path: Path, fmt: str, options: _ReadOptions) -> pd.DataFrame:
+    import pandas as pd
+
+    delimiter = options.delimiter or ("\t" if fmt == "tsv" else ",")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
+                            na_filter=False, header=0 if options.header else None, engine="c",
+                            quoting=csv.QUOTE_NONE if options.quoting == "none" else csv.QUOTE_MINIMAL)
+    except pd.errors.EmptyDataError:
+        raise DataError(path, None, "", "the file is empty; give a file with rows") from None
+    except pd.errors.ParserError as exc:
+        message = str(exc).strip().splitlines()[-1]
+        raise DataError(path, None, "", f"cannot parse as {fmt} ({message}); check source.delimiter, "
+                        "source.quoting (none for text with stray quotes) and source.header") from None
+    if options.header:
+        frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def _read_json(text: str, path: Path, fmt: str) -> pd.DataFrame:
+    import pandas as pd
+
+    records: list[Any]
+    if fmt == "jsonl":
+        records = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(path, number, "", f"invalid JSON ({exc.msg}); fix the line or use one "
+                                "JSON object per line") from None
+            if not isinstance(record, dict):
+                raise DataError(path, number, "", "expected a JSON object per line, got "
+                                f"{type(record).__name__}")
+            records.append(record)
+    else:
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(path, exc.lineno, "", f"invalid JSON ({exc.msg}); fix the syntax") from None
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            raise DataError(path, None, "", "expected a JSON list of objects; for one object per line "
+                            "use a .jsonl file or source.format: jsonl")
+    columns: dict[str, list[Any]] = {}
+    for number, record in enumerate(records):
+        for name in record:
+            if name not in columns:
+                columns[name] = [None] * number
+        for name, values in columns.items():
+            values.append(record.get(name))
+    if not records:
+        raise DataError(path, None, "", "the file has no records; give a file with rows")
+    return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:
+        raise DataError(path, None, "", f"cannot read as parquet ({exc}); check the file") from None
+
+
+def _join(table: SourceTable, join: JoinSpec, base: _ReadOptions, loaded: LoadedSpec) -> SourceTable:
+    """Attach the join table's columns by key; every left key must match exactly one right row."""
+    key_path = ("source", "join", "file")
+    path = _existing(loaded, join.file, key_path)
+    options = _ReadOptions(
+        format=join.format, encoding=join.encoding or base.encoding,
+        delimiter=join.delimiter if join.delimiter is not None else base.delimiter,
+        quoting=join.quoting or base.quoting, header=base.header if join.header is None else join.header)
+    right = read_table(path, options, loaded, key_path)
+    left = table.frame
+    on = join.on
+    for frame, name in ((left, table.files[0]), (right, str(path))):
+        if on not in frame.columns:
+            hint = difflib.get_close_matches(on, [str(c) for c in frame.columns], n=1)
+            raise loaded.doc.error(("source", "join", "on"), f"key column {on!r} is not in {name}"
+                                   + (f"; did you mean {hint[0]!r}?" if hint else
+                                      f"; columns are {', '.join(map(str, frame.columns))}"))
+    right_keys = right[on].astype(str).str.strip()
+    repeated = right_keys[right_keys.duplicated()]
+    if len(repeated):
+        row = int(repeated.index[0]) + 1
+        raise DataError(path, None, f"row {row}", f"join key {on}={repeated.iloc[0]!r} appears more than "
+                        "once; a join table needs one row per key")
+    right = right.drop(columns=[on]).rename(
+        columns={c: (f"join.{c}" if c in left.columns else c) for c in right.columns if c != on})
+    position = right_keys.reset_index(drop=True)
+    lookup = dict(zip(position, range(len(position))))
+    left_keys = left[on].astype(str).str.strip()
+    indices = left_keys.map(lookup)
+    missing = indices.isna()
+    if missing.any():
+        first = int(missing.to_numpy().nonzero()[0][0])
+        file, row = table.where(first)
+        raise DataError(file, None, row, f"join key {on}={left_keys.iat[first]!r} has no row in {path} "
+                        f"({int(missing.sum())} rows lack a match); fix the key or the join file")
+    attached = right.reset_index(drop=True).take(indices.astype("int64").to_numpy())
+    attached.index = left.index
+    import pandas as pd
+
+    return SourceTable(frame=pd.concat([left, attached], axis=1), files=table.files)
+
+
+# --- articles, hub, disk ------------------------------------------------------------------
+
+def _read_articles(loaded: LoadedSpec, spec: ArticlesSpec) -> dict[str, SourceTable]:
+    from bench.corpus.articles import read_articles
+
+    folder = loaded.resolve(spec.path)
+    if not folder.is_dir():
+        raise loaded.doc.error(("source", "articles", "path"), f"folder not found: {folder}; check the path")
+    labels = None
+    if spec.labels is not None:
+        labels = _existing(loaded, spec.labels, ("source", "articles", "labels"))
+    frame = read_articles(folder, labels)
+    frame[ORIGIN_FILE] = 0
+    frame[ORIGIN_ROW] = range(1, len(frame) + 1)
+    return {spec.split: SourceTable(frame=frame.reset_index(drop=True), files=(str(folder),))}
+
+
+def _from_datasets(obj: Any, origin: str) -> dict[str, SourceTable]:
+    """A ``Dataset`` or ``DatasetDict`` -> tables; ``ClassLabel`` integers become their names."""
+    splits = obj if isinstance(obj, Mapping) else {"train": obj}
+    out: dict[str, SourceTable] = {}
+    for split, dataset in splits.items():
+        frame = dataset.to_pandas()
+        for name, feature in dataset.features.items():
+            names = getattr(feature, "names", None)
+            inner = getattr(getattr(feature, "feature", None), "names", None)
+            if names is not None:
+                frame[name] = [names[v] if v is not None and v >= 0 else None for v in frame[name]]
+            elif inner is not None:
+                frame[name] = [[inner[v] for v in values] for values in frame[name]]
+        frame[ORIGIN_FILE] = 0
+        frame[ORIGIN_ROW] = range(1, len(frame) + 1)
+        out[str(split)] = SourceTable(frame=frame, files=(f"{origin}[{split}]",))
+    return out
+
+
+def _read_hub(loaded: LoadedSpec, hub: HubSpec) -> dict[str, SourceTable]:
+    from bench.hf import import_datasets
+
+    datasets = import_datasets(online=True)
+    try:
+        obj = datasets.load_dataset(hub.path, hub.name, revision=hub.revision)
+    except (ConnectionError, OSError) as exc:
+        offline = "offline" in str(exc).lower() or "couldn't reach" in str(exc).lower() \
+            or isinstance(exc, ConnectionError)
+        problem = (f"the Hugging Face hub is not reachable and {hub.path!r} (revision {hub.revision}) is not "
+                   "cached; connect once to cache it, or download it and use source.files or source.disk"
+                   if offline else f"cannot load {hub.path!r} ({exc}); check path, name and revision")
+        raise loaded.doc.error(("source", "hub"), problem) from None
+    except (ValueError, FileNotFoundError) as exc:
+        raise loaded.doc.error(("source", "hub"), f"cannot load {hub.path!r}: {str(exc).splitlines()[0]}; "
+                               "check path, name and revision") from None
+    return _from_datasets(obj, f"hub:{hub.path}@{hub.revision}")
+
+
+def _read_disk(loaded: LoadedSpec, disk: Path) -> dict[str, SourceTable]:
+    from bench.hf import import_datasets
+
+    folder = loaded.resolve(disk)
+    if not folder.is_dir():
+        raise loaded.doc.error(("source", "disk"), f"folder not found: {folder}; give a save_to_disk folder")
+    datasets = import_datasets()
+    try:
+        obj = datasets.load_from_disk(str(folder))
+    except (FileNotFoundError, ValueError) as exc:
+        raise loaded.doc.error(("source", "disk"), f"{folder} is not a saved dataset ({exc}); "
+                               "give a folder written by save_to_disk") from None
+    return _from_datasets(obj, str(folder))

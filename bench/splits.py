@@ -1,0 +1,180 @@
+"""Splits and cross-validation folds, deterministic for a seed.
+
+Every function works on plain arrays (labels, groups, ids, dates) and returns a boolean
+mask or index arrays, so the dataset builder and the runner share one implementation.
+Randomness comes only from ``np.random.default_rng(seed)``. A request that cannot be met
+(a class too small to stratify, more folds than groups) raises ``SplitError``, a
+``ValueError`` whose message is ``problem; fix``: callers add the file and key.
+
+Rows that share a *unit* (a group id, or an identical text) always land on the same side:
+stratified and random splits take an optional ``units`` array for that.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Sequence
+
+import numpy as np
+
+__all__ = ["SplitError", "ids_split", "kfold_indices", "random_split", "stratified_split", "temporal_split"]
+
+
+class SplitError(ValueError):
+    """A split or fold request the data cannot satisfy; the message says how to fix it."""
+
+
+def _target_rows(size: float | int, n_rows: int) -> int:
+    if isinstance(size, float):
+        return int(round(size * n_rows))
+    if size >= n_rows:
+        raise SplitError(f"size {size} is not smaller than the {n_rows} rows available; use a smaller size")
+    return int(size)
+
+
+def _units(n_rows: int, units: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Unit code of each row (0..n_units-1, in first-appearance order) and the first row of each unit."""
+    if units is None:
+        rows = np.arange(n_rows)
+        return rows, rows
+    _, first, codes = np.unique(np.asarray(units), return_index=True, return_inverse=True)
+    # np.unique sorts values; renumber by first appearance so codes do not depend on value order.
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[codes.ravel()], first[order]
+
+
+def stratified_split(labels: Sequence[object] | np.ndarray, size: float | int, seed: int,
+                     units: np.ndarray | None = None) -> np.ndarray:
+    """A test mask holding about ``size`` of the rows with each label's share preserved.
+
+    Args:
+        labels: one label per row (any hashable values).
+        size: a fraction in (0, 1) or a number of rows.
+        seed: the only source of randomness.
+        units: optional unit per row (group or duplicate cluster); a unit is never split and
+            takes the label of its first row.
+
+    Raises:
+        SplitError: a class with fewer than 2 units cannot be on both sides.
+    """
+    labels = np.asarray(labels, dtype=object)
+    n_rows = len(labels)
+    codes, first = _units(n_rows, units)
+    unit_labels = labels[first]
+    target = _target_rows(size, n_rows)
+    classes, class_of_unit = np.unique(unit_labels.astype(str), return_inverse=True)
+    class_units = np.bincount(class_of_unit, minlength=len(classes))
+    small = [(c, n) for c, n in zip(classes, class_units) if n < 2]
+    if small:
+        name, count = small[0]
+        raise SplitError(f"class {name!r} has {count} row{'s' if count != 1 else ''} "
+                         f"(as units); stratifying needs at least 2 per class; merge it with label_map, "
+                         "drop it, or split with by: random")
+    # Largest-remainder allocation of the test rows over classes, in units.
+    fraction = target / n_rows
+    wanted = class_units * fraction
+    take = np.floor(wanted).astype(int)
+    remainder = int(round(fraction * len(first))) - int(take.sum())
+    if remainder > 0:
+        order = np.lexsort((np.arange(len(classes)), -(wanted - take)))
+        take[order[:remainder]] += 1
+    take = np.minimum(take, class_units - 1)
+    rng = np.random.default_rng(seed)
+    test_units = np.zeros(len(first), dtype=bool)
+    for k in range(len(classes)):
+        members = np.flatnonzero(class_of_unit == k)
+        chosen = rng.permutation(members)[: take[k]]
+        test_units[chosen] = True
+    if not test_units.any():
+        raise SplitError(f"size {size} gives no test row for {n_rows} rows; use a larger size")
+    return test_units[codes]
+
+
+def random_split(n_rows: int, size: float | int, seed: int, units: np.ndarray | None = None) -> np.ndarray:
+    """A test mask of about ``size`` rows made of whole units taken in a random order.
+
+    Units are added in a seeded random order until the row count is as close as it gets to
+    the target; with ``units`` = group ids this is the grouped split (a group never straddles).
+    """
+    codes, first = _units(n_rows, units)
+    unit_sizes = np.bincount(codes, minlength=len(first))
+    target = _target_rows(size, n_rows)
+    if len(first) < 2:
+        raise SplitError(f"only {len(first)} group; a split needs at least 2 groups")
+    order = np.random.default_rng(seed).permutation(len(first))
+    cumulative = np.cumsum(unit_sizes[order])
+    cut = int(np.searchsorted(cumulative, target))
+    if cut < len(order) and cut > 0 and abs(cumulative[cut - 1] - target) <= abs(cumulative[cut] - target):
+        cut -= 1
+    cut = min(max(cut, 0), len(order) - 2)
+    test_units = np.zeros(len(first), dtype=bool)
+    test_units[order[: cut + 1]] = True
+    return test_units[codes]
+
+
+def ids_split(values: Sequence[object] | np.ndarray, wanted: Collection[str]) -> tuple[np.ndarray, list[str]]:
+    """A test mask of the rows whose value (id or group) is in ``wanted``, and the wanted values not found."""
+    values = np.asarray(values, dtype=object).astype(str)
+    wanted_set = set(wanted)
+    mask = np.fromiter((v in wanted_set for v in values), dtype=bool, count=len(values))
+    missing = sorted(wanted_set.difference(values[mask].tolist()))
+    return mask, missing
+
+
+def temporal_split(dates: np.ndarray, after: dt.date) -> np.ndarray:
+    """A test mask of the rows dated on or after ``after`` (``dates`` is datetime64)."""
+    return np.asarray(dates) >= np.datetime64(after, "D")
+
+
+def kfold_indices(n_rows: int, *, folds: int, seed: int, labels: Sequence[object] | np.ndarray | None = None,
+                  groups: Sequence[object] | np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(train_index, test_index)`` for each of ``folds`` folds, deterministic for ``seed``.
+
+    With ``groups``, whole groups are dealt to folds (largest first, each to the fold with
+    the fewest rows, ties in a seeded order) so a group is never on both sides; else with
+    ``labels`` (1-D) each class is dealt round-robin over the folds from a seeded shuffle
+    (stratified); else rows are shuffled and cut. Multi-label tasks pass ``labels=None``.
+
+    Raises:
+        SplitError: fewer than 2 folds, more folds than groups, or a class with fewer rows than folds.
+    """
+    if folds < 2:
+        raise SplitError(f"folds must be at least 2, got {folds}")
+    if n_rows < folds:
+        raise SplitError(f"{n_rows} rows cannot make {folds} folds; use fewer folds")
+    rng = np.random.default_rng(seed)
+    fold_of = np.empty(n_rows, dtype=np.int64)
+    if groups is not None:
+        codes, first = _units(n_rows, np.asarray(groups, dtype=object).astype(str))
+        if len(first) < folds:
+            raise SplitError(f"{len(first)} groups cannot make {folds} folds; use at most {len(first)} folds")
+        sizes = np.bincount(codes, minlength=len(first))
+        shuffled = rng.permutation(len(first))
+        order = shuffled[np.argsort(-sizes[shuffled], kind="stable")]
+        loads = np.zeros(folds, dtype=np.int64)
+        group_fold = np.empty(len(first), dtype=np.int64)
+        tie_break = rng.permutation(folds)
+        for g in order:
+            k = int(tie_break[np.argmin(loads[tie_break])])
+            group_fold[g] = k
+            loads[k] += sizes[g]
+        fold_of = group_fold[codes]
+    elif labels is not None:
+        labels = np.asarray(labels, dtype=object).astype(str)
+        classes, class_of = np.unique(labels, return_inverse=True)
+        counts = np.bincount(class_of, minlength=len(classes))
+        if counts.min() < folds:
+            k = int(np.argmin(counts))
+            raise SplitError(f"class {classes[k]!r} has {counts[k]} rows, fewer than folds={folds}; "
+                             "use fewer folds, merge the class with label_map, or use by: group")
+        offset = 0
+        for k in range(len(classes)):
+            members = rng.permutation(np.flatnonzero(class_of == k))
+            fold_of[members] = (offset + np.arange(len(members))) % folds
+            offset = (offset + len(members)) % folds
+    else:
+        fold_of[rng.permutation(n_rows)] = np.arange(n_rows) % folds
+    rows = np.arange(n_rows)
+    return [(rows[fold_of != k], rows[fold_of == k]) for k in range(folds)]
