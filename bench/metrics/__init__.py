@@ -9,5 +9,5 @@ Per-class metrics give one value per label, named ``f1[<label>]``.
 from bench.metrics.catalog import FNC1_LABELS, METRICS, MetricSpec, check_metric
 from bench.metrics.scoring import BootstrapSpec, MetricValue, score_metrics
 
-__all__ = ["FNC1_LABELS", "METRICS", "BootstrapSpec", "MetricSpec", "MetricValue", "check_metric",
+__all__ = ["BootstrapSpec", "FNC1_LABELS", "METRICS", "MetricSpec", "MetricValue", "check_metric",
            "score_metrics"]

@@ -26,6 +26,7 @@ def safe_div(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def tp_fp_fn(c: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """True positives, false positives and false negatives per class, each ``(..., K)``."""
     tp = np.diagonal(c, axis1=-2, axis2=-1)
     return tp, c.sum(axis=-2) - tp, c.sum(axis=-1) - tp
 
@@ -56,16 +57,19 @@ def prf(kind: str, average: str | None) -> Callable[[np.ndarray, np.ndarray, np.
 
 
 def accuracy(c: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Share of counts on the diagonal."""
     return safe_div(np.trace(c, axis1=-2, axis2=-1), c.sum(axis=(-2, -1)))
 
 
 def balanced_accuracy(c: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Mean recall over the classes present in the gold labels (scikit-learn's definition)."""
     tp, _, fn = tp_fp_fn(c)
     support = tp + fn
     return safe_div((safe_div(tp, support)).sum(axis=-1), (support > 0).sum(axis=-1))
 
 
 def mcc(c: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Multi-class Matthews correlation (Gorodkin 2004), 0 when undefined, as in scikit-learn."""
     t, p = c.sum(axis=-1), c.sum(axis=-2)
     n, correct = c.sum(axis=(-2, -1)), np.trace(c, axis1=-2, axis2=-1)
     cov_tp = correct * n - (t * p).sum(axis=-1)
@@ -75,6 +79,7 @@ def mcc(c: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
 
 
 def cohen_kappa(c: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
+    """Cohen's kappa; 0 when undefined (one class everywhere), like ``replace_undefined_by=0``."""
     n = c.sum(axis=(-2, -1))
     observed = safe_div(np.trace(c, axis1=-2, axis2=-1), n)
     expected = safe_div((c.sum(axis=-1) * c.sum(axis=-2)).sum(axis=-1), n**2)
@@ -82,6 +87,7 @@ def cohen_kappa(c: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
 
 
 def label_index(labels: tuple[str, ...], wanted: tuple[str, ...]) -> list[int]:
+    """Positions of ``wanted`` (lower-case) names in ``labels``, matched case-insensitively."""
     lower = [label.lower() for label in labels]
     return [lower.index(w) for w in wanted]
 
@@ -104,6 +110,7 @@ def f_avg(c: np.ndarray, labels: tuple[str, ...]) -> np.ndarray:
 
 
 def log_loss(y_true: np.ndarray, scores: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """Mean negative log-probability of the gold class, as a function of item weights."""
     eps = np.finfo(np.float64).eps  # scikit-learn clips probabilities the same way
     losses = -np.log(np.clip(scores[np.arange(len(y_true)), y_true], eps, 1 - eps))
     return lambda w: safe_div(w @ losses, w.sum(axis=1))
@@ -138,10 +145,12 @@ def roc_auc_ovr(y_true: np.ndarray, scores: np.ndarray) -> Callable[[np.ndarray]
 
 
 def hamming(s: np.ndarray) -> np.ndarray:
+    """Share of wrong (item, label) decisions."""
     tp, fp, fn, _, n = indicator_parts(s)
     return safe_div((fp + fn).sum(axis=-1), n * tp.shape[-1])
 
 
 def subset_accuracy(s: np.ndarray) -> np.ndarray:
+    """Share of items whose predicted label set is exactly the gold one."""
     _, _, _, exact, n = indicator_parts(s)
     return safe_div(exact, n)
