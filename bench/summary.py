@@ -21,7 +21,10 @@ FORMATS = ("table", "md", "csv", "json", "latex")
 
 
 def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """Long table: one row per (dataset, features, model, split, target, metric) over seeds."""
+    """Long table: one row per (dataset, features, model, split, target, metric) over seeds.
+
+    Rows keep the order in which they first appear (the plan order of the run).
+    """
     import pandas as pd
 
     frame = pd.DataFrame(list(rows))
@@ -30,12 +33,9 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     frame = frame[frame["fold"].isna()].copy()
     frame["target"] = frame["target"].astype(object).where(frame["target"].notna(), "")
-    order = {name: i for i, name in enumerate(dict.fromkeys(frame["metric"]))}
     grouped = frame.groupby([*KEYS, "metric"], sort=False, dropna=False)
     out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "mean"),
                       ci_high=("ci_high", "mean"), n_seeds=("seed", "nunique"), n=("n", "max")).reset_index()
-    out["metric_order"] = out["metric"].map(order)
-    out = out.sort_values([*KEYS[:3], "split", "target", "metric_order"], kind="stable").drop(columns="metric_order")
     return out[columns].reset_index(drop=True)
 
 

@@ -1,0 +1,248 @@
+"""A whole benchmark run: datasets -> feature blocks -> model jobs -> a run folder.
+
+``run_benchmark`` builds (or reuses) the datasets, checks the config against them, plans the
+jobs, fits the feature blocks first and then runs the model jobs on an ``Executor``, saving
+each finished job at once through ``bench.store``. Ctrl-C or SIGTERM marks the run
+``interrupted`` and a job that raises marks it ``failed``; either way the folder keeps its
+``.partial`` name and ``--resume`` finishes it without recomputing finished jobs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench import __version__
+from bench.config import DatasetInfo, LoadedConfig, check_datasets, config_hash, config_to_dict, dump_config
+from bench.errors import ConfigError, ResultsError
+from bench.store import SCHEMA_VERSION, RunDir
+
+if TYPE_CHECKING:
+    from bench.corpus import BuiltDataset
+    from bench.progress import Progress
+
+VERSIONED = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "pandas": "pandas",
+             "pyarrow": "pyarrow", "datasets": "datasets"}
+SPEC_SUFFIXES = (".yaml", ".yml")
+CACHE_FOLDER = ".cache"
+
+
+def is_spec(entry: str) -> bool:
+    """Whether a ``datasets`` entry is a dataset spec file (else the name of a built dataset)."""
+    return entry.endswith(SPEC_SUFFIXES)
+
+
+def info_of(ds: BuiltDataset) -> DatasetInfo:
+    """What the config checks need of a built dataset."""
+    return DatasetInfo(name=ds.name, task=ds.task, multilabel=ds.multilabel, labels=tuple(ds.labels),
+                       splits=tuple(ds.splits))
+
+
+def resolve_datasets(loaded: LoadedConfig, data_root: Path) -> dict[str, BuiltDataset]:
+    """Build (or reuse) every dataset of the config; errors point at the ``datasets`` entry."""
+    from bench.corpus import ensure_built, open_dataset
+
+    out = {}
+    for i, entry in enumerate(loaded.config.datasets):
+        if is_spec(entry):
+            if not Path(entry).is_file():
+                raise loaded.doc.error(("datasets", i), f"no dataset spec file {entry!r}; check the path "
+                                       "(relative paths are relative to the current folder)")
+            out[entry] = ensure_built(Path(entry), data_root)
+        else:
+            out[entry] = open_dataset(entry, data_root)
+    return out
+
+
+def peek_datasets(loaded: LoadedConfig, data_root: Path) -> dict[str, DatasetInfo | None]:
+    """Dataset facts for ``bench validate`` without building: from ``stats.json`` when built.
+
+    A spec whose dataset is not built yet maps to ``None``: ``bench run`` builds it and then
+    checks splits and metrics before training anything.
+    """
+    import json
+
+    out: dict[str, DatasetInfo | None] = {}
+    for i, entry in enumerate(loaded.config.datasets):
+        if is_spec(entry):
+            if not Path(entry).is_file():
+                raise loaded.doc.error(("datasets", i), f"no dataset spec file {entry!r}; check the path "
+                                       "(relative paths are relative to the current folder)")
+            from bench.corpus.spec import load_spec
+
+            name = load_spec(entry).spec.name
+        else:
+            name = entry
+        stats = data_root / name / "stats.json"
+        if not stats.is_file():
+            if not is_spec(entry):
+                raise loaded.doc.error(("datasets", i), f"no built dataset {name!r} under {data_root}; "
+                                       "build it with `bench data build SPEC` or list the spec file")
+            out[entry] = None
+            continue
+        data = json.loads(stats.read_text(encoding="utf-8"))
+        out[entry] = DatasetInfo(name=data["name"], task=data["task"], multilabel=bool(data["multilabel"]),
+                                 labels=tuple(data["labels"]), splits=tuple(data["splits"]))
+    return out
+
+
+def new_run_id(loaded: LoadedConfig, now: dt.datetime | None = None) -> str:
+    """``<UTC yyyymmddTHHMMSS>-<config name>-<8 hex of the config hash>``."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return f"{now:%Y%m%dT%H%M%S}-{loaded.config.name}-{config_hash(loaded.config)[:8]}"
+
+
+def _git() -> dict[str, Any]:
+    """Commit and dirty flag of the working tree the run starts from (null outside git)."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, check=False)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
+    return {"commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def versions() -> dict[str, str | None]:
+    """Python, platform and the versions of the packages that can change a number."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform(),
+                                  "newsbench": __version__}
+    for key, dist in VERSIONED.items():
+        try:
+            out[key] = version(dist)
+        except PackageNotFoundError:
+            out[key] = None
+    return out
+
+
+def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, BuiltDataset],
+                   job_ids: Sequence[str], command: Sequence[str]) -> dict[str, Any]:
+    """The first manifest of a run (status ``running``)."""
+    config = loaded.config
+    return {
+        "schema_version": SCHEMA_VERSION, "run_id": run_id, "name": config.name, "status": "running",
+        "command": list(command), "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "config_hash": config_hash(config), "git": _git(), "versions": versions(),
+        "datasets": {ds.name: {"fingerprint": ds.fingerprint, "path": str(ds.path), "task": ds.task,
+                               "labels": list(ds.labels), "multilabel": ds.multilabel, "splits": list(ds.splits)}
+                     for ds in datasets.values()},
+        "seeds": list(config.seeds),
+        "jobs": {job_id: {"status": "pending"} for job_id in job_ids},
+        "evaluation": config_to_dict(config)["evaluation"],
+    }
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C so that the run is marked ``interrupted`` either way."""
+    def handler(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _check_resume(run: RunDir, datasets: Mapping[str, BuiltDataset], job_ids: Sequence[str]) -> None:
+    if not run.is_partial:
+        raise ResultsError(f"{run.path}: the run is complete; nothing to resume")
+    recorded = run.manifest.get("datasets", {})
+    for ds in datasets.values():
+        old = recorded.get(ds.name, {}).get("fingerprint")
+        if old != ds.fingerprint:
+            raise ResultsError(f"{run.path}: dataset {ds.name!r} changed since the run started "
+                               f"(fingerprint {str(old)[:12]} -> {ds.fingerprint[:12]}); start a new run")
+    if list(job_ids) != run.job_ids():
+        raise ResultsError(f"{run.path}: the config snapshot plans other jobs than the manifest lists; "
+                           "the folder was edited, start a new run")
+
+
+def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, n_jobs: int, progress: Progress,
+                  command: Sequence[str] = (), resume: RunDir | None = None) -> RunDir:
+    """Run every job of ``loaded`` (or the unfinished jobs of ``resume``) and return the complete run.
+
+    Raises:
+        KeyboardInterrupt: after marking the run ``interrupted`` (Ctrl-C or SIGTERM).
+        BenchError: a user error; the run (if created) is marked ``failed``.
+    """
+    from bench.executors import make_executor
+    from bench.runner import fit_feature_task, plan, plan_features, run_job
+
+    datasets = resolve_datasets(loaded, data_root)
+    check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
+    cache_dir = results_root / CACHE_FOLDER / "features"
+    jobs = plan(loaded.config, datasets, cache_dir)
+    job_ids = [job.job_id for job in jobs]
+    if resume is None:
+        run_id = new_run_id(loaded)
+        run = RunDir.create(results_root, run_id, config_yaml=dump_config(loaded.config),
+                            manifest=build_manifest(loaded, run_id, datasets, job_ids, command or sys.argv))
+    else:
+        run = resume
+        _check_resume(run, datasets, job_ids)
+        resumes = [*run.manifest.get("resumed", []), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")]
+        run.update_manifest(status="running", resumed=resumes)
+    finished = run.finished_jobs()
+    pending = [job for job in jobs if job.job_id not in finished]
+    executor = make_executor(n_jobs)
+    progress.note(f"run folder {run.path}")
+    current = "features"
+    try:
+        with _sigterm_as_interrupt():
+            for wave in plan_features(pending):
+                progress.start("features", len(wave), workers=executor.n_workers)
+                for i, seconds in executor.map_unordered(fit_feature_task, wave):
+                    progress.advance(wave[i].task_id, seconds)
+            progress.start("jobs", len(jobs), done=len(jobs) - len(pending), workers=executor.n_workers)
+            for i, result in executor.map_unordered(run_job, pending):
+                current = pending[i].job_id
+                run.write_job(result.job_id, result.record(), result.predictions)
+                run.set_job(result.job_id, status="done", **result.timings())
+                progress.advance(result.job_id, result.seconds)
+    except KeyboardInterrupt:
+        run.update_manifest(status="interrupted")
+        progress.note(f"interrupted; resume with `bench run --resume {run.path}`")
+        raise
+    except BaseException as exc:
+        run.update_manifest(status="failed", error=f"{type(exc).__name__}: {exc}", failed_during=current)
+        raise
+    finally:
+        progress.close()
+    return run.finalize()
+
+
+def check_only(loaded: LoadedConfig, data_root: Path) -> dict[str, DatasetInfo | None]:
+    """``bench validate``: every check that needs no training; returns what it knew of each dataset."""
+    infos = peek_datasets(loaded, data_root)
+    known = {entry: info for entry, info in infos.items() if info is not None}
+    if known:
+        sub = LoadedConfig(config=_only_datasets(loaded, list(known)), doc=loaded.doc, path=loaded.path)
+        check_datasets(sub, known)
+    return infos
+
+
+def _only_datasets(loaded: LoadedConfig, entries: list[str]) -> Any:
+    import dataclasses
+
+    return dataclasses.replace(loaded.config, datasets=tuple(entries))
+
+
+__all__ = ["ConfigError", "check_only", "run_benchmark"]

@@ -1,0 +1,105 @@
+"""``bench run`` (train and score every job of a config) and ``bench validate`` (check, list, train nothing)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_RESULTS = Path("results")
+DEFAULT_DATA = Path("data")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``run`` and ``validate``."""
+    run = subparsers.add_parser("run", help="run every job of a benchmark config and print the results table",
+                                description="Run datasets x features x models x seeds and save the results "
+                                "under results/<run_id>/. The last line of stdout is the run folder.")
+    run.add_argument("config", nargs="?", type=Path, help="benchmark config (YAML); optional with --resume")
+    _common(run)
+    run.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel worker processes (default 1)")
+    run.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
+                     help="where run folders go (default results/)")
+    run.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                     help="finish an interrupted or failed run (its .partial folder) without redoing finished jobs")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress display on stderr")
+    run.set_defaults(handler=run_command)
+
+    validate = subparsers.add_parser("validate", help="check a benchmark config and list its jobs; trains nothing",
+                                     description="Check everything a run needs (keys, types, names, parameters, "
+                                     "metrics against the datasets) and list the jobs.")
+    validate.add_argument("config", type=Path, help="benchmark config (YAML)")
+    _common(validate)
+    validate.set_defaults(handler=validate_command)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key (dotted path, YAML value), e.g. --set models.0.params.C=2")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, metavar="DIR",
+                        help="folder of built datasets (default data/)")
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """Check the config and list the jobs."""
+    from bench.benchmark import check_only
+    from bench.config import load_config
+    from bench.runner import make_job_id
+
+    loaded = load_config(args.config, args.overrides)
+    config = loaded.config
+    infos = check_only(loaded, args.data)
+    for entry, info in infos.items():
+        if info is None:
+            print(f"bench: note: {entry} is not built yet; `bench run` builds it and checks splits and "
+                  "metrics before training", file=sys.stderr)
+    names = {entry: (info.name if info else Path(entry).stem) for entry, info in infos.items()}
+    for entry in config.datasets:
+        for feat in config.features:
+            for model in config.models:
+                for seed in config.seeds:
+                    print(make_job_id(names[entry], feat.name, model.name, seed))
+    ev = config.evaluation
+    how = f"{ev.cv.folds}-fold CV by {ev.cv.by} on {ev.train!r}" if ev.cv else f"train {ev.train!r}, test {ev.test!r}"
+    print(f"{args.config}: ok: {config.n_jobs} jobs ({len(config.datasets)} datasets x {len(config.features)} "
+          f"features x {len(config.models)} models x {len(config.seeds)} seeds); {how}; "
+          f"metrics {', '.join(ev.metrics)}")
+    return 0
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run the jobs, print the table, and print the run folder last."""
+    from bench.benchmark import run_benchmark
+    from bench.config import config_hash, load_config
+    from bench.errors import BenchError
+    from bench.progress import make_progress
+    from bench.store import RunDir
+    from bench.summary import print_table, summarize
+
+    if args.jobs < 1:
+        raise BenchError(f"--jobs: expected a positive number of workers, got {args.jobs}; use --jobs 1 or more")
+    resume = None
+    if args.resume is not None:
+        resume = RunDir.open(args.resume)
+        loaded = load_config(resume.path / "config.yaml")
+        if args.overrides:
+            raise BenchError("--set: a resumed run keeps the config it started with; drop --set or start a new run")
+        if args.config is not None and config_hash(load_config(args.config).config) != config_hash(loaded.config):
+            raise BenchError(f"{args.config}: differs from the config of {resume.path}; resume without CONFIG "
+                             "or start a new run")
+        results_root = resume.path.parent
+    elif args.config is None:
+        raise BenchError("run: give a CONFIG, or --resume RUN_DIR; see `bench run --help`")
+    else:
+        loaded = load_config(args.config, args.overrides)
+        results_root = args.results
+    progress = make_progress(quiet=args.quiet)
+    try:
+        run = run_benchmark(loaded, data_root=args.data, results_root=results_root, n_jobs=args.jobs,
+                            progress=progress, command=["bench", *sys.argv[1:]], resume=resume)
+    except KeyboardInterrupt:
+        print("bench: interrupted; the run is marked interrupted and can be resumed", file=sys.stderr)
+        return 130
+    print_table(summarize(run.rows()), title=run.run_id)
+    print(run.path)
+    return 0

@@ -1,0 +1,110 @@
+"""``bench ls`` (one row per run) and ``bench show`` (one run's results table)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+LS_FORMATS = ("table", "json", "csv")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``ls`` and ``show``."""
+    from bench.summary import FORMATS
+
+    ls = subparsers.add_parser("ls", help="list runs, one row each", description="List the runs under a results "
+                               "folder, oldest first, with status, jobs done and dataset names.")
+    ls.add_argument("--results", type=Path, default=Path("results"), metavar="DIR",
+                    help="results folder (default results/)")
+    ls.add_argument("--format", choices=LS_FORMATS, default="table")
+    ls.set_defaults(handler=ls_command)
+
+    show = subparsers.add_parser("show", help="one run's results table (mean over seeds, with CIs)",
+                                 description="Show one run's metrics: mean over seeds, ±std over seeds, "
+                                 "[mean bootstrap CI].")
+    show.add_argument("run", help="run folder, or a run id under --results")
+    show.add_argument("--results", type=Path, default=Path("results"), metavar="DIR",
+                      help="where to look for a run id (default results/)")
+    show.add_argument("--format", choices=FORMATS, default="table")
+    show.add_argument("--digits", type=int, default=4, help="decimals shown (default 4)")
+    show.set_defaults(handler=show_command)
+
+
+def _run_rows(results: Path) -> list[dict[str, object]]:
+    from bench.store import list_runs
+
+    rows = []
+    for run in list_runs(results):
+        m = run.manifest
+        jobs = m.get("jobs", {})
+        rows.append({"run_id": run.run_id, "name": m.get("name"), "status": m.get("status"),
+                     "created": m.get("created"), "jobs_done": len(run.finished_jobs()), "jobs": len(jobs),
+                     "datasets": ",".join(m.get("datasets", {})), "path": str(run.path)})
+    return rows
+
+
+def ls_command(args: argparse.Namespace) -> int:
+    """Print the runs."""
+    import csv
+    import io
+    import json
+    import sys
+
+    rows = _run_rows(args.results)
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif args.format == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=["run_id", "name", "status", "created", "jobs_done", "jobs",
+                                                 "datasets", "path"], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        sys.stdout.write(out.getvalue())
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        if not rows:
+            print(f"no runs under {args.results}", file=sys.stderr)
+            return 0
+        table = Table()
+        for col in ("run_id", "status", "jobs", "datasets", "created"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(str(r["run_id"]), str(r["status"]), f"{r['jobs_done']}/{r['jobs']}", str(r["datasets"]),
+                          str(r["created"]))
+        Console(soft_wrap=False, width=160).print(table)
+    return 0
+
+
+def find_run(run: str, results: Path) -> Path:
+    """A run folder from a path, or from a run id (or a unique prefix of one) under ``results``."""
+    from bench.errors import ResultsError
+    from bench.store import list_runs
+
+    path = Path(run)
+    if path.is_dir():
+        return path
+    matches = [r.path for r in list_runs(results) if r.run_id.startswith(run)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise ResultsError(f"{run}: no such run folder or run id under {results}; see `bench ls`")
+    raise ResultsError(f"{run}: matches {len(matches)} runs under {results}; give more of the run id")
+
+
+def show_command(args: argparse.Namespace) -> int:
+    """Print one run's table."""
+    from bench.store import RunDir
+    from bench.summary import print_table, render, summarize
+
+    run = RunDir.open(find_run(args.run, args.results))
+    summary = summarize(run.rows())
+    status = run.manifest.get("status")
+    title = run.run_id + ("" if status == "complete" else f" ({status})")
+    text = render(summary, args.format, title=title, digits=args.digits)
+    if text is None:
+        print_table(summary, title=title, digits=args.digits)
+    else:
+        print(text)
+    return 0

@@ -1,0 +1,323 @@
+"""Jobs: ``plan`` expands a config into jobs; ``run_job`` trains and scores one, with no results I/O.
+
+A job is one (dataset, feature block, model, seed). It is evaluated on one *unit* (the
+train/test splits) or on k units (the CV folds of the train split). Feature blocks do not
+depend on the model or the seed, so they are fitted by ``FeatureTask``s before any model
+job, once per (dataset, block, unit), and stored in the on-disk ``FeatureCache``; model
+jobs then read them from the cache. The fold assignment depends only on ``cv.seed``, so
+every job of a dataset sees the same folds.
+
+Metric rows follow SPEC section 5. With CV, the pooled out-of-fold predictions give the
+rows with ``fold: null`` (with bootstrap CIs) and each fold gives rows with ``fold: i``
+(no CIs: a fold is a slice of the pooled sample, not an independent test set).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench.config import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
+from bench.errors import DataError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from bench.corpus import BuiltDataset
+    from bench.features import FeatureCache, FeatureMatrices
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_part(name: str) -> str:
+    """A job-id part: unsafe characters become ``-``."""
+    return _UNSAFE.sub("-", name).strip("-") or "x"
+
+
+def make_job_id(dataset: str, features: str, model: str, seed: int) -> str:
+    """``<dataset>__<features>__<model>__s<seed>``."""
+    return f"{safe_part(dataset)}__{safe_part(features)}__{safe_part(model)}__s{seed}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FeatureTask:
+    """Fit one feature block on one unit of one dataset and put it in the cache."""
+
+    task_id: str
+    dataset: BuiltDataset
+    features: FeatureSpec
+    blocks: Mapping[str, FeatureSpec]
+    evaluation: EvaluationSpec
+    fold: int | None
+    cache_dir: Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job:
+    """One (dataset, feature block, model, seed) of the grid."""
+
+    job_id: str
+    dataset: BuiltDataset
+    features: FeatureSpec
+    blocks: Mapping[str, FeatureSpec]
+    model: ModelSpec
+    seed: int
+    evaluation: EvaluationSpec
+    cache_dir: Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobResult:
+    """What one job computed: metric rows, predictions and a report; saved by ``bench.store``."""
+
+    job_id: str
+    rows: tuple[dict[str, Any], ...]
+    predictions: pd.DataFrame
+    report: dict[str, Any] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    feature_seconds: float = 0.0
+    seconds: float = 0.0
+
+    def timings(self) -> dict[str, float]:
+        """Seconds spent, for the manifest."""
+        return {"fit_seconds": round(self.fit_seconds, 4), "predict_seconds": round(self.predict_seconds, 4),
+                "feature_seconds": round(self.feature_seconds, 4), "seconds": round(self.seconds, 4)}
+
+    def record(self) -> dict[str, Any]:
+        """The ``jobs/<job_id>.json`` content."""
+        return {"job_id": self.job_id, "status": "done", **self.timings(), **self.report, "rows": list(self.rows)}
+
+
+def plan(config: RunConfig, datasets: Mapping[str, BuiltDataset], cache_dir: Path) -> list[Job]:
+    """The job grid in a stable order: datasets, then features, then models, then seeds.
+
+    Args:
+        config: the checked config.
+        datasets: the built dataset of each ``config.datasets`` entry.
+        cache_dir: the feature cache folder.
+    """
+    blocks = {f.name: f for f in config.features}
+    jobs = [Job(job_id=make_job_id(datasets[entry].name, feat.name, model.name, seed),
+                dataset=datasets[entry], features=feat, blocks=blocks, model=model, seed=seed,
+                evaluation=config.evaluation, cache_dir=cache_dir)
+            for entry in config.datasets for feat in config.features
+            for model in config.models for seed in config.seeds]
+    seen: dict[str, Job] = {}
+    for job in jobs:
+        if job.job_id in seen:
+            raise DataError(job.dataset.path, None, "datasets", f"two jobs get the id {job.job_id!r}; "
+                            "give the datasets, features or models names that differ in letters or digits")
+        seen[job.job_id] = job
+    return jobs
+
+
+def plan_features(jobs: Sequence[Job]) -> list[list[FeatureTask]]:
+    """Feature tasks in waves: plain blocks first, then unions (which reuse their cached members)."""
+    waves: list[list[FeatureTask]] = [[], []]
+    seen: set[str] = set()
+    for job in jobs:
+        n_units = job.evaluation.cv.folds if job.evaluation.cv else 1
+        for fold in (range(n_units) if job.evaluation.cv else [None]):
+            task_id = f"{safe_part(job.dataset.name)}__{safe_part(job.features.name)}" + (
+                f"__f{fold}" if fold is not None else "")
+            if task_id in seen:
+                continue
+            seen.add(task_id)
+            wave = 1 if job.features.kind == "union" else 0
+            waves[wave].append(FeatureTask(task_id=task_id, dataset=job.dataset, features=job.features,
+                                           blocks=job.blocks, evaluation=job.evaluation, fold=fold,
+                                           cache_dir=job.cache_dir))
+    return [w for w in waves if w]
+
+
+# --- data and units --------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def _split_frame(path: Path, split: str, fingerprint: str) -> pd.DataFrame:
+    """One split as a frame, read once per process (the fingerprint keys the cache)."""
+    from bench.corpus import load_split, open_dataset
+
+    del fingerprint
+    return load_split(open_dataset(path), split)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One train/test pair: the dataset splits, or one CV fold of the train split."""
+
+    fold: int | None
+    split: str
+    train: pd.DataFrame
+    test: pd.DataFrame
+
+
+def _frame(ds: BuiltDataset, split: str) -> pd.DataFrame:
+    if split not in ds.splits:
+        raise DataError(ds.path, None, "split", f"dataset {ds.name!r} has no split {split!r}; "
+                        f"its splits: {', '.join(ds.splits)}")
+    return _split_frame(ds.path, split, ds.fingerprint)
+
+
+def cv_test_indices(frame: pd.DataFrame, ds: BuiltDataset, evaluation: EvaluationSpec) -> list[np.ndarray]:
+    """Row positions of each CV fold's test part, from ``cv.seed`` only (same for every job)."""
+    import numpy as np
+    from sklearn.model_selection import KFold, StratifiedGroupKFold, StratifiedKFold
+
+    cv = evaluation.cv
+    if cv is None:
+        raise ValueError("cv_test_indices needs an evaluation with cv")
+    n = len(frame)
+    if n < cv.folds:
+        raise DataError(ds.path, None, "evaluation.cv.folds", f"{cv.folds} folds for {n} rows of split "
+                        f"{evaluation.train!r}; use fewer folds")
+    strata = (np.zeros(n, dtype=int) if ds.multilabel
+              else frame["label"].astype(str).to_numpy())
+    X = np.zeros((n, 1))
+    try:
+        if cv.by == "group":
+            if "group" not in frame.columns or frame["group"].isna().any():
+                raise DataError(ds.path, None, "evaluation.cv.by", f"dataset {ds.name!r} has no `group` for every "
+                                "row; set columns.group in its spec or use by: label")
+            splitter = StratifiedGroupKFold(n_splits=cv.folds, shuffle=True, random_state=cv.seed)
+            folds = splitter.split(X, strata, groups=frame["group"].astype(str).to_numpy())
+        elif ds.multilabel:
+            folds = KFold(n_splits=cv.folds, shuffle=True, random_state=cv.seed).split(X)
+        else:
+            folds = StratifiedKFold(n_splits=cv.folds, shuffle=True, random_state=cv.seed).split(X, strata)
+        return [np.sort(test) for _, test in folds]
+    except ValueError as exc:
+        raise DataError(ds.path, None, "evaluation.cv", f"cannot make {cv.folds} folds: {exc}; "
+                        "use fewer folds or by: label") from None
+
+
+def make_units(ds: BuiltDataset, evaluation: EvaluationSpec, folds: Sequence[int | None] | None = None) -> list[Unit]:
+    """The units of a dataset under ``evaluation`` (only the folds asked, when given)."""
+    import numpy as np
+
+    train = _frame(ds, evaluation.train)
+    if evaluation.cv is None:
+        test = _frame(ds, evaluation.test) if evaluation.test else train
+        return [Unit(fold=None, split=evaluation.test or evaluation.train, train=train, test=test)]
+    units = []
+    for i, test_idx in enumerate(cv_test_indices(train, ds, evaluation)):
+        if folds is not None and i not in folds:
+            continue
+        mask = np.ones(len(train), dtype=bool)
+        mask[test_idx] = False
+        units.append(Unit(fold=i, split=evaluation.train, train=train.iloc[np.flatnonzero(mask)].reset_index(drop=True),
+                          test=train.iloc[test_idx].reset_index(drop=True)))
+    return units
+
+
+@functools.lru_cache(maxsize=4)
+def _cache(cache_dir: Path) -> FeatureCache:
+    """One cache object per folder and process, so that its in-memory entries are reused across jobs."""
+    from bench.features import FeatureCache
+
+    return FeatureCache(cache_dir)
+
+
+def _features(ds: BuiltDataset, spec: FeatureSpec, blocks: Mapping[str, FeatureSpec], unit: Unit,
+              cache_dir: Path, seed: int) -> FeatureMatrices:
+    from bench.features import load_or_fit_features, split_hash
+
+    return load_or_fit_features(_cache(cache_dir), spec, blocks, unit.train, unit.test,
+                                stance=ds.task == "stance", seed=seed, fingerprint=ds.fingerprint,
+                                train_ids_hash=split_hash(unit.train["id"].to_list(), unit.test["id"].to_list()))
+
+
+def _feature_seed(evaluation: EvaluationSpec) -> int:
+    """Features are shared by every model seed, so their seed is the fold seed (or 0)."""
+    return evaluation.cv.seed if evaluation.cv else 0
+
+
+def fit_feature_task(task: FeatureTask) -> float:
+    """Fit (or find in the cache) one feature block on one unit; returns the seconds spent."""
+    start = time.perf_counter()
+    folds = None if task.fold is None else [task.fold]
+    for unit in make_units(task.dataset, task.evaluation, folds):
+        _features(task.dataset, task.features, task.blocks, unit, task.cache_dir, _feature_seed(task.evaluation))
+    return time.perf_counter() - start
+
+
+# --- one job ---------------------------------------------------------------------------------
+
+
+def run_job(job: Job) -> JobResult:
+    """Train and score one job on every unit; reads data and the feature cache, writes nothing else."""
+    import numpy as np
+    import pandas as pd
+
+    from bench.predictions import class_report, prediction_frame
+    from bench.tasks import encode_labels, fit_predict
+
+    start = time.perf_counter()
+    ds, labels = job.dataset, list(job.dataset.labels)
+    golds, preds, scores, frames, rows = [], [], [], [], []
+    fit_s = predict_s = feature_s = 0.0
+    n_features = 0
+    for unit in make_units(ds, job.evaluation):
+        t0 = time.perf_counter()
+        mats = _features(ds, job.features, job.blocks, unit, job.cache_dir, _feature_seed(job.evaluation))
+        feature_s += time.perf_counter() - t0
+        n_features = mats.n_features
+        y_train = encode_labels(unit.train, labels, ds.multilabel)
+        y_test = encode_labels(unit.test, labels, ds.multilabel)
+        targets = {}
+        if job.model.per_target:
+            targets = {"train_targets": unit.train["target"].astype(str).to_numpy(),
+                       "test_targets": unit.test["target"].astype(str).to_numpy()}
+        out = fit_predict(job.model, mats.X_train, y_train, mats.X_test, seed=job.seed,
+                          multilabel=ds.multilabel, n_labels=len(labels), **targets)
+        fit_s += out.fit_seconds
+        predict_s += out.predict_seconds
+        if unit.fold is not None:
+            rows += _score(job, unit.test, y_test, out.pred, out.scores, fold=unit.fold, split=unit.split,
+                           bootstrap=False)
+        golds.append(y_test)
+        preds.append(out.pred)
+        scores.append(out.scores)
+        frames.append(unit.test.assign(fold=unit.fold) if unit.fold is not None else unit.test)
+    test = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    y_true, y_pred = np.concatenate(golds), np.concatenate(preds)
+    y_scores = None if any(s is None for s in scores) else np.concatenate(scores)
+    split = job.evaluation.test or job.evaluation.train
+    pooled = _score(job, test, y_true, y_pred, y_scores, fold=None, split=split, bootstrap=True)
+    report = {"dataset": ds.name, "features": job.features.name, "model": job.model.name, "seed": job.seed,
+              "split": split, "n_train": int(len(_frame(ds, job.evaluation.train))), "n_test": int(len(y_true)),
+              "n_features": int(n_features), **class_report(y_true, y_pred, labels, ds.multilabel)}
+    predictions = prediction_frame(test, y_true, y_pred, y_scores, labels, ds.multilabel)
+    return JobResult(job_id=job.job_id, rows=tuple(pooled + rows), predictions=predictions, report=report,
+                     fit_seconds=fit_s, predict_seconds=predict_s, feature_seconds=feature_s,
+                     seconds=time.perf_counter() - start)
+
+
+def _score(job: Job, test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
+           *, fold: int | None, split: str, bootstrap: bool) -> list[dict[str, Any]]:
+    """Metric rows for one sample, overall and (with ``by_target``) per target value."""
+    from bench.metrics import score_metrics
+
+    ev = job.evaluation
+    labels = list(job.dataset.labels)
+    slices: list[tuple[str | None, Any]] = [(None, slice(None))]
+    if ev.by_target:
+        target = test["target"].astype(str).to_numpy()
+        slices += [(t, target == t) for t in sorted(set(target))]
+    base = {"dataset": job.dataset.name, "features": job.features.name, "model": job.model.name,
+            "seed": job.seed, "split": split, "fold": fold}
+    rows = []
+    for name, mask in slices:
+        values = score_metrics(list(ev.metrics), y_true=y_true[mask], y_pred=y_pred[mask], labels=labels,
+                               scores=None if scores is None else scores[mask],
+                               bootstrap=ev.bootstrap if bootstrap else None, seed=job.seed)
+        rows += [{**base, "target": name, "metric": v.metric, "value": v.value, "ci_low": v.ci_low,
+                  "ci_high": v.ci_high, "n": v.n} for v in values]
+    return rows

@@ -1,0 +1,86 @@
+"""Tiny labeled news datasets written into a test's tmp_path (CSV + spec), for runner and CLI tests.
+
+Texts mix class words with shared words, so that a linear model learns something and a
+majority baseline does not; rows come from a seeded generator, so files are identical
+across runs.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+TOPIC_WORDS = {
+    "business": "market shares profit bank trade investors quarterly earnings merger",
+    "sport": "match goal team player league coach season final striker",
+    "tech": "software chip phone internet data startup cloud processor app",
+}
+STANCE_WORDS = {
+    "FAVOR": "support welcome praise endorse benefit agree backing approve",
+    "AGAINST": "oppose reject condemn criticise harm protest refuse denounce",
+    "NONE": "report meeting schedule announced statement weather traffic held",
+}
+SHARED = "the a of and in today said officials city week new".split()
+
+
+def _rows(words: dict[str, str], n: int, start: int, rng: np.random.Generator, targets: tuple[str, ...] = ()) -> list[dict]:
+    labels = list(words)
+    every = sorted({w for ws in words.values() for w in ws.split()})
+    rows = []
+    for i in range(n):
+        label = labels[i % len(labels)]
+        own = words[label].split()
+        # 25% own-class words, 25% any class (noise), 50% shared: learnable, not trivial
+        pools = rng.choice(3, size=14, p=[0.25, 0.25, 0.5])
+        text = " ".join(str(rng.choice((own, every, SHARED)[k])) for k in pools)
+        row = {"id": f"d{start + i}", "text": f"{text} {i}", "label": label, "group": f"g{(start + i) // 3}"}
+        if targets:
+            row["target"] = targets[i % len(targets)]
+        rows.append(row)
+    return rows
+
+
+def _write(path: Path, rows: list[dict]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_topic(folder: Path, *, n_train: int = 30, n_test: int = 15, name: str = "tiny_topic") -> Path:
+    """A 3-class topic dataset (train/test CSV) and its spec; returns the spec path."""
+    rng = np.random.default_rng(7)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / "train.csv", _rows(TOPIC_WORDS, n_train, 0, rng))
+    _write(folder / "test.csv", _rows(TOPIC_WORDS, n_test, 1000, rng))
+    spec = folder / f"{name}.yaml"
+    spec.write_text(f"""name: {name}
+task: topic
+language: en
+source:
+  files: {{train: train.csv, test: test.csv}}
+columns: {{id: id, text: text, label: label, group: group}}
+labels: [business, sport, tech]
+""", encoding="utf-8")
+    return spec
+
+
+def write_stance(folder: Path, *, n_train: int = 30, n_test: int = 15, name: str = "tiny_stance") -> Path:
+    """A SemEval-like stance dataset (FAVOR/AGAINST/NONE, two targets) and its spec."""
+    rng = np.random.default_rng(11)
+    folder.mkdir(parents=True, exist_ok=True)
+    targets = ("climate policy", "nuclear energy")
+    _write(folder / "train.csv", _rows(STANCE_WORDS, n_train, 0, rng, targets))
+    _write(folder / "test.csv", _rows(STANCE_WORDS, n_test, 1000, rng, targets))
+    spec = folder / f"{name}.yaml"
+    spec.write_text(f"""name: {name}
+task: stance
+language: en
+source:
+  files: {{train: train.csv, test: test.csv}}
+columns: {{id: id, text: text, target: target, label: label, group: group}}
+labels: [AGAINST, FAVOR, NONE]
+""", encoding="utf-8")
+    return spec
