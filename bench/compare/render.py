@@ -105,9 +105,9 @@ def notes(comparison: Comparison) -> list[str]:
         "floor: majority-class score (majority model when run, else the test set's most frequent label)",
     ]
     for note in comparison.power:
+        mdd = f"{note.min_detectable:.3f}" if math.isfinite(note.min_detectable) else "none (too few discordant items)"
         lines.append(f"power: {note.dataset} (n={note.n_items}): minimum detectable accuracy difference"
-                     f" {note.min_detectable:.3f} (McNemar, alpha 0.05, power 0.8,"
-                     f" discordance {note.discordance:.3f})")
+                     f" {mdd} (McNemar, alpha 0.05, power 0.8, discordance {note.discordance:.3f})")
     if comparison.ranking is not None:
         r = comparison.ranking
         ranks = ", ".join(f"{s} {rank:.2f}" for s, rank in zip(r.systems, r.average_ranks))

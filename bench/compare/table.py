@@ -45,9 +45,9 @@ def default_metric(run: RunDir) -> str:
     return "accuracy"
 
 
-def _rng(options: CompareOptions, key: SystemKey) -> np.random.Generator:
-    """A stream per row, from the seed and the row's name: a row's numbers do not depend on other rows."""
-    digest = hashlib.sha256(str(key).encode()).digest()
+def _rng(options: CompareOptions, *names: str) -> np.random.Generator:
+    """A stream named by what it resamples, so a number does not depend on what else is compared."""
+    digest = hashlib.sha256("\0".join(names).encode()).digest()
     return np.random.default_rng([options.seed, int.from_bytes(digest[:8], "little")])
 
 
@@ -71,8 +71,12 @@ def _columns(outputs: list[dict[str, Outputs]], b: int) -> tuple[list[SystemKey]
     return keys, columns
 
 
-def _cell(point: float, draws: np.ndarray, seeds: tuple[float, ...], out: Outputs, confidence: float) -> Cell:
-    ci = bs.interval(draws, np.asarray(point), confidence)
+def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> Cell:
+    """One system of one run on its own: the same numbers in every table it appears in."""
+    joint = JointSample([out], ref)
+    point, seeds = float(joint.points()[0]), joint.per_seed_points()[0]
+    draws = joint.draws(options.samples, _rng(options, "cell", out.run, str(out.key)))[:, 0]
+    ci = bs.interval(draws, np.asarray(point), options.confidence)
     return Cell(value=float(point), ci_low=float(ci.low), ci_high=float(ci.high),
                 seed_std=float(np.std(seeds, ddof=1)) if len(seeds) > 1 else None,
                 n_seeds=len(seeds), n_items=out.n_items, seed_values=seeds)
@@ -143,21 +147,25 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
     keys, columns = _columns(outputs, b)
     raw: list[tuple[int, int, dict]] = []  # (row, run, delta fields) before correction
     rows_cells: list[list[Cell | None]] = []
+    cache: dict[int, Cell] = {}
     for r, key in enumerate(keys):
         present = [i for i in range(len(runs)) if key in columns[i]]
         outs = [columns[i][key] for i in present]
         anchor = columns[b].get(key, outs[0])
         for out in outs:
             check_paired(anchor, out)
-        joint = JointSample(outs, ref)
-        rng = _rng(options, key)
-        points, draws, seeds = joint.points(), joint.draws(options.samples, rng), joint.per_seed_points()
         cells: list[Cell | None] = [None] * len(runs)
         for j, i in enumerate(present):
-            cells[i] = _cell(points[j], draws[:, j], seeds[j], outs[j], options.confidence)
+            if id(outs[j]) not in cache:  # a dataset-matched run shows one system in many rows
+                cache[id(outs[j])] = _cell(outs[j], ref, options)
+            cells[i] = cache[id(outs[j])]
         rows_cells.append(cells)
-        if b not in present:
+        if b not in present or len(present) < 2:
             continue
+        # Deltas resample every run's seeds of this row together (see bench.compare.resample).
+        joint = JointSample(outs, ref)
+        rng = _rng(options, "delta", *(o.run for o in outs), str(key))
+        points, draws = joint.points(), joint.draws(options.samples, rng)
         jb = present.index(b)
         for j, i in enumerate(present):
             if i == b:
@@ -184,9 +192,10 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
             regressions.append(f"{where}: {ref.name} {delta.delta:+.4f} [{delta.ci_low:+.4f}, {delta.ci_high:+.4f}],"
                                f" p = {delta.p_adjusted:.2g} after {options.correction}")
         if better and fields["delta"] != 0 and 0 < delta.accuracy_delta < delta.min_detectable:
-            warnings.append(f"{where}: claimed improvement of {delta.accuracy_delta:+.4f} accuracy is below the"
-                            f" {delta.min_detectable:.4f} McNemar detects here (alpha 0.05, power 0.8);"
-                            " do not read it as evidence")
+            detectable = (f"the {delta.min_detectable:.4f} McNemar detects here" if np.isfinite(delta.min_detectable)
+                          else "what McNemar can detect with so few discordant items")
+            warnings.append(f"{where}: claimed improvement of {delta.accuracy_delta:+.4f} accuracy is below"
+                            f" {detectable} (alpha 0.05, power 0.8); do not read it as evidence")
     floors = {}
     for r, key in enumerate(keys):
         if key.dataset not in floors:

@@ -1,0 +1,285 @@
+"""``bench compare``: cells, paired deltas, the gate, refusals, rankings and every output format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.cli import main
+from bench.compare import CompareOptions, compare_runs, render
+from bench.compare.resample import JointSample, resolve_metric
+from bench.compare.systems import load_outputs
+from bench.errors import ResultsError
+from bench.metrics import score_metrics
+from bench.store import RunDir
+from tests.run_factory import LABELS, DatasetInfo, Job, gold_labels, noisy, simulated_job, write_run
+
+N = 600
+
+
+def _compare(paths: list[Path], **options: object):
+    return compare_runs([RunDir.open(p) for p in paths], CompareOptions(samples=2000, **options))
+
+
+def _same_quality_seeds(rng: np.random.Generator, gold: np.ndarray, seeds: range, accuracy: float,
+                        dataset: str = "toy", model: str = "logreg") -> list[Job]:
+    """Seeds of one model that err on different items but with the same confusion matrix.
+
+    Each seed applies one fixed prediction pattern to a random permutation of the items of
+    each gold class, so every metric of the confusion matrix is identical across seeds.
+    """
+    base = noisy(rng, gold, accuracy, len(LABELS))
+    jobs = []
+    for seed in seeds:
+        pred = base.copy()
+        for k in range(len(LABELS)):
+            members = np.flatnonzero(gold == k)
+            pred[members] = base[rng.permutation(members)]
+        jobs.append(Job(dataset=dataset, features="word", model=model, seed=seed,
+                        ids=[f"{dataset}-{i:05d}" for i in range(len(gold))],
+                        gold=[LABELS[g] for g in gold], pred=[LABELS[p] for p in pred]))
+    return jobs
+
+
+def _planted(tmp_path: Path, rng: np.random.Generator) -> tuple[Path, Path]:
+    """A baseline and a truly better model (0.65 vs 0.80 accuracy) on the same 600 items."""
+    gold = gold_labels(rng, N)
+    weak = write_run(tmp_path, "weak", [simulated_job(rng, dataset="toy", model="logreg", seed=s, gold=gold,
+                                                      accuracy=0.65) for s in (0, 1)])
+    strong = write_run(tmp_path, "strong", [simulated_job(rng, dataset="toy", model="logreg", seed=s, gold=gold,
+                                                          accuracy=0.80) for s in (0, 1)])
+    return weak, strong
+
+
+def test_planted_better_model_is_significant_and_fails_the_gate(tmp_path: Path, rng: np.random.Generator,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    weak, strong = _planted(tmp_path, rng)
+    comparison = _compare([weak, strong])
+    delta = comparison.rows[0].deltas[1]
+    assert delta is not None and delta.p_adjusted < 0.01
+    assert delta.direction == "better" and delta.ci_low > 0
+    assert not comparison.regressions
+    # the other way round the better model is the baseline: a significant drop fails the gate
+    code = main(["compare", str(strong), str(weak), "--fail-on-regression", "--samples", "2000"])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "bench: regression: toy/word/logreg: weak vs strong: accuracy -" in captured.err
+    assert "▼" in captured.out
+
+
+@pytest.mark.parametrize("test", ["mcnemar", "permutation"])
+def test_other_paired_tests_find_the_planted_model(tmp_path: Path, rng: np.random.Generator, test: str) -> None:
+    weak, strong = _planted(tmp_path, rng)
+    delta = _compare([weak, strong], test=test).rows[0].deltas[1]
+    assert delta is not None and delta.p_value < 0.01 and delta.direction == "better"
+
+
+def test_min_effect_lets_small_significant_drops_pass(tmp_path: Path, rng: np.random.Generator) -> None:
+    weak, strong = _planted(tmp_path, rng)
+    assert main(["compare", str(strong), str(weak), "--fail-on-regression", "--samples", "500",
+                 "--min-effect", "0.5"]) == 0
+
+
+def test_same_model_with_other_seeds_does_not_trip_the_gate(tmp_path: Path, rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, N)
+    jobs = _same_quality_seeds(rng, gold, range(6), accuracy=0.7)
+    first = write_run(tmp_path, "first", jobs[:3])
+    second = write_run(tmp_path, "second", jobs[3:])
+    for metric in ("accuracy", "f1_macro"):
+        comparison = _compare([first, second], metric=metric)
+        delta = comparison.rows[0].deltas[1]
+        assert delta is not None and delta.delta == pytest.approx(0.0, abs=1e-12)
+        assert delta.p_adjusted > 0.5 and delta.direction == "none"
+        assert not comparison.regressions
+    assert main(["compare", str(first), str(second), "--fail-on-regression", "--samples", "500"]) == 0
+
+
+def test_differing_item_sets_are_refused_in_one_line(tmp_path: Path, rng: np.random.Generator,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    gold = gold_labels(rng, 50)
+    job = simulated_job(rng, dataset="toy", model="logreg", seed=0, gold=gold, accuracy=0.7)
+    other = Job(**{**job.__dict__, "ids": [*job.ids[:-1], "somewhere-else"]})
+    a, b = write_run(tmp_path, "a", [job]), write_run(tmp_path, "b", [other])
+    with pytest.raises(ResultsError, match=r"test item ids differ \(1 only in .*-a-.*, 1 only in .*-b-"):
+        _compare([a, b])
+    assert main(["compare", str(a), str(b)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("bench: error: cannot pair")
+
+
+def test_differing_label_sets_are_refused(tmp_path: Path, rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, 40)
+    job = simulated_job(rng, dataset="toy", model="logreg", seed=0, gold=gold, accuracy=0.7)
+    a = write_run(tmp_path, "a", [job])
+    b = write_run(tmp_path, "b", [job], {"toy": DatasetInfo(name="toy", labels=(*LABELS, "other"))})
+    with pytest.raises(ResultsError, match="label sets differ"):
+        _compare([a, b])
+
+
+def test_cells_match_the_runs_own_metrics_and_pool_seeds(tmp_path: Path, rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, N)
+    run = write_run(tmp_path, "r", [simulated_job(rng, dataset="toy", model="svm", seed=s, gold=gold,
+                                                  accuracy=0.6 + 0.05 * s) for s in range(3)])
+    rows = RunDir.open(run).metrics()
+    per_seed = rows[(rows.metric == "f1_macro")].sort_values("seed")["value"].to_numpy()
+    cell = _compare([run], metric="f1_macro").rows[0].cells[0]
+    assert cell is not None and cell.n_seeds == 3 and cell.n_items == N
+    assert cell.seed_values == pytest.approx(tuple(per_seed), abs=1e-12)
+    assert cell.value == pytest.approx(per_seed.mean(), abs=1e-12)
+    assert cell.seed_std == pytest.approx(np.std(per_seed, ddof=1))
+    assert cell.ci_low < cell.value < cell.ci_high
+
+
+def test_joint_bootstrap_matches_a_plain_index_bootstrap(tmp_path: Path, rng: np.random.Generator) -> None:
+    """The pattern-count bootstrap has the same distribution as resampling items (two seeds pooled)."""
+    gold = gold_labels(rng, 300)
+    run = write_run(tmp_path, "r", [simulated_job(rng, dataset="toy", model="m", seed=s, gold=gold, accuracy=0.7)
+                                    for s in (0, 1)])
+    out = next(iter(load_outputs(RunDir.open(run)).values()))
+    ref = resolve_metric("f1_macro")
+    fast = JointSample([out], ref).draws(4000, np.random.default_rng(1))[:, 0]
+    naive_rng = np.random.default_rng(2)
+    naive = []
+    for _ in range(1000):
+        idx = naive_rng.integers(0, out.n_items, out.n_items)
+        naive.append(np.mean([score_metrics(["f1_macro"], y_true=out.gold[idx], y_pred=p[idx], labels=out.labels)[0].value
+                              for p in out.preds]))
+    assert fast.mean() == pytest.approx(np.mean(naive), abs=0.005)
+    assert fast.std() == pytest.approx(np.std(naive), rel=0.15)
+
+
+def test_dataset_matched_run_is_compared_with_every_baseline_system(tmp_path: Path, rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, N)
+    base = write_run(tmp_path, "baselines", [
+        simulated_job(rng, dataset="toy", model=m, seed=0, gold=gold, accuracy=a)
+        for m, a in (("logreg", 0.6), ("svm", 0.62))])
+    mine = write_run(tmp_path, "mine", [simulated_job(rng, dataset="toy", model="bert", features="imported",
+                                                      seed=0, gold=gold, accuracy=0.85)])
+    comparison = _compare([base, mine])
+    assert [r.model for r in comparison.rows] == ["logreg", "svm"]
+    assert all(r.deltas[1] is not None and r.deltas[1].direction == "better" for r in comparison.rows)
+    assert comparison.rows[0].cells[1] == comparison.rows[1].cells[1]
+
+
+def test_floor_comes_from_the_majority_model_or_the_gold_labels(tmp_path: Path, rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, N)
+    plain = write_run(tmp_path, "plain", [simulated_job(rng, dataset="toy", model="logreg", seed=0, gold=gold,
+                                                        accuracy=0.7)])
+    row = _compare([plain]).rows[0]
+    assert row.floor_source == "test majority class"
+    assert row.floor == pytest.approx(np.bincount(gold).max() / N)
+    majority = Job(dataset="toy", features="word", model="dummy", seed=0, estimator="majority",
+                   ids=[f"toy-{i:05d}" for i in range(N)], gold=[LABELS[g] for g in gold], pred=[LABELS[0]] * N)
+    with_dummy = write_run(tmp_path, "dummy", [majority])
+    row = _compare([with_dummy]).rows[0]
+    assert row.floor_source == "majority model" and row.floor == pytest.approx(np.mean(gold == 0))
+
+
+def test_ranking_appears_with_three_systems_on_three_datasets(tmp_path: Path, rng: np.random.Generator) -> None:
+    jobs = []
+    for dataset in ("d1", "d2", "d3"):
+        gold = gold_labels(rng, 300)
+        jobs += [simulated_job(rng, dataset=dataset, model=m, seed=0, gold=gold, accuracy=a)
+                 for m, a in (("weak", 0.4), ("mid", 0.6), ("strong", 0.9))]
+    run = write_run(tmp_path, "grid", jobs)
+    ranking = _compare([run]).ranking
+    assert ranking is not None and ranking.systems[0] == "grid:word/strong"
+    assert ranking.average_ranks == (1.0, 2.0, 3.0)
+    assert "grid:word/strong" in ranking.tied_with_best and ranking.critical_difference > 0
+    two = write_run(tmp_path, "two", [j for j in jobs if j.dataset != "d3"])
+    assert _compare([two]).ranking is None
+
+
+def test_power_note_and_warning_for_a_claim_below_the_detectable_difference(tmp_path: Path,
+                                                                            rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, 200)
+    job = simulated_job(rng, dataset="toy", model="logreg", seed=0, gold=gold, accuracy=0.7)
+    pred = list(job.pred)
+    wrong = [i for i, (g, p) in enumerate(zip(job.gold, pred)) if g != p]
+    right = [i for i, (g, p) in enumerate(zip(job.gold, pred)) if g == p]
+    for i in wrong[:10]:  # 10 items fixed, 9 broken: +0.005 accuracy, far below what 200 items can show
+        pred[i] = job.gold[i]
+    for i in right[:9]:
+        pred[i] = LABELS[(LABELS.index(job.gold[i]) + 1) % len(LABELS)]
+    a, b = write_run(tmp_path, "a", [job]), write_run(tmp_path, "b", [Job(**{**job.__dict__, "pred": pred})])
+    comparison = _compare([a, b])
+    note = comparison.power[0]
+    assert note.n_items == 200 and note.discordance == pytest.approx(19 / 200)
+    assert 0.005 < note.min_detectable < note.discordance
+    assert any("claimed improvement of +0.0050 accuracy is below" in w for w in comparison.warnings)
+
+
+def test_corrected_p_values_are_not_smaller_than_raw(tmp_path: Path, rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, N)
+    runs = [write_run(tmp_path, f"r{i}", [simulated_job(rng, dataset="toy", model=m, seed=0, gold=gold, accuracy=a)
+                                          for m in ("x", "y")]) for i, a in enumerate((0.6, 0.62, 0.66))]
+    for correction in ("holm", "bh"):
+        deltas = [d for row in _compare(runs, correction=correction).rows for d in row.deltas if d is not None]
+        assert len(deltas) == 4
+        assert all(d.p_adjusted >= d.p_value - 1e-15 for d in deltas)
+
+
+def _latex_rows(text: str) -> list[str]:
+    body = text.split(r"\toprule", 1)[1].split(r"\bottomrule", 1)[0]
+    return [line for line in body.splitlines() if line.strip() and line.strip() != r"\midrule"]
+
+
+def test_latex_is_a_booktabs_tabular_with_escaped_names(tmp_path: Path, rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, 100)
+    jobs = [simulated_job(rng, dataset="fnc_1", model=m, features="tf_idf", seed=0, gold=gold, accuracy=a)
+            for m, a in (("log_reg", 0.7), ("svm_100%", 0.72))]
+    a = write_run(tmp_path, "run_a", jobs)
+    b = write_run(tmp_path, "run_b", [Job(**{**j.__dict__, "seed": 1}) for j in jobs])
+    text = render(_compare([a, b]), "latex")
+    lines = [line for line in text.splitlines() if not line.startswith("%")]
+    assert lines[0].startswith(r"\begin{tabular}{lll") and lines[-1] == r"\end{tabular}"
+    assert [line for line in lines if line in (r"\toprule", r"\midrule", r"\bottomrule")] == \
+        [r"\toprule", r"\midrule", r"\bottomrule"]
+    n_columns = len(re.search(r"\{(l+r+)\}", lines[0]).group(1))
+    rows = _latex_rows(text)
+    assert len(rows) == 3  # header + 2 systems
+    for row in rows:
+        assert len(re.findall(r"(?<!\\)&", row)) == n_columns - 1 and row.endswith(r"\\")
+    assert r"fnc\_1" in text and r"log\_reg" in text and r"svm\_100\%" in text and r"run\_a" in text
+    assert not re.search(r"(?<!\\)[_%]", "\n".join(lines))
+
+
+def test_machine_formats_carry_every_number(tmp_path: Path, rng: np.random.Generator) -> None:
+    weak, strong = _planted(tmp_path, rng)
+    comparison = _compare([weak, strong])
+    doc = json.loads(render(comparison, "json"))
+    assert doc["metric"] == "accuracy" and doc["baseline"] == "weak" and len(doc["rows"]) == 2
+    cand = next(r for r in doc["rows"] if r["run"] == "strong")
+    assert cand["delta"] > 0 and cand["p_adjusted"] < 0.01 and cand["delta_direction"] == "better"
+    table = list(csv.DictReader(io.StringIO(render(comparison, "csv"))))
+    assert [r["run"] for r in table] == ["weak", "strong"]
+    assert float(table[1]["value"]) == pytest.approx(comparison.rows[0].cells[1].value)
+    html = render(comparison, "html")
+    assert html.count("<tr>") == 2 and "<th>Δ strong</th>" in html and "</table>" in html
+    md = render(comparison, "md")
+    header, rule, row = md.splitlines()[:3]
+    assert header.count("|") == rule.count("|") == row.count("|")
+
+
+def test_unknown_metric_is_a_one_line_error(tmp_path: Path, rng: np.random.Generator,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    weak, strong = _planted(tmp_path, rng)
+    assert main(["compare", str(weak), str(strong), "--metric", "acuracy"]) == 2
+    assert "unknown metric 'acuracy'; did you mean 'accuracy'" in capsys.readouterr().err
+    assert main(["compare", str(weak), str(strong), "--metric", "roc_auc"]) == 2
+    assert "needs per-class scores" in capsys.readouterr().err
+
+
+def test_per_class_metric_and_baseline_option(tmp_path: Path, rng: np.random.Generator,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    weak, strong = _planted(tmp_path, rng)
+    assert main(["compare", str(strong), "--baseline", str(weak), "--metric", "f1[agree]", "--format", "json",
+                 "--samples", "500"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["metric"] == "f1[agree]" and doc["baseline"] == "weak" and doc["runs"] == ["weak", "strong"]
