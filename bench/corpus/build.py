@@ -12,8 +12,9 @@ Rows carry their origin (file and row) until the end so that any error names it.
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -108,22 +109,30 @@ def as_text(series: pd.Series) -> np.ndarray:
     return out
 
 
-def clean_texts(values: np.ndarray) -> np.ndarray:
-    """Unicode NFC, line breaks as ``\\n``, runs of spaces (incl. no-break) as one space, no
-    control characters, blank lines and surrounding space removed (paragraphs stay ``\\n``)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\u200b\ufeff]")
 
-    if len(values) == 0:
-        return values
-    arr = pa.array([v if isinstance(v, str) else "" for v in values], type=pa.large_string())
-    arr = pc.utf8_normalize(arr, form="NFC")
-    arr = pc.replace_substring_regex(arr, r"\r\n?|[\x{2028}\x{2029}\x{85}]", "\n")
-    arr = pc.replace_substring_regex(arr, r"[\x00-\x08\x0B\x0E-\x1F\x7F\x{200B}\x{FEFF}]", "")
-    arr = pc.replace_substring_regex(arr, r"[\t\f\p{Zs}]+", " ")
-    arr = pc.replace_substring_regex(arr, r" ?\n[ \n]*", "\n")
-    arr = pc.utf8_trim(arr, characters=" \n")
-    return np.asarray(arr.to_pylist(), dtype=object)
+
+def clean_text(text: str) -> str:
+    """Unicode NFC; no control characters; each line's whitespace runs (incl. no-break space)
+    as one space; blank lines and surrounding space removed (paragraphs stay ``\\n``)."""
+    text = unicodedata.normalize("NFC", text)
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    return "\n".join(" ".join(words) for words in (line.split() for line in text.splitlines()) if words)
+
+
+def clean_texts(values: np.ndarray) -> np.ndarray:
+    """``clean_text`` over an array, each distinct value cleaned once (stance corpora repeat bodies)."""
+    cache: dict[str, str] = {}
+    out = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        if not isinstance(value, str):
+            value = ""
+        cleaned = cache.get(value)
+        if cleaned is None:
+            cleaned = cache[value] = clean_text(value)
+        out[i] = cleaned
+    return out
 
 
 def _fields(loaded: LoadedSpec, split: str, table: SourceTable, file_offset: int) -> pd.DataFrame:

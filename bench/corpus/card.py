@@ -51,8 +51,10 @@ def fingerprint(splits: dict[str, pd.DataFrame], labels: tuple[str, ...]) -> str
 def _lengths(texts: list[str]) -> dict[str, float]:
     if not texts:
         return {}
-    chars = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    words = np.fromiter((len(t.split()) for t in texts), dtype=np.int64, count=len(texts))
+    chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    # Cleaned text has exactly one space or newline between words.
+    words = np.fromiter((t.count(" ") + t.count("\n") + 1 if t else 0 for t in texts), dtype=np.int64,
+                        count=len(texts))
     return {"chars_mean": round(float(chars.mean()), 1), "chars_median": float(np.median(chars)),
             "chars_p95": float(np.percentile(chars, 95)), "chars_max": int(chars.max()),
             "words_mean": round(float(words.mean()), 1)}
@@ -149,7 +151,7 @@ def _per_split(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in counts.items()) if any(counts.values()) else "none"
 
 
-def to_datasetdict(prepared: Prepared, multilabel: bool) -> Any:
+def to_datasetdict(prepared: Prepared, multilabel: bool, digest: str) -> Any:
     """The rows as a ``datasets.DatasetDict`` with ``ClassLabel`` labels and str fields."""
     import pyarrow as pa
 
@@ -161,18 +163,19 @@ def to_datasetdict(prepared: Prepared, multilabel: bool) -> Any:
     out = {}
     for split, frame in prepared.splits.items():
         present = [f for f in FIELDS if f in frame.columns]
-        features = {f: datasets.Value("string") for f in present}
-        features["label"] = datasets.Sequence(class_label) if multilabel else class_label
+        features = datasets.Features({f: (datasets.Sequence(class_label) if multilabel else class_label)
+                                      if f == "label" else datasets.Value("string") for f in present})
         arrays = {}
         for name in present:
             values = frame[name].tolist()
             if name == "label":
-                arrays[name] = ([[index[v] for v in row] for row in values] if multilabel
-                                else [index[v] for v in values])
+                codes = [[index[v] for v in row] for row in values] if multilabel else [index[v] for v in values]
+                arrays[name] = pa.array(codes, type=pa.list_(pa.int64()) if multilabel else pa.int64())
             else:
-                arrays[name] = [str(v) for v in values]
-        table = pa.table(arrays)
-        out[split] = datasets.Dataset(table).cast(datasets.Features({f: features[f] for f in present}))
+                arrays[name] = pa.array([str(v) for v in values], type=pa.string())
+        # Our own content fingerprint spares datasets from hashing the whole table.
+        out[split] = datasets.Dataset(pa.table(arrays), info=datasets.DatasetInfo(features=features),
+                                      fingerprint=f"{digest[:16]}-{split}")
     return datasets.DatasetDict(out)
 
 
@@ -181,7 +184,7 @@ def write_dataset(target: Path, prepared: Prepared, stats: dict[str, Any], multi
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
     try:
-        to_datasetdict(prepared, multilabel).save_to_disk(str(tmp))
+        to_datasetdict(prepared, multilabel, stats["fingerprint"]).save_to_disk(str(tmp))
         (tmp / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         (tmp / "card.md").write_text(render_card(stats), encoding="utf-8")
         replace_folder(tmp, target)

@@ -252,6 +252,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 def _join(table: SourceTable, join: JoinSpec, base: _ReadOptions, loaded: LoadedSpec) -> SourceTable:
     """Attach the join table's columns by key; every left key must match exactly one right row."""
+    import pandas as pd
+
     key_path = ("source", "join", "file")
     path = _existing(loaded, join.file, key_path)
     options = _ReadOptions(
@@ -285,11 +287,12 @@ def _join(table: SourceTable, join: JoinSpec, base: _ReadOptions, loaded: Loaded
         file, row = table.where(first)
         raise DataError(file, None, row, f"join key {on}={left_keys.iat[first]!r} has no row in {path} "
                         f"({int(missing.sum())} rows lack a match); fix the key or the join file")
-    attached = right.reset_index(drop=True).take(indices.astype("int64").to_numpy())
-    attached.index = left.index
-    import pandas as pd
-
-    return SourceTable(frame=pd.concat([left, attached], axis=1), files=table.files)
+    # Taking from object arrays copies pointers, not the (often repeated) body texts.
+    take = indices.astype("int64").to_numpy()
+    frame = left.copy()
+    for column in right.columns:
+        frame[column] = pd.Series(right[column].to_numpy(dtype=object)[take], index=left.index, dtype=object)
+    return SourceTable(frame=frame, files=table.files)
 
 
 # --- articles, hub, disk ------------------------------------------------------------------
