@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bench.corpus import BuiltDataset
+    from bench.metrics import BootstrapSpec
 
 FEATURES_NAME = "imported"
 SCORE_PREFIX = "score:"
@@ -242,12 +243,18 @@ def default_metrics(dataset: BuiltDataset) -> tuple[str, ...]:
 
 def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_root: Path,
                        split: str = "test", metrics: Sequence[str] = ("accuracy", "f1_macro"),
-                       seed: int = 0, command: Sequence[str] | None = None) -> Path:
-    """Check ``path`` against ``dataset``'s ``split`` and write a complete run; return its folder."""
+                       seed: int = 0, bootstrap: BootstrapSpec | None = None,
+                       command: Sequence[str] | None = None) -> Path:
+    """Check ``path`` against ``dataset``'s ``split`` and write a complete run; return its folder.
+
+    Args:
+        bootstrap: CIs of the metric rows (default ``BootstrapSpec()``); with the samples and
+            seed of another run, re-importing that run's predictions reproduces its rows.
+    """
     import yaml
 
     from bench.corpus import load_split
-    from bench.metrics import BootstrapSpec
+    from bench.metrics import BootstrapSpec  # noqa: F811 (the annotation import is for type checkers only)
     from bench.benchmark import _git, versions
     from bench.rescore import score_frame
     from bench.runner import make_job_id, safe_part
@@ -263,7 +270,7 @@ def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_
     now = dt.datetime.now(dt.timezone.utc)
     run_id = f"{now:%Y%m%dT%H%M%S}-{safe_part(name)}-{hashlib.sha256((digest + dataset.fingerprint).encode()).hexdigest()[:8]}"
     job_id = make_job_id(dataset.name, FEATURES_NAME, name, seed)
-    bootstrap = BootstrapSpec()
+    bootstrap = bootstrap or BootstrapSpec()
     rows = score_frame(frame, dataset_name=dataset.name, features=FEATURES_NAME, model=name, seed=seed,
                        split=split, labels=dataset.labels, multilabel=dataset.multilabel,
                        metrics=metrics, bootstrap=bootstrap)

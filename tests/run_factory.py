@@ -125,3 +125,38 @@ def created_at(offset_seconds: int) -> str:
     """A creation time ``offset_seconds`` after a fixed origin (run order in listings)."""
     origin = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     return (origin + dt.timedelta(seconds=offset_seconds)).isoformat(timespec="seconds")
+
+
+def run_tiny_benchmark(folder: Path, *, cv: bool = False, by_target: bool = True) -> Path:
+    """A real ``bench run`` of majority + logistic regression (2 seeds) on a tiny stance dataset.
+
+    Returns the run folder; the built dataset is under ``folder / "data"``.
+    """
+    from bench.cli import main
+    from tests.tiny_news import write_stance
+
+    spec = write_stance(folder / "src", n_train=36, n_test=24)
+    evaluation = "{folds: 3}" if cv else "null"
+    test = "null" if cv else "test"
+    config = folder / "tiny.yaml"
+    config.write_text(f"""name: tiny
+datasets: [{spec}]
+features:
+  - {{name: word, kind: tfidf}}
+models:
+  - {{name: majority, estimator: majority}}
+  - {{name: logreg, estimator: logistic_regression}}
+seeds: [0, 1]
+evaluation:
+  test: {test}
+  cv: {evaluation}
+  metrics: [accuracy, f1_macro, f_avg]
+  by_target: {str(by_target).lower()}
+  bootstrap: {{samples: 200}}
+""", encoding="utf-8")
+    results = folder / "results"
+    code = main(["run", str(config), "--data", str(folder / "data"), "--results", str(results), "--quiet"])
+    if code != 0:
+        raise RuntimeError(f"bench run failed with exit code {code}")
+    (run,) = [p for p in results.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    return run

@@ -88,6 +88,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics (default: accuracy, f1_macro, and "
                      "f_avg or fnc1_score when the labels allow)")
     imp.add_argument("--seed", type=int, default=0, help="seed of the bootstrap CIs and the job id (default 0)")
+    imp.add_argument("--samples", type=_positive_int, default=1000, help="bootstrap resamples of the CIs (default 1000)")
+    imp.add_argument("--confidence", type=_fraction, default=0.95, help="CI level (default 0.95)")
     imp.set_defaults(handler=import_command)
 
 
@@ -144,10 +146,12 @@ def import_command(args: argparse.Namespace) -> int:
     """Check predictions and write them as a run; the last line of stdout is the run folder."""
     from bench.corpus import open_dataset
     from bench.importer import default_metrics, import_predictions
+    from bench.metrics import BootstrapSpec
 
     dataset = open_dataset(args.dataset, args.data)
     path = import_predictions(args.predictions, dataset, name=args.name, results_root=args.results,
                               split=args.split, metrics=args.metrics or default_metrics(dataset), seed=args.seed,
+                              bootstrap=BootstrapSpec(samples=args.samples, confidence=args.confidence),
                               command=["bench", *sys.argv[1:]])
     print(path)
     return 0
