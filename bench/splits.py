@@ -68,7 +68,7 @@ def stratified_split(labels: Sequence[object] | np.ndarray, size: float | int, s
     class_units = np.bincount(class_of_unit, minlength=len(classes))
     small = [(c, n) for c, n in zip(classes, class_units) if n < 2]
     if small:
-        name, count = small[0]
+        name, count = str(small[0][0]), int(small[0][1])
         raise SplitError(f"class {name!r} has {count} row{'s' if count != 1 else ''} "
                          f"(as units); stratifying needs at least 2 per class; merge it with label_map, "
                          "drop it, or split with by: random")
@@ -167,7 +167,7 @@ def kfold_indices(n_rows: int, *, folds: int, seed: int, labels: Sequence[object
         counts = np.bincount(class_of, minlength=len(classes))
         if counts.min() < folds:
             k = int(np.argmin(counts))
-            raise SplitError(f"class {classes[k]!r} has {counts[k]} rows, fewer than folds={folds}; "
+            raise SplitError(f"class {str(classes[k])!r} has {counts[k]} rows, fewer than folds={folds}; "
                              "use fewer folds, merge the class with label_map, or use by: group")
         offset = 0
         for k in range(len(classes)):

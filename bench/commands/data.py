@@ -84,7 +84,7 @@ def _print_tables(stats: dict[str, Any], title: str) -> None:
     table = Table(title=title, title_justify="left")
     labels = stats["labels"]
     for name in ("split", "rows", *labels, "chars", "language", "in train (exact/near)"):
-        table.add_column(name, justify="left" if name in ("split", "languages") else "right")
+        table.add_column(name, justify="left" if name in ("split", "language") else "right")
     overlap = stats["audit"].get("overlap", {})
     for split, s in stats["splits"].items():
         langs = s.get("languages", {})

@@ -80,10 +80,10 @@ def _column(loaded: LoadedSpec, frame: pd.DataFrame, ref: ColumnRef, key: tuple[
     names = list(frame.columns)
     if ref in names:
         return frame[ref]
+    shown = [str(n) for n in names if n not in (ORIGIN_FILE, ORIGIN_ROW)]
     if isinstance(ref, int) and loaded.spec.source.header and loaded.spec.source.files is not None:
         raise loaded.doc.error(key, f"{ref} is a position, but {file} has a header; name the column "
-                               f"(one of {', '.join(map(str, names[:12]))})")
-    shown = [str(n) for n in names if n not in (ORIGIN_FILE, ORIGIN_ROW)]
+                               f"(one of {', '.join(shown[:12])})")
     hint = difflib.get_close_matches(str(ref), shown, n=1)
     raise loaded.doc.error(key, f"column {ref!r} is not in {file}"
                            + (f"; did you mean {hint[0]!r}?" if hint else f"; columns are {', '.join(shown[:20])}"))
