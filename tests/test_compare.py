@@ -283,3 +283,21 @@ def test_per_class_metric_and_baseline_option(tmp_path: Path, rng: np.random.Gen
                  "--samples", "500"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["metric"] == "f1[agree]" and doc["baseline"] == "weak" and doc["runs"] == ["weak", "strong"]
+
+
+def test_notebook_api_gives_dataframes(tmp_path: Path, rng: np.random.Generator) -> None:
+    from bench.api import compare, load_run, load_runs
+
+    weak, strong = _planted(tmp_path, rng)
+    run = load_run(weak)
+    assert run.name == "weak" and run.status == "complete" and len(run.metrics) == 4
+    summary = run.summary()
+    assert summary.columns.tolist() == ["dataset", "features", "model", "metric", "mean", "std", "n_seeds",
+                                        "ci_low", "ci_high"]
+    assert summary["n_seeds"].tolist() == [2, 2]
+    assert {r.name for r in load_runs(tmp_path)} == {"weak", "strong"}
+    table = compare([weak, strong], baseline="strong", samples=500)
+    assert table["run"].tolist() == ["weak", "strong"] and table["baseline"].tolist() == [False, True]
+    assert table.loc[0, "delta"] < 0 and table.loc[0, "p_adjusted"] < 0.01
+    with pytest.raises(ResultsError, match="neither a run folder nor a results folder"):
+        load_runs(tmp_path / "nothing")
