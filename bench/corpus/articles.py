@@ -35,6 +35,7 @@ title-less file, bad front matter, a sidecar row naming no file, a file with no 
 from __future__ import annotations
 
 import csv
+import fnmatch
 import datetime as dt
 import difflib
 import json
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     import pandas
 
 SUFFIXES = (".txt", ".md")
+DEFAULT_INCLUDE = ("*.txt", "*.md")
 META_FIELDS = ("title", "source", "date", "language")
 BASE_COLUMNS = ("file", "title", "source", "date", "language", "text")
 
@@ -229,12 +231,13 @@ def read_article(path: Path, name: str) -> Article:
         raise DataError(path, exc.line, exc.key, exc.problem) from None
 
 
-def _article_files(folder: Path) -> list[tuple[str, Path]]:
-    """(relative posix name, path) of every ``.txt``/``.md`` file, sorted by name; hidden ones skipped."""
+def _article_files(folder: Path, include: Sequence[str] = DEFAULT_INCLUDE) -> list[tuple[str, Path]]:
+    """(relative posix name, path) of every file whose name matches ``include``, sorted; hidden ones skipped."""
     found = []
     for path in folder.rglob("*"):
         rel = path.relative_to(folder)
-        if path.is_file() and path.suffix.lower() in SUFFIXES and not any(p.startswith(".") for p in rel.parts):
+        if (path.is_file() and any(fnmatch.fnmatch(path.name.lower(), pat.lower()) for pat in include)
+                and not any(p.startswith(".") for p in rel.parts)):
             found.append((rel.as_posix(), path))
     return sorted(found)
 
@@ -299,11 +302,13 @@ def _merge(record: dict[str, Any], key: str, value: Any, where: Path, line: int 
                         f"says {current!r}; make them agree or remove one")
 
 
-def read_articles(folder: Path, labels: Path | Sequence[Path] | None = None) -> pandas.DataFrame:
+def read_articles(folder: Path, labels: Path | Sequence[Path] | None = None,
+                  include: Sequence[str] = DEFAULT_INCLUDE) -> pandas.DataFrame:
     """Read every ``.txt``/``.md`` article under ``folder`` into one row per file.
 
     Args:
         folder: the articles folder (searched recursively; hidden files skipped).
+        include: file-name patterns of the articles (a folder may also hold a README.md).
         labels: optional sidecar labels file(s), CSV/TSV or JSONL, keyed by a ``file`` column
             (the path relative to ``folder``); several files are read as one.
 
@@ -320,9 +325,9 @@ def read_articles(folder: Path, labels: Path | Sequence[Path] | None = None) -> 
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(folder, None, "articles", "not a folder; point source.articles.path at the folder of articles")
-    files = _article_files(folder)
+    files = _article_files(folder, include)
     if not files:
-        raise DataError(folder, None, "articles", f"no {' or '.join(SUFFIXES)} files in the folder; "
+        raise DataError(folder, None, "articles", f"no {' or '.join(include)} files in the folder; "
                         "check the path or the file extensions")
     records: dict[str, dict[str, Any]] = {}
     label_columns: list[str] = []

@@ -306,7 +306,7 @@ def _read_articles(loaded: LoadedSpec, spec: ArticlesSpec) -> dict[str, SourceTa
     labels = None
     if spec.labels is not None:
         labels = _existing(loaded, spec.labels, ("source", "articles", "labels"))
-    frame = read_articles(folder, labels)
+    frame = read_articles(folder, labels, spec.include)
     frame[ORIGIN_FILE] = 0
     frame[ORIGIN_ROW] = range(1, len(frame) + 1)
     return {spec.split: SourceTable(frame=frame.reset_index(drop=True), files=(str(folder),))}

@@ -22,7 +22,7 @@ source:                        # exactly one of files, articles, hub, disk
     file: ${NEWSBENCH_DATA}/fnc1/train_bodies.csv
     on: Body ID                # key column, present in both tables
     format: null               # default: from the suffix; encoding/delimiter/quoting/header as above
-  articles: {path: DIR, labels: FILE, split: train}   # a folder of raw article files
+  articles: {path: DIR, labels: FILE, split: train, include: ['*.txt', '*.md']}   # raw article files
   hub: {path: ORG/NAME, name: null, revision: SHA}     # Hugging Face hub; revision is required
   disk: DIR                    # a saved DatasetDict (or Dataset -> split train)
 where: {}                      # optional row filter: column -> value or list of values to keep
@@ -98,6 +98,7 @@ class ArticlesSpec:
     path: Path
     labels: Path | None = None
     split: str = "train"
+    include: tuple[str, ...] = ("*.txt", "*.md")    # file-name patterns (a README.md can sit beside)
 
 
 @dataclass(frozen=True, kw_only=True)
