@@ -1,0 +1,105 @@
+"""Splits and CV folds: sizes, strata, groups never straddling, determinism for a seed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from bench.splits import SplitError, ids_split, kfold_indices, random_split, stratified_split, temporal_split
+
+
+@pytest.fixture
+def labels(rng: np.random.Generator) -> np.ndarray:
+    return rng.choice(np.array(["a", "b", "c"], dtype=object), size=300, p=[0.6, 0.3, 0.1])
+
+
+def test_stratified_split_keeps_label_shares(labels: np.ndarray, seed: int) -> None:
+    test = stratified_split(labels, 0.2, seed)
+    assert abs(int(test.sum()) - 60) <= 1
+    for label in ("a", "b", "c"):
+        share_all = np.mean(labels == label)
+        share_test = np.mean(labels[test] == label)
+        assert abs(share_all - share_test) < 0.02
+
+
+def test_stratified_split_is_deterministic_for_a_seed(labels: np.ndarray, seed: int) -> None:
+    first = stratified_split(labels, 0.2, seed)
+    assert np.array_equal(first, stratified_split(labels, 0.2, seed))
+    assert not np.array_equal(first, stratified_split(labels, 0.2, seed + 1))
+
+
+def test_stratified_split_takes_a_row_count(labels: np.ndarray, seed: int) -> None:
+    assert abs(int(stratified_split(labels, 50, seed).sum()) - 50) <= 1
+
+
+def test_stratified_split_keeps_units_together(seed: int) -> None:
+    labels = np.array(["x", "x", "y", "y"] * 25, dtype=object)
+    units = np.repeat(np.arange(50), 2)  # each unit = two rows with the same label
+    test = stratified_split(labels, 0.3, seed, units=units)
+    for unit in range(50):
+        assert len(set(test[units == unit])) == 1
+
+
+def test_class_too_small_to_stratify_says_how_to_fix() -> None:
+    labels = np.array(["a"] * 10 + ["b"], dtype=object)
+    with pytest.raises(SplitError, match=r"class 'b' has 1 row .*at least 2 per class; merge it with label_map"):
+        stratified_split(labels, 0.2, 0)
+
+
+def test_grouped_random_split_never_splits_a_group(rng: np.random.Generator, seed: int) -> None:
+    groups = rng.integers(0, 40, size=500)
+    test = random_split(500, 0.25, seed, units=groups)
+    assert not set(groups[test]) & set(groups[~test])
+    assert 0.15 < test.mean() < 0.35
+
+
+def test_random_split_needs_two_groups() -> None:
+    with pytest.raises(SplitError, match="only 1 group"):
+        random_split(10, 0.2, 0, units=np.zeros(10))
+
+
+def test_ids_split_reports_missing_ids() -> None:
+    mask, missing = ids_split(["1", "2", "3", "2"], {"2", "9"})
+    assert mask.tolist() == [False, True, False, True]
+    assert missing == ["9"]
+
+
+def test_temporal_split_is_on_or_after() -> None:
+    dates = np.array(["2023-12-31", "2024-01-01", "2024-06-01"], dtype="datetime64[D]")
+    assert temporal_split(dates, dt.date(2024, 1, 1)).tolist() == [False, True, True]
+
+
+def test_stratified_kfold_partitions_rows_and_balances_classes(labels: np.ndarray, seed: int) -> None:
+    folds = kfold_indices(len(labels), folds=5, seed=seed, labels=labels)
+    tests = np.concatenate([t for _, t in folds])
+    assert sorted(tests.tolist()) == list(range(len(labels)))
+    for train, test in folds:
+        assert not set(train) & set(test)
+        for label in ("a", "b", "c"):
+            expected = np.sum(labels == label) / 5
+            assert abs(np.sum(labels[test] == label) - expected) <= 1
+
+
+def test_grouped_kfold_never_splits_a_group(rng: np.random.Generator, seed: int) -> None:
+    groups = rng.integers(0, 30, size=400).astype(str)
+    for train, test in kfold_indices(400, folds=4, seed=seed, groups=groups):
+        assert not set(groups[train]) & set(groups[test])
+
+
+def test_kfold_is_deterministic(labels: np.ndarray, seed: int) -> None:
+    a = kfold_indices(len(labels), folds=3, seed=seed, labels=labels)
+    b = kfold_indices(len(labels), folds=3, seed=seed, labels=labels)
+    assert all(np.array_equal(x[1], y[1]) for x, y in zip(a, b))
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"n_rows": 10, "folds": 1}, "folds must be at least 2"),
+    ({"n_rows": 3, "folds": 5}, "3 rows cannot make 5 folds"),
+    ({"n_rows": 10, "folds": 5, "groups": ["a", "b"] * 5}, "2 groups cannot make 5 folds"),
+    ({"n_rows": 10, "folds": 5, "labels": ["a"] * 8 + ["b"] * 2}, "class 'b' has 2 rows, fewer than folds=5"),
+])
+def test_kfold_errors_say_how_to_fix(kwargs: dict, message: str) -> None:
+    with pytest.raises(SplitError, match=message):
+        kfold_indices(seed=0, **kwargs)
