@@ -14,6 +14,7 @@ import html
 import io
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -206,7 +207,8 @@ def render_latex(comparison: Comparison) -> str:
     """
     head = [latex_escape(h).replace("Δ", r"$\Delta$") for h in _header(comparison)]
     n_cols = len(head)
-    lines = [f"% {latex_escape(n)}" for n in notes(comparison)]
+    ascii_notes = (n.replace("Δ", "delta").replace("▲/▼", "arrows up/down") for n in notes(comparison))
+    lines = [f"% {latex_escape(n)}" for n in ascii_notes]
     lines.append(r"\begin{tabular}{lll" + "r" * (n_cols - 3) + "}")
     lines.append(r"\toprule")
     lines.append(" & ".join(head) + r" \\")
@@ -221,7 +223,7 @@ def render_latex(comparison: Comparison) -> str:
 
 def _latex_number(text: str) -> str:
     """Numbers stay numbers; CI brackets get a smaller font; markers are already LaTeX."""
-    text = text.replace("<", r"$<$")
+    text = re.sub(r"(?<![\w.])-(?=\d)", r"$-$", text.replace("<", r"$<$"))  # a minus, not a hyphen
     if " [" in text:
         value, rest = text.split(" [", 1)
         ci, tail = rest.split("]", 1)

@@ -75,7 +75,8 @@ def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> Cell:
     """One system of one run on its own: the same numbers in every table it appears in."""
     joint = JointSample([out], ref)
     point, seeds = float(joint.points()[0]), joint.per_seed_points()[0]
-    draws = joint.draws(options.samples, _rng(options, "cell", out.run, str(out.key)))[:, 0]
+    # named by the system, not the run: identical predictions in two runs get identical CIs
+    draws = joint.draws(options.samples, _rng(options, "cell", str(out.key)))[:, 0]
     ci = bs.interval(draws, np.asarray(point), options.confidence)
     return Cell(value=float(point), ci_low=float(ci.low), ci_high=float(ci.high),
                 seed_std=float(np.std(seeds, ddof=1)) if len(seeds) > 1 else None,
