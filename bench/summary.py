@@ -102,14 +102,19 @@ def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4)
 
 
 def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4) -> None:
-    """Draw the results table on stdout with rich (plain text when stdout is not a terminal)."""
+    """Draw the results table on stdout with rich (no wrapping into a narrow width when piped)."""
+    import sys
+
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     header, body = wide(summary, digits)
-    table = Table(title=title or None, show_lines=False)
+    n_keys = len(header) - summary["metric"].nunique()
+    table = Table(title=escape(title) if title else None)
     for i, name in enumerate(header):
-        table.add_column(name, justify="left" if i < len(header) - summary["metric"].nunique() else "right")
+        table.add_column(escape(name), justify="left" if i < n_keys else "right", overflow="fold")
     for row in body:
-        table.add_row(*row)
-    Console(soft_wrap=False, width=max(120, 20 * len(header))).print(table)
+        table.add_row(*(escape(cell) for cell in row))
+    width = None if sys.stdout.isatty() else max(100, 12 * n_keys + (2 * digits + 22) * (len(header) - n_keys))
+    Console(soft_wrap=False, width=width).print(table)
