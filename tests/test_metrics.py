@@ -352,3 +352,24 @@ def test_multilabel_scoring_gives_intervals(rng: np.random.Generator) -> None:
                            labels=labels, bootstrap=BootstrapSpec(samples=200, method="bca"), seed=3)
     for v in values:
         assert v.ci_low < v.value < v.ci_high
+
+
+def test_f1_macro_bca_interval_matches_scipy_bca(seed: int) -> None:
+    """A ratio statistic: BCa through confusion cells vs scipy's item-level BCa (full jackknife)."""
+    rng = np.random.default_rng(seed)
+    labels = _labels_for("f1_macro")
+    k = len(labels)
+    y_true, y_pred, _ = _single_label_data(rng, 300, k, skill=0.5)
+    formula = METRICS.get("f1_macro").from_confusion
+
+    def f1_macro(t: np.ndarray, p: np.ndarray, axis: int = -1) -> np.ndarray:
+        cells = (t * k + p)[..., None] == np.arange(k * k)
+        counts = cells.sum(axis=-2).reshape(*t.shape[:-1], k, k).astype(np.float64)
+        return formula(counts, labels)
+
+    ref = stats.bootstrap((y_true, y_pred), f1_macro, paired=True, vectorized=True, n_resamples=10_000,
+                          batch=500, method="BCa", rng=np.random.default_rng(seed + 1)).confidence_interval
+    (ours,) = score_metrics(["f1_macro"], y_true=y_true, y_pred=y_pred, labels=labels,
+                            bootstrap=BootstrapSpec(samples=10_000, method="bca"), seed=seed)
+    assert ours.ci_low == pytest.approx(ref.low, abs=0.01)
+    assert ours.ci_high == pytest.approx(ref.high, abs=0.01)

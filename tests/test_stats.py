@@ -211,6 +211,7 @@ def test_paired_tests_are_deterministic_for_a_seed(seed: int) -> None:
 
 @pytest.mark.parametrize(("kwargs", "exc", "message"), [
     ({"rng": None}, ValueError, r"rng is required"),
+    ({"samples": 0}, ValueError, r"samples must be >= 1 and confidence between 0 and 1, got 0"),
     ({"metric": "f1_per_class"}, ValueError, r"one value per class; compare a single-value metric"),
     ({"pred_b": np.array([0, 1])}, ValueError, r"must have the same non-empty shape"),
     ({"metric": "log_loss"}, ValueError, r"log_loss needs per-class scores"),

@@ -133,8 +133,13 @@ class _Pair:
 
 
 def _pair(metric: str | metrics.MetricSpec, y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
-          labels: tuple[str, ...] | list[str], scores_a: np.ndarray | None,
-          scores_b: np.ndarray | None) -> _Pair:
+          labels: tuple[str, ...] | list[str], scores_a: np.ndarray | None, scores_b: np.ndarray | None,
+          rng: np.random.Generator | None, samples: int, confidence: float = 0.95) -> _Pair:
+    if rng is None:
+        raise ValueError("rng is required; pass np.random.default_rng(seed)")
+    if samples < 1 or not 0.0 < confidence < 1.0:
+        raise ValueError(f"samples must be >= 1 and confidence between 0 and 1, got {samples} and {confidence}; "
+                         "e.g. 10000 and 0.95")
     spec = metrics.METRICS.get(metric) if isinstance(metric, str) else metric
     if spec.per_class:
         raise ValueError(f"{spec.name} gives one value per class; compare a single-value metric such as f1_macro")
@@ -171,9 +176,7 @@ def paired_bootstrap(metric: str | metrics.MetricSpec, y_true: np.ndarray, pred_
     Raises:
         ValueError: mismatched arrays or a metric that does not fit.
     """
-    if rng is None:
-        raise ValueError("rng is required; pass np.random.default_rng(seed)")
-    pair = _pair(metric, y_true, pred_a, pred_b, labels, scores_a, scores_b)
+    pair = _pair(metric, y_true, pred_a, pred_b, labels, scores_a, scores_b, rng, samples, confidence)
     n = len(pair.y_true)
     if pair.by_cells:
         cells = pair.cells()
@@ -222,9 +225,7 @@ def approximate_randomization(metric: str | metrics.MetricSpec, y_true: np.ndarr
     Raises:
         ValueError: mismatched arrays or a metric that does not fit.
     """
-    if rng is None:
-        raise ValueError("rng is required; pass np.random.default_rng(seed)")
-    pair = _pair(metric, y_true, pred_a, pred_b, labels, scores_a, scores_b)
+    pair = _pair(metric, y_true, pred_a, pred_b, labels, scores_a, scores_b, rng, samples)
     n = len(pair.y_true)
     if pair.by_cells:
         draws = _randomized_cell_deltas(pair, samples, rng)
