@@ -1,0 +1,320 @@
+"""The report's figures, drawn with matplotlib's Agg canvas into PNG bytes.
+
+Figures are made with ``matplotlib.figure.Figure`` and never through ``pyplot``, so no
+GUI backend is touched and no global figure state leaks between reports. Text uses DejaVu
+Sans (shipped with matplotlib: Latin with accents, Greek, Cyrillic, Hebrew, Arabic
+letters) and falls back, glyph by glyph, to any installed Noto/CJK font for other
+scripts. PNGs are written without a timestamp or version tag, so the same data draws the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bench.report.collect import (DatasetView, ReportData, SystemView, cell_of, confusion, per_class_f1,
+                                  short_labels)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from bench.compare import Cell, Ranking
+
+DPI = 100
+MAX_MATRICES = 12
+MAX_BARS = 12
+FALLBACK_FONTS = ("Noto Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans Arabic", "Noto Sans Devanagari",
+                  "Droid Sans Fallback", "WenQuanYi Zen Hei")
+BASELINE_COLOR, BETTER_COLOR, WORSE_COLOR, SAME_COLOR = "#222222", "#1a7f37", "#c62828", "#4f6d9a"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plot:
+    """One figure: a file-safe name, a title, a caption that says how to read it, PNG bytes."""
+
+    name: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def safe_name(text: str) -> str:
+    """A file-name part: unsafe characters become ``-``."""
+    return _UNSAFE.sub("-", text).strip("-") or "x"
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    """Fonts and sizes for the report, without touching the caller's matplotlib settings."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    fonts = ["DejaVu Sans", *(f for f in FALLBACK_FONTS if f in installed)]
+    with matplotlib.rc_context({"font.family": fonts, "font.size": 9, "axes.titlesize": 10,
+                                "axes.spines.top": False, "axes.spines.right": False}):
+        yield
+
+
+def _figure(width: float, height: float) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _err(cell: Cell) -> list[list[float]]:
+    """Error-bar lengths below and above a cell's value (0 where the CI is undefined)."""
+    below, above = cell.value - cell.ci_low, cell.ci_high - cell.value
+    return [[max(0.0, below) if math.isfinite(below) else 0.0], [max(0.0, above) if math.isfinite(above) else 0.0]]
+
+
+def _direction(data: ReportData, system: SystemView) -> str:
+    """``baseline``, or the delta's direction (better/worse/none) against the baseline run."""
+    comparison = data.comparison
+    if system.run_index == comparison.baseline:
+        return "baseline"
+    for row in comparison.rows:
+        if row.dataset == system.key.dataset and (row.features, row.model) == (system.key.features, system.key.model):
+            delta = row.deltas[system.run_index]
+            return "none" if delta is None else delta.direction
+    return "none"
+
+
+def forest(data: ReportData, ds: DatasetView) -> Plot | None:
+    """Each system's score with its CI; the baseline run black, significant changes coloured."""
+    systems = [s for s in ds.systems if cell_of(data, s) is not None]
+    if not systems:
+        return None
+    labels = short_labels(systems)
+    colors = {"baseline": BASELINE_COLOR, "better": BETTER_COLOR, "worse": WORSE_COLOR, "none": SAME_COLOR}
+    fig = _figure(7.5, 1.1 + 0.32 * len(systems))
+    ax = fig.subplots()
+    for y, system in enumerate(systems):
+        cell = cell_of(data, system)
+        kind = _direction(data, system)
+        ax.errorbar([cell.value], [y], xerr=_err(cell),
+                    fmt="s" if kind == "baseline" else "o", color=colors[kind], capsize=3, markersize=5)
+        if kind == "baseline" and len(data.runs) > 1:
+            labels[y] += "  (baseline)"
+    floor = next((r for r in data.comparison.rows if r.dataset == ds.name), None)
+    if floor is not None and floor.floor is not None:
+        ax.axvline(floor.floor, color="#888888", linestyle="--", linewidth=1, label=f"floor: {floor.floor_source}")
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.set_yticks(range(len(systems)), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{data.metric} ({data.options.confidence:.0%} bootstrap CI over test items)")
+    ax.set_title(f"{ds.name}: {data.metric} by system")
+    ax.grid(axis="x", alpha=0.3)
+    return Plot(name=f"forest-{safe_name(ds.name)}", title=f"{ds.name}: scores with confidence intervals",
+                caption="Each system's score (mean over seeds) with its bootstrap CI over test items. Black squares: "
+                "the baseline run; green/red: significantly better/worse than the baseline after correction; "
+                "blue: no significant difference. Dashed: the majority-class floor.", png=_png(fig))
+
+
+def class_f1(data: ReportData, ds: DatasetView) -> Plot | None:
+    """Per-class F1 bars, one bar per system, with CI whiskers."""
+    systems = list(ds.systems[:MAX_BARS])
+    if not systems:
+        return None
+    labels = short_labels(systems)
+    k = len(ds.labels)
+    width = 0.8 / len(systems)
+    fig = _figure(min(12.0, 3.0 + 0.35 * k * len(systems) + 0.6 * k), 3.6)
+    ax = fig.subplots()
+    cmap = _colors(len(systems))
+    for j, system in enumerate(systems):
+        value, low, high = per_class_f1(system, data.options)
+        x = np.arange(k) + (j - (len(systems) - 1) / 2) * width
+        err = np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)])
+        ax.bar(x, value, width=width * 0.95, color=cmap[j], label=labels[j], yerr=np.nan_to_num(err),
+               error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "#333333"})
+    ax.set_xticks(range(k), list(ds.labels), rotation=30 if k > 5 else 0, ha="right" if k > 5 else "center")
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("F1 (mean over seeds)")
+    ax.set_title(f"{ds.name}: F1 per class")
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    more = f" Only the first {MAX_BARS} of {len(ds.systems)} systems are drawn." if len(ds.systems) > MAX_BARS else ""
+    return Plot(name=f"class_f1-{safe_name(ds.name)}", title=f"{ds.name}: F1 per class",
+                caption="F1 of each class for each system (mean over seeds), whiskers the "
+                f"{data.options.confidence:.0%} bootstrap CI over test items.{more}", png=_png(fig))
+
+
+def _colors(n: int) -> list:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def confusion_matrices(data: ReportData, ds: DatasetView) -> Plot | None:
+    """Row-normalised confusion matrices (recall on the diagonal), one panel per system."""
+    if ds.multilabel or not ds.systems:
+        return None
+    systems = list(ds.systems[:MAX_MATRICES])
+    labels = short_labels(systems)
+    k = len(ds.labels)
+    cols = min(3, len(systems))
+    rows = math.ceil(len(systems) / cols)
+    side = max(2.6, 0.45 * k + 1.4)
+    fig = _figure(side * cols + 0.8, side * rows + 0.3)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    image = None
+    for ax, system, label in zip(axes, systems, labels):
+        counts = confusion(system).astype(np.float64)
+        norm = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+        image = ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
+        if k <= 12:
+            for (i, j), v in np.ndenumerate(norm):
+                ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                        color="white" if v > 0.6 else "#222222")
+        ticks = list(ds.labels) if k <= 20 else []
+        ax.set_xticks(range(k) if ticks else [], ticks, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(k) if ticks else [], ticks, fontsize=7)
+        ax.set_xlabel("predicted", fontsize=8)
+        ax.set_ylabel("gold", fontsize=8)
+        ax.set_title(label, fontsize=8)
+    for ax in axes[len(systems):]:
+        ax.set_visible(False)
+    if image is not None:
+        fig.colorbar(image, ax=list(axes[:len(systems)]), shrink=0.8, label="share of the gold class")
+    more = f" Only the first {MAX_MATRICES} of {len(ds.systems)} systems are drawn." \
+        if len(ds.systems) > MAX_MATRICES else ""
+    return Plot(name=f"confusion-{safe_name(ds.name)}", title=f"{ds.name}: normalised confusion matrices",
+                caption="Rows are gold classes, columns predictions, summed over seeds and divided by the row total: "
+                f"the diagonal is each class's recall.{more}", png=_png(fig))
+
+
+def score_vs_time(data: ReportData, ds: DatasetView) -> Plot | None:
+    """Score against fit time and predict time (log scale): what a point of score costs."""
+    systems = [s for s in ds.systems if cell_of(data, s) is not None
+               and (s.fit_seconds or 0) > 0 and (s.predict_seconds or 0) > 0]
+    if not systems:
+        return None
+    labels = short_labels(systems)
+    colors = _colors(len(systems))
+    fig = _figure(10.0, 3.8)
+    axes = fig.subplots(1, 2, sharey=True)
+    for ax, attr, name in zip(axes, ("fit_seconds", "predict_seconds"), ("fit", "predict")):
+        for j, system in enumerate(systems):
+            cell = cell_of(data, system)
+            x = getattr(system, attr)
+            ax.errorbar([x], [cell.value], yerr=_err(cell),
+                        fmt="o", color=colors[j], capsize=2, markersize=5, label=labels[j] if name == "fit" else None)
+        ax.set_xscale("log")
+        ax.set_xlabel(f"{name} seconds per job (mean over seeds, log scale)")
+        ax.grid(alpha=0.3, which="both")
+    axes[0].set_ylabel(data.metric)
+    fig.suptitle(f"{ds.name}: {data.metric} against time", fontsize=10)
+    fig.legend(fontsize=7, frameon=False, loc="outside lower center", ncols=min(4, len(systems)))
+    left_out = len(ds.systems) - len(systems)
+    note = f" {left_out} systems without timings (e.g. imported predictions) are left out." if left_out else ""
+    return Plot(name=f"time-{safe_name(ds.name)}", title=f"{ds.name}: score against fit and predict time",
+                caption="Each system's score with its CI against the seconds spent fitting (left) and predicting "
+                f"(right) on this machine, featurisation excluded.{note}", png=_png(fig))
+
+
+def learning_curves(data: ReportData, ds: DatasetView) -> Plot | None:
+    """Score against training-set size, for systems that ran at two or more sizes."""
+    curves: dict[tuple[str, str], list[tuple[int, float, float, float]]] = {}
+    for system in ds.systems:
+        cell = cell_of(data, system)
+        if cell is not None and system.n_train:
+            curves.setdefault((system.key.features, system.key.model), []).append(
+                (system.n_train, cell.value, cell.ci_low, cell.ci_high))
+    curves = {k: sorted(v) for k, v in curves.items() if len({p[0] for p in v}) >= 2}
+    if not curves:
+        return None
+    fig = _figure(7.0, 3.8)
+    ax = fig.subplots()
+    for color, ((features, model), points) in zip(_colors(len(curves)), sorted(curves.items())):
+        x, y, lo, hi = (np.array(c, dtype=np.float64) for c in zip(*points))
+        ax.plot(x, y, "o-", color=color, label=f"{features}/{model}")
+        ax.fill_between(x, lo, hi, color=color, alpha=0.15)
+    ax.set_xscale("log")
+    ax.set_xlabel("training items (log scale)")
+    ax.set_ylabel(data.metric)
+    ax.set_title(f"{ds.name}: learning curve")
+    ax.legend(fontsize=7, frameon=False)
+    ax.grid(alpha=0.3, which="both")
+    return Plot(name=f"learning_curve-{safe_name(ds.name)}", title=f"{ds.name}: learning curve",
+                caption="Score against the number of training items, for each system that the given runs trained "
+                "at two or more sizes; bands are the bootstrap CIs.", png=_png(fig))
+
+
+def _cliques(ranks: Sequence[float], cd: float) -> list[tuple[int, int]]:
+    """Maximal runs of systems (in rank order) whose ranks differ by less than the CD."""
+    out: list[tuple[int, int]] = []
+    for i in range(len(ranks)):
+        j = max(m for m in range(i, len(ranks)) if ranks[m] - ranks[i] < cd)
+        if j > i and (not out or j > out[-1][1]):
+            out.append((i, j))
+    return out
+
+
+def critical_difference(ranking: Ranking) -> Plot:
+    """Demsar's critical-difference diagram from the Friedman/Nemenyi numbers of the comparison."""
+    ranks, names, cd = list(ranking.average_ranks), list(ranking.systems), ranking.critical_difference
+    k = len(ranks)
+    half = (k + 1) // 2
+    cliques = _cliques(ranks, cd)
+    height = 1.6 + 0.28 * max(half, k - half) + 0.12 * len(cliques)
+    fig = _figure(9.0, height)
+    ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
+    ax.set_axis_off()
+    top = 0.0
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-(0.6 + 0.28 * max(half, k - half) + 0.12 * len(cliques)), 1.0)
+    lo, hi = 1, max(k, 2)
+
+    def x_of(rank: float) -> float:
+        return 0.25 + 0.5 * (rank - lo) / (hi - lo)
+
+    ax.plot([x_of(lo), x_of(hi)], [top, top], color="black", linewidth=1)
+    for r in range(lo, hi + 1):
+        ax.plot([x_of(r)] * 2, [top, top + 0.08], color="black", linewidth=1)
+        ax.text(x_of(r), top + 0.12, str(r), ha="center", va="bottom", fontsize=8)
+    ax.plot([x_of(lo), x_of(min(hi, lo + cd))], [0.72, 0.72], color="black", linewidth=2)
+    ax.text(x_of(lo), 0.8, f"CD = {cd:.2f}", ha="left", va="bottom", fontsize=8)
+    for c, (i, j) in enumerate(cliques):
+        y = -0.12 - 0.12 * c
+        ax.plot([x_of(ranks[i]) - 0.005, x_of(ranks[j]) + 0.005], [y, y], color="#c62828", linewidth=3)
+    base = -0.25 - 0.12 * len(cliques)
+    for n, (rank, name) in enumerate(zip(ranks, names)):
+        left = n < half
+        y = base - 0.28 * (n if left else k - 1 - n)
+        x_text = 0.22 if left else 0.78
+        ax.plot([x_of(rank), x_of(rank), x_text], [top, y, y], color="#444444", linewidth=0.8)
+        ax.text(x_text + (-0.01 if left else 0.01), y, f"{name} ({rank:.2f})", ha="right" if left else "left",
+                va="center", fontsize=8)
+    return Plot(name="critical_difference", title="Critical-difference diagram",
+                caption=f"Average ranks over {len(ranking.datasets)} datasets (1 = best). Systems joined by a red bar "
+                f"are not significantly different (Nemenyi, alpha 0.05, CD = {cd:.3f}); Friedman p = "
+                f"{ranking.friedman_p:.3g}.", png=_png(fig))
+
+
+def all_plots(data: ReportData) -> dict[str, list[Plot]]:
+    """Every plot, grouped by section: one group per dataset, then ``across datasets``."""
+    groups: dict[str, list[Plot]] = {}
+    with _style():
+        for ds in data.datasets:
+            plots = [forest(data, ds), class_f1(data, ds), confusion_matrices(data, ds), score_vs_time(data, ds),
+                     learning_curves(data, ds)]
+            groups[ds.name] = [p for p in plots if p is not None]
+        if data.comparison.ranking is not None:
+            groups["across datasets"] = [critical_difference(data.comparison.ranking)]
+    return groups
