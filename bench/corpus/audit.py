@@ -14,6 +14,7 @@ result is the same in every process (Python's ``hash`` is salted; it is never us
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from bench.corpus.build import Audit, _Rows
     from bench.corpus.spec import LoadedSpec
 
-_CHUNK = 20_000
+_CHUNK = 10_000
 _PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _BIG_BUCKET = 64
@@ -37,7 +38,7 @@ def text_keys(texts: Sequence[str]) -> np.ndarray:
     """A 64-bit key per text, equal for equal texts and stable across processes."""
     import pandas as pd
 
-    return pd.util.hash_array(np.asarray(texts, dtype=object)).astype(np.uint64)
+    return pd.util.hash_array(np.asarray(texts, dtype=object), categorize=False).astype(np.uint64)
 
 
 def _hash_constants(count: int, salt: int) -> np.ndarray:
@@ -54,7 +55,7 @@ def _token_hashes(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     counts = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     encoded = pc.dictionary_encode(lists.flatten())
     vocabulary = [_PUNCT.sub("", token) for token in encoded.dictionary.to_pylist()]
-    vocab_hash = pd.util.hash_array(np.asarray(vocabulary, dtype=object)).astype(np.uint64)
+    vocab_hash = pd.util.hash_array(np.asarray(vocabulary, dtype=object), categorize=False).astype(np.uint64)
     vocab_hash[np.asarray([not token for token in vocabulary], dtype=bool)] = 0
     hashes = vocab_hash[encoded.indices.to_numpy(zero_copy_only=False)]
     keep = hashes != 0
@@ -106,18 +107,26 @@ def _ranges(lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) - offsets
 
 
-def minhash_signatures(texts: Sequence[str], *, shingle: int = 5, permutations: int = 64) -> np.ndarray:
-    """``(len(texts), permutations)`` uint32 MinHash signatures; an empty text's row is all 0xFFFFFFFF."""
+def minhash_signatures(texts: Sequence[str], *, shingle: int = 5, permutations: int = 64,
+                       workers: int | None = None) -> np.ndarray:
+    """``(len(texts), permutations)`` uint32 MinHash signatures; an empty text's row is all 0xFFFFFFFF.
+
+    Chunks of texts are hashed in ``workers`` threads (default: up to 2 CPUs): pyarrow and
+    numpy release the GIL in the heavy steps, and each chunk writes only its own rows, so
+    the result does not depend on the number of threads.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     a = (_hash_constants(permutations, salt=2) & np.uint64(0xFFFF_FFFF)).astype(np.uint32) | np.uint32(1)
     b = (_hash_constants(permutations, salt=3) & np.uint64(0xFFFF_FFFF)).astype(np.uint32)
     out = np.full((len(texts), permutations), np.iinfo(np.uint32).max, dtype=np.uint32)
-    for begin in range(0, len(texts), _CHUNK):
-        chunk = texts[begin: begin + _CHUNK]
-        hashes, counts = _token_hashes(chunk)
+
+    def sign(begin: int) -> None:
+        hashes, counts = _token_hashes(texts[begin: begin + _CHUNK])
         shingles, per_text = _shingle_hashes(hashes, counts, shingle)
         has = per_text > 0
         if not has.any():
-            continue
+            return
         starts = np.concatenate(([0], np.cumsum(per_text)[:-1]))[has]
         block = np.empty((len(starts), permutations), dtype=np.uint32)
         with np.errstate(over="ignore"):
@@ -126,6 +135,15 @@ def minhash_signatures(texts: Sequence[str], *, shingle: int = 5, permutations: 
                 # measured against 64-bit multiply-shift, the Jaccard estimates agree within 0.005.
                 block[:, p] = np.minimum.reduceat(shingles * a[p] + b[p], starts)
         out[begin + np.flatnonzero(has)] = block
+
+    begins = range(0, len(texts), _CHUNK)
+    n_workers = workers or min(2, os.cpu_count() or 1)
+    if n_workers == 1 or len(begins) == 1:
+        for begin in begins:
+            sign(begin)
+    else:
+        with ThreadPoolExecutor(max_workers=n_workers) as pool:
+            list(pool.map(sign, begins))
     return out
 
 
@@ -153,7 +171,11 @@ def near_duplicate_pairs(signatures: np.ndarray, *, bands: int, threshold: float
             continue
         run_start = np.flatnonzero(np.concatenate(([True], ~same)))
         run_len = np.diff(np.concatenate((run_start, [n])))
-        for start, length in zip(run_start[run_len > 1], run_len[run_len > 1]):
+        twos = run_start[run_len == 2]
+        if len(twos):  # the common case, vectorised
+            left, right = order[twos], order[twos + 1]
+            pairs.append(np.stack([np.minimum(left, right), np.maximum(left, right)], axis=1))
+        for start, length in zip(run_start[run_len > 2], run_len[run_len > 2]):
             members = order[start: start + length]
             if length > _BIG_BUCKET:
                 left = np.full(length - 1, members[0])

@@ -155,7 +155,9 @@ def read_table(path: Path, options: _ReadOptions, loaded: LoadedSpec,
     raw = _read_bytes(path)
     text = _decode(raw, path, options.encoding, loaded, key)
     if fmt in ("csv", "tsv"):
-        return _read_delimited(text, path, fmt, options)
+        is_utf8 = options.encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+        data = raw.removeprefix(b"\xef\xbb\xbf") if is_utf8 else text.encode("utf-8")
+        return _read_delimited(text, data, path, fmt, options)
     return _read_json(text, path, fmt)
 
 
@@ -184,22 +186,35 @@ def _decode(raw: bytes, path: Path, encoding: str, loaded: LoadedSpec, key: tupl
     return text.removeprefix("\ufeff")
 
 
-def _read_delimited(text: str, path: Path, fmt: str, options: _ReadOptions) -> pd.DataFrame:
-    import pandas as pd
+def _read_delimited(text: str, data: bytes, path: Path, fmt: str, options: _ReadOptions) -> pd.DataFrame:
+    """CSV/TSV with pyarrow's reader, every cell as a string (ids such as ``007`` stay as written)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
 
     delimiter = options.delimiter or ("\t" if fmt == "tsv" else ",")
+    quoting = csv.QUOTE_NONE if options.quoting == "none" else csv.QUOTE_MINIMAL
+    first = next(csv.reader(io.StringIO(text[: 1 << 20]), delimiter=delimiter, quoting=quoting), None)
+    if not first:
+        raise DataError(path, None, "", "the file is empty; give a file with rows")
+    names = [c.strip() for c in first] if options.header else [f"c{i}" for i in range(len(first))]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise DataError(path, 1, "header", f"column {repeated[0]!r} appears more than once; rename one")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False,
-                            na_filter=False, header=0 if options.header else None, engine="c",
-                            quoting=csv.QUOTE_NONE if options.quoting == "none" else csv.QUOTE_MINIMAL)
-    except pd.errors.EmptyDataError:
-        raise DataError(path, None, "", "the file is empty; give a file with rows") from None
-    except pd.errors.ParserError as exc:
-        message = str(exc).strip().splitlines()[-1]
+        table = pacsv.read_csv(
+            pa.BufferReader(data),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if options.header else 0),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting != csv.QUOTE_NONE
+                                              else False, newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as exc:
+        message = str(exc).strip().splitlines()[0][:160]
         raise DataError(path, None, "", f"cannot parse as {fmt} ({message}); check source.delimiter, "
                         "source.quoting (none for text with stray quotes) and source.header") from None
-    if options.header:
-        frame.columns = [str(c).strip() for c in frame.columns]
+    frame = table.to_pandas()
+    if not options.header:
+        frame.columns = list(range(len(names)))
     return frame
 
 
