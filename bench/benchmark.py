@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any
 
 from bench import __version__
 from bench.config import DatasetInfo, LoadedConfig, check_datasets, config_hash, config_to_dict, dump_config
-from bench.errors import ConfigError, ResultsError
+from bench.errors import ResultsError
 from bench.store import SCHEMA_VERSION, RunDir
 
 if TYPE_CHECKING:
     from bench.corpus import BuiltDataset
+    from bench.executors import Executor
     from bench.progress import Progress
 
 VERSIONED = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "pandas": "pandas",
@@ -176,8 +177,12 @@ def _check_resume(run: RunDir, datasets: Mapping[str, BuiltDataset], job_ids: Se
 
 
 def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, n_jobs: int, progress: Progress,
-                  command: Sequence[str] = (), resume: RunDir | None = None) -> RunDir:
+                  command: Sequence[str] = (), resume: RunDir | None = None,
+                  executor: Executor | None = None) -> RunDir:
     """Run every job of ``loaded`` (or the unfinished jobs of ``resume``) and return the complete run.
+
+    ``executor`` runs the tasks (e.g. a ``bench.dask_executor.DaskExecutor``); by default
+    ``make_executor(n_jobs)``.
 
     Raises:
         KeyboardInterrupt: after marking the run ``interrupted`` (Ctrl-C or SIGTERM).
@@ -202,9 +207,8 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
         run.update_manifest(status="running", resumed=resumes)
     finished = run.finished_jobs()
     pending = [job for job in jobs if job.job_id not in finished]
-    executor = make_executor(n_jobs)
+    executor = executor or make_executor(n_jobs)
     progress.note(f"run folder {run.path}")
-    current = "features"
     try:
         with _sigterm_as_interrupt():
             for wave in plan_features(pending):
@@ -212,8 +216,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
                 for i, seconds in executor.map_unordered(fit_feature_task, wave):
                     progress.advance(wave[i].task_id, seconds)
             progress.start("jobs", len(jobs), done=len(jobs) - len(pending), workers=executor.n_workers)
-            for i, result in executor.map_unordered(run_job, pending):
-                current = pending[i].job_id
+            for _, result in executor.map_unordered(run_job, pending):
                 run.write_job(result.job_id, result.record(), result.predictions)
                 run.set_job(result.job_id, status="done", **result.timings())
                 progress.advance(result.job_id, result.seconds)
@@ -222,7 +225,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
         progress.note(f"interrupted; resume with `bench run --resume {run.path}`")
         raise
     except BaseException as exc:
-        run.update_manifest(status="failed", error=f"{type(exc).__name__}: {exc}", failed_during=current)
+        run.update_manifest(status="failed", error=f"{type(exc).__name__}: {exc}")
         raise
     finally:
         progress.close()
@@ -244,5 +247,3 @@ def _only_datasets(loaded: LoadedConfig, entries: list[str]) -> Any:
 
     return dataclasses.replace(loaded.config, datasets=tuple(entries))
 
-
-__all__ = ["ConfigError", "check_only", "run_benchmark"]

@@ -30,6 +30,10 @@ class LocatedError(BenchError):
         where = f"{file}:{line}" if line else f"{file}"
         super().__init__(f"{where}: {key}: {problem}" if key else f"{where}: {problem}")
 
+    def __reduce__(self) -> tuple:
+        # rebuilt from the constructor's arguments, so that worker processes can send it back
+        return (type(self), (self.file, self.line, self.key, self.problem))
+
 
 class ConfigError(LocatedError):
     """A YAML config or dataset spec is wrong."""
@@ -54,3 +58,6 @@ class UnknownNameError(BenchError):
         self.kind, self.name, self.suggestions = kind, name, tuple(suggestions)
         hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
         super().__init__(f"unknown {kind} {name!r}{hint}")
+
+    def __reduce__(self) -> tuple:
+        return (type(self), (self.kind, self.name, self.suggestions))

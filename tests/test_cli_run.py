@@ -132,6 +132,22 @@ def test_cv_run_keeps_per_fold_rows(project: dict[str, Path], capsys: pytest.Cap
     assert set(rows["split"]) == {"train"}
 
 
+def test_a_user_error_in_a_worker_process_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_topic(tmp_path / "src", name="no_groups", group=False)
+    config = tmp_path / "c.yaml"
+    config.write_text(f"""name: c
+datasets: [{spec}]
+features: [{{name: word, kind: tfidf}}]
+models: [{{name: lr, estimator: logistic_regression}}, {{name: svm, estimator: linear_svc}}]
+evaluation: {{cv: {{folds: 3, by: group}}, metrics: [accuracy]}}
+""")
+    code = main(["run", str(config), "--data", str(tmp_path / "data"), "--results", str(tmp_path / "r"), "--quiet",
+                 "--jobs", "2"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("bench: error: ") and "evaluation.cv.by: dataset 'no_groups' has no `group`" in err
+
+
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(REPO)}
 

@@ -49,7 +49,8 @@ def _write(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
-def write_topic(folder: Path, *, n_train: int = 30, n_test: int = 15, name: str = "tiny_topic") -> Path:
+def write_topic(folder: Path, *, n_train: int = 30, n_test: int = 15, name: str = "tiny_topic",
+                group: bool = True) -> Path:
     """A 3-class topic dataset (train/test CSV) and its spec; returns the spec path."""
     rng = np.random.default_rng(7)
     folder.mkdir(parents=True, exist_ok=True)
@@ -61,7 +62,7 @@ task: topic
 language: en
 source:
   files: {{train: train.csv, test: test.csv}}
-columns: {{id: id, text: text, label: label, group: group}}
+columns: {{id: id, text: text, label: label{", group: group" if group else ""}}}
 labels: [business, sport, tech]
 """, encoding="utf-8")
     return spec
