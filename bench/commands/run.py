@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 DEFAULT_RESULTS = Path("results")
 DEFAULT_DATA = Path("data")
@@ -23,6 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--resume", type=Path, metavar="RUN_DIR",
                      help="finish an interrupted or failed run (its .partial folder) without redoing finished jobs")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress display on stderr")
+    _executor_options(run)
     run.set_defaults(handler=run_command)
 
     validate = subparsers.add_parser("validate", help="check a benchmark config and list its jobs; trains nothing",
@@ -38,6 +40,36 @@ def _common(parser: argparse.ArgumentParser) -> None:
                         help="override a config key (dotted path, YAML value), e.g. --set models.0.params.C=2")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, metavar="DIR",
                         help="folder of built datasets (default data/)")
+
+
+def _executor_options(parser: argparse.ArgumentParser) -> None:
+    """``--executor``, ``--scheduler``, ``--workers``, ``--retries`` (the Dask executor, docs/scale.md)."""
+    group = parser.add_argument_group("executor", "where the jobs run (Dask needs: pip install -e \".[dask]\")")
+    group.add_argument("--executor", choices=("local", "dask"), default="local",
+                       help="local: this machine (--jobs); dask: Dask workers (default local)")
+    group.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --executor dask: a running scheduler, e.g. tcp://HOST:8786 (default: a local cluster)")
+    group.add_argument("--workers", type=int, metavar="N",
+                       help="with --executor dask and no --scheduler: local worker processes (default: CPUs)")
+    group.add_argument("--retries", type=int, default=3, metavar="N",
+                       help="with --executor dask: restarts of a job whose worker was lost (default 3)")
+
+
+def _make_executor(args: argparse.Namespace) -> Any:
+    """A ``DaskExecutor`` for ``--executor dask`` (close it after the run), else None (the runner's own)."""
+    from bench.errors import BenchError
+
+    if args.executor != "dask":
+        for flag in ("scheduler", "workers"):
+            if getattr(args, flag) is not None:
+                raise BenchError(f"--{flag}: only used with --executor dask; add --executor dask or drop --{flag}")
+        return None
+    if args.jobs != 1:
+        raise BenchError("--jobs: with --executor dask the workers are Dask's; use --workers N (local cluster) "
+                         "or drop --jobs")
+    from bench.dask_executor import DaskExecutor
+
+    return DaskExecutor.start(scheduler=args.scheduler, workers=args.workers, retries=args.retries)
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -93,13 +125,17 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         loaded = load_config(args.config, args.overrides)
         results_root = args.results
+    executor = _make_executor(args)
     progress = make_progress(quiet=args.quiet)
     try:
         run = run_benchmark(loaded, data_root=args.data, results_root=results_root, n_jobs=args.jobs,
-                            progress=progress, command=["bench", *sys.argv[1:]], resume=resume)
+                            progress=progress, command=["bench", *sys.argv[1:]], resume=resume, executor=executor)
     except KeyboardInterrupt:
         print("bench: interrupted; the run is marked interrupted and can be resumed", file=sys.stderr)
         return 130
+    finally:
+        if executor is not None:
+            executor.close()
     print_table(summarize(run.rows()), title=run.run_id)
     print(run.path)
     return 0
