@@ -135,7 +135,8 @@ def render_card(stats: dict[str, Any]) -> str:
     lines.append(f"- empty texts: {_per_split(audit['empty'])} (policy {pol['on_empty']})")
     lines.append(f"- unknown labels: {_per_split(audit['unknown_labels'])} (policy {pol['on_unknown_label']})")
     lines.append(f"- exact duplicates within a split: {_per_split(audit['duplicates'])} "
-                 f"(policy {pol['on_duplicate']}); with conflicting labels: {_per_split(audit['conflicting_duplicates'])}")
+                 f"(policy {pol['on_duplicate']}); with conflicting labels: "
+                 f"{_per_split(audit['conflicting_duplicates'])}")
     for split, found in audit["overlap"].items():
         lines.append(f"- `{split}` texts also in train: {found['exact']:,} exact (policy {pol['on_overlap']}), "
                      f"{found['near']:,} near-duplicates (policy {pol['on_near_overlap']})")

@@ -70,7 +70,7 @@ def test_topic_build_writes_dataset_card_and_stats(tmp_path: Path) -> None:
 
 def test_texts_are_cleaned_and_fields_kept(tmp_path: Path) -> None:
     ds = build(tmp_path, TOPICS).dataset
-    rows = {r.id: r for r in load_split(ds, "train").itertuples()} | {r.id: r for r in load_split(ds, "test").itertuples()}
+    rows = {r.id: r for split in ("train", "test") for r in load_split(ds, split).itertuples()}
     assert rows["n01"].text == ("Parliament passes budget\nThe parliament approved the annual budget\n"
                                 "after a long night of debate.")
     assert unicodedata.is_normalized("NFC", rows["n03"].text) and "Élections" in rows["n03"].text
@@ -145,7 +145,8 @@ def test_where_filter_and_temporal_split(tmp_path: Path) -> None:
 
 def test_policies_drop_and_count(tmp_path: Path) -> None:
     rows = ("id,text,topic\n1,Rates stay on hold,economy\n2,Rates stay on hold,economy\n3,  ,economy\n"
-            "4,Striker signs,sports\n5,A new museum opens,culture\n6,Striker scores twice,sports\n7,Markets rally,economy\n")
+            "4,Striker signs,sports\n5,A new museum opens,culture\n6,Striker scores twice,sports\n"
+            "7,Markets rally,economy\n")
     (tmp_path / "rows.csv").write_text(rows, encoding="utf-8")
     spec = (f"name: pol\ntask: topic\nsource: {{files: {{train: {tmp_path}/rows.csv}}}}\n"
             "columns: {id: id, text: text, label: topic}\nlabels: [economy, sports]\n"
@@ -161,7 +162,8 @@ def test_train_test_overlap_exact_and_near_are_counted_and_can_be_dropped(tmp_pa
     story = ("The city council approved a new plan on Monday to build three bridges over the river, "
              "with work starting next spring and costs shared with the regional government, officials said.")
     train = f"id,text,topic\n1,\"{story}\",city\n2,A violinist won the national music prize this year,culture\n"
-    test = (f"id,text,topic\n3,\"{story}\",city\n4,\"{story.replace('officials said', 'officials told reporters')}\",city\n"
+    edited = story.replace("officials said", "officials told reporters")
+    test = (f"id,text,topic\n3,\"{story}\",city\n4,\"{edited}\",city\n"
             "5,Museums will stay open later during the summer festival,culture\n")
     (tmp_path / "train.csv").write_text(train, encoding="utf-8")
     (tmp_path / "test.csv").write_text(test, encoding="utf-8")
