@@ -35,9 +35,9 @@ title-less file, bad front matter, a sidecar row naming no file, a file with no 
 from __future__ import annotations
 
 import csv
-import fnmatch
 import datetime as dt
 import difflib
+import fnmatch
 import json
 import re
 import unicodedata
@@ -53,7 +53,6 @@ from bench.errors import DataError
 if TYPE_CHECKING:
     import pandas
 
-SUFFIXES = (".txt", ".md")
 DEFAULT_INCLUDE = ("*.txt", "*.md")
 META_FIELDS = ("title", "source", "date", "language")
 BASE_COLUMNS = ("file", "title", "source", "date", "language", "text")
@@ -304,7 +303,7 @@ def _merge(record: dict[str, Any], key: str, value: Any, where: Path, line: int 
 
 def read_articles(folder: Path, labels: Path | Sequence[Path] | None = None,
                   include: Sequence[str] = DEFAULT_INCLUDE) -> pandas.DataFrame:
-    """Read every ``.txt``/``.md`` article under ``folder`` into one row per file.
+    """Read every article file under ``folder`` (``*.txt`` and ``*.md`` by default), one row per file.
 
     Args:
         folder: the articles folder (searched recursively; hidden files skipped).

@@ -234,5 +234,13 @@ def test_missing_or_empty_folder_is_a_data_error(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"nowhere: articles: not a folder"):
         read_articles(tmp_path / "nowhere")
     write(tmp_path / "only.csv", "x\n")
-    with pytest.raises(DataError, match=r"articles: no \.txt or \.md files in the folder"):
+    with pytest.raises(DataError, match=r"articles: no \*\.txt or \*\.md files in the folder"):
         read_articles(tmp_path)
+
+
+def test_include_patterns_choose_the_article_files(tmp_path: Path) -> None:
+    write(tmp_path / "README.md", "About this folder\nNot an article.")
+    write(tmp_path / "fr_001.txt", "Un\nCorps.")
+    write(tmp_path / "en_001.txt", "One\nBody.")
+    assert list(read_articles(tmp_path, include=["fr_*.txt", "en_*.txt"])["file"]) == ["en_001.txt", "fr_001.txt"]
+    assert list(read_articles(tmp_path)["file"]) == ["README.md", "en_001.txt", "fr_001.txt"]
