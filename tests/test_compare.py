@@ -301,3 +301,17 @@ def test_notebook_api_gives_dataframes(tmp_path: Path, rng: np.random.Generator)
     assert table.loc[0, "delta"] < 0 and table.loc[0, "p_adjusted"] < 0.01
     with pytest.raises(ResultsError, match="neither a run folder nor a results folder"):
         load_runs(tmp_path / "nothing")
+
+
+def test_datasets_the_metric_does_not_fit_are_left_out_with_a_note(tmp_path: Path, rng: np.random.Generator) -> None:
+    topic = ("world", "sport", "tech")
+    stance_gold, topic_gold = gold_labels(rng, 200), gold_labels(rng, 200, topic)
+    run = write_run(tmp_path, "mixed", [
+        simulated_job(rng, dataset="fnc", model="m", seed=0, gold=stance_gold, accuracy=0.7),
+        simulated_job(rng, dataset="news", model="m", seed=0, gold=topic_gold, accuracy=0.7, labels=topic)],
+        {"news": DatasetInfo(name="news", labels=topic, task="topic")})
+    comparison = _compare([run], metric="fnc1_score")
+    assert [row.dataset for row in comparison.rows] == ["fnc"]
+    assert any(w.startswith("news left out: fnc1_score needs exactly the labels") for w in comparison.warnings)
+    with pytest.raises(ResultsError, match="metric 'f_avg' applies to none of the compared systems"):
+        _compare([run], metric="f_avg")

@@ -126,8 +126,17 @@ class JointSample:
             return [weight_function(self.ref.spec, y_true=out.gold, y_pred=pred, labels=self.labels, scores=scores)
                     for pred, scores in zip(out.preds, out.scores)]
         gold = out.gold[self.first]
-        return [weight_function(self.ref.spec, y_true=gold, y_pred=pred[self.first], labels=self.labels)
-                for pred in out.preds]
+        if self.multilabel:
+            return [weight_function(self.ref.spec, y_true=gold, y_pred=pred[self.first], labels=self.labels)
+                    for pred in out.preds]
+        # Confusion counts of every resample by one matrix product (exact: integer sums < 2**53).
+        k, spec = len(self.labels), self.ref.spec
+        functions = []
+        for pred in out.preds:
+            onehot = np.zeros((len(self.first), k * k))
+            onehot[np.arange(len(self.first)), gold * k + pred[self.first]] = 1.0
+            functions.append(lambda w, m=onehot: spec.from_confusion((w @ m).reshape(-1, k, k), self.labels))
+        return functions
 
     def _per_seed(self, out_index: int, seed_index: int, weights: np.ndarray) -> np.ndarray:
         values = self.functions[out_index][seed_index](weights)
@@ -154,8 +163,7 @@ class JointSample:
         if self.by_items:
             chunks = bs.item_weight_draws(self.n, samples, rng)
         else:
-            width = len(self.first) + (len(self.labels) ** 2 if not self.multilabel else 0)
-            chunks = bs.cell_count_draws(self.counts, samples, rng, width=width)
+            chunks = bs.cell_count_draws(self.counts, samples, rng, width=len(self.first))
         return bs.collect(chunks, self._seed_means)
 
     @property

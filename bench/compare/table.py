@@ -71,6 +71,25 @@ def _columns(outputs: list[dict[str, Outputs]], b: int) -> tuple[list[SystemKey]
     return keys, columns
 
 
+def _applicable(keys: list[SystemKey], columns: list[dict[SystemKey, Outputs]],
+                ref: MetricRef) -> tuple[list[SystemKey], list[str]]:
+    """The rows the metric applies to, and one note per dataset left out (e.g. f_avg on a topic dataset)."""
+    from bench.metrics import check_metric
+
+    kept, notes, refused = [], [], set()
+    for key in keys:
+        out = next(c[key] for c in columns if key in c)
+        try:
+            check_metric(ref.spec.name, task=None, multilabel=out.multilabel, labels=out.labels, has_scores=True)
+        except ValueError as exc:
+            if key.dataset not in refused:
+                refused.add(key.dataset)
+                notes.append(f"{key.dataset} left out: {exc}")
+            continue
+        kept.append(key)
+    return kept, notes
+
+
 def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> Cell:
     """One system of one run on its own: the same numbers in every table it appears in."""
     joint = JointSample([out], ref)
@@ -145,7 +164,15 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
     name = options.metric or default_metric(runs[b])
     ref = resolve_metric(name)
     outputs = [load_outputs(run) for run in runs]
+    labels = run_labels(runs)
+    warnings: list[str] = [f"{label}: status {run.manifest.get('status')!r}; only its finished jobs are compared"
+                           for label, run in zip(labels, runs) if run.manifest.get("status") != "complete"]
     keys, columns = _columns(outputs, b)
+    keys, skipped = _applicable(keys, columns, ref)
+    warnings += skipped
+    if not keys:
+        raise ResultsError(f"metric {ref.name!r} applies to none of the compared systems ({'; '.join(skipped)}); "
+                           "pick another --metric")
     raw: list[tuple[int, int, dict]] = []  # (row, run, delta fields) before correction
     rows_cells: list[list[Cell | None]] = []
     cache: dict[int, Cell] = {}
@@ -180,8 +207,7 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
     adjusted = stats.adjust_pvalues(np.array([f["p_value"] for _, _, f in raw]), method=options.correction) \
         if raw else np.array([])
     deltas: list[list[Delta | None]] = [[None] * len(runs) for _ in keys]
-    labels = run_labels(runs)
-    regressions, warnings = [], []
+    regressions = []
     for (r, i, fields), p_adj in zip(raw, adjusted):
         significant = bool(p_adj < options.alpha)
         better = fields["delta"] > 0 if ref.greater_is_better else fields["delta"] < 0
