@@ -259,10 +259,11 @@ def make_dataset(loaded: LoadedSpec) -> Prepared:
     tables = read_source(loaded)
     files: list[str] = []
     splits: dict[str, pd.DataFrame] = {}
-    for split, table in tables.items():
-        table = _filter(loaded, split, table, audit)
+    for split in list(tables):
+        table = _filter(loaded, split, tables.pop(split), audit)  # pop: free raw tables as we go
         splits[split] = _fields(loaded, split, table, len(files))
         files.extend(table.files)
+        del table
     rows = _Rows(files)
     if spec.language is not None and spec.language.detect:
         from bench.corpus.language import detect_languages

@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from bench.corpus.spec import ArticlesSpec, HubSpec, JoinSpec, LoadedSpec, SourceSpec
 from bench.errors import DataError
@@ -153,12 +153,41 @@ def read_table(path: Path, options: _ReadOptions, loaded: LoadedSpec,
     if fmt == "parquet":
         return _read_parquet(path)
     raw = _read_bytes(path)
-    text = _decode(raw, path, options.encoding, loaded, key)
     if fmt in ("csv", "tsv"):
-        is_utf8 = options.encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
-        data = raw.removeprefix(b"\xef\xbb\xbf") if is_utf8 else text.encode("utf-8")
-        return _read_delimited(text, data, path, fmt, options)
-    return _read_json(text, path, fmt)
+        # Check every byte decodes (to name the line of a bad one) without keeping a second
+        # copy of a large file as str; pyarrow then reads (and transcodes) the bytes.
+        _check_decodable(raw, path, options.encoding, loaded)
+        head = raw[: 1 << 20].decode(options.encoding, errors="ignore").removeprefix("\ufeff")
+        return _read_delimited(head, raw.removeprefix(b"\xef\xbb\xbf"), path, fmt, options)
+    return _read_json(_decode(raw, path, options.encoding, loaded, key), path, fmt)
+
+
+def _check_decodable(raw: bytes, path: Path, encoding: str, loaded: LoadedSpec) -> None:
+    import codecs
+
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError:
+        raise loaded.doc.error(("source", "encoding"), f"unknown encoding {encoding!r}; "
+                               "use e.g. utf-8, latin-1, cp1252") from None
+    step = 1 << 23
+    for begin in range(0, len(raw), step):
+        piece = raw[begin: begin + step]
+        try:
+            decoder.decode(piece, final=begin + step >= len(raw))
+        except UnicodeDecodeError:
+            try:  # the slow path only for a bad file: one full decode gives the exact offset
+                raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                _raise_undecodable(raw, exc.start, path, encoding)
+
+
+def _raise_undecodable(raw: bytes, position: int, path: Path, encoding: str) -> NoReturn:
+    line = raw[:position].count(b"\n") + 1
+    byte = raw[position: position + 1].hex()
+    hint = "latin-1 or cp1252" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else "utf-8"
+    raise DataError(path, line, f"byte 0x{byte}", f"cannot be decoded as {encoding}; "
+                    f"set source.encoding (e.g. {hint}) to the file's encoding")
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -178,22 +207,18 @@ def _decode(raw: bytes, path: Path, encoding: str, loaded: LoadedSpec, key: tupl
         raise loaded.doc.error(("source", "encoding"), f"unknown encoding {encoding!r}; "
                                "use e.g. utf-8, latin-1, cp1252") from None
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        byte = raw[exc.start: exc.start + 1].hex()
-        hint = "latin-1 or cp1252" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else "utf-8"
-        raise DataError(path, line, f"byte 0x{byte}", f"cannot be decoded as {encoding}; "
-                        f"set source.encoding (e.g. {hint}) to the file's encoding") from None
+        _raise_undecodable(raw, exc.start, path, encoding)
     return text.removeprefix("\ufeff")
 
 
-def _read_delimited(text: str, data: bytes, path: Path, fmt: str, options: _ReadOptions) -> pd.DataFrame:
+def _read_delimited(head: str, data: bytes, path: Path, fmt: str, options: _ReadOptions) -> pd.DataFrame:
     """CSV/TSV with pyarrow's reader, every cell as a string (ids such as ``007`` stay as written)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     delimiter = options.delimiter or ("\t" if fmt == "tsv" else ",")
     quoting = csv.QUOTE_NONE if options.quoting == "none" else csv.QUOTE_MINIMAL
-    first = next(csv.reader(io.StringIO(text[: 1 << 20]), delimiter=delimiter, quoting=quoting), None)
+    first = next(csv.reader(io.StringIO(head), delimiter=delimiter, quoting=quoting), None)
     if not first:
         raise DataError(path, None, "", "the file is empty; give a file with rows")
     names = [c.strip() for c in first] if options.header else [f"c{i}" for i in range(len(first))]
@@ -203,7 +228,8 @@ def _read_delimited(text: str, data: bytes, path: Path, fmt: str, options: _Read
     try:
         table = pacsv.read_csv(
             pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if options.header else 0),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if options.header else 0,
+                                           encoding=options.encoding),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting != csv.QUOTE_NONE
                                               else False, newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
