@@ -65,10 +65,11 @@ def _style() -> Iterator[None]:
         yield
 
 
-def _figure(width: float, height: float) -> Figure:
+def _figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
+    """A figure; ``layout=None`` where margins are set by hand (constrained layout costs a draw pass)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    return Figure(figsize=(width, height), dpi=DPI, layout=layout)
 
 
 def _png(fig: Figure) -> bytes:
@@ -113,8 +114,9 @@ def forest(data: ReportData, ds: DatasetView) -> Plot | None:
             labels[y] += "  (baseline)"
     floor = next((r for r in data.comparison.rows if r.dataset == ds.name), None)
     if floor is not None and floor.floor is not None:
-        ax.axvline(floor.floor, color="#888888", linestyle="--", linewidth=1, label=f"floor: {floor.floor_source}")
-        ax.legend(loc="lower right", fontsize=8, frameon=False)
+        ax.axvline(floor.floor, color="#888888", linestyle="--", linewidth=1)
+        ax.annotate("floor", (floor.floor, 1.0), xycoords=("data", "axes fraction"), xytext=(2, -2),
+                    textcoords="offset points", fontsize=7, color="#666666", va="top")
     ax.set_yticks(range(len(systems)), labels)
     ax.invert_yaxis()
     ax.set_xlabel(f"{data.metric} ({data.options.confidence:.0%} bootstrap CI over test items)")
@@ -123,7 +125,8 @@ def forest(data: ReportData, ds: DatasetView) -> Plot | None:
     return Plot(name=f"forest-{safe_name(ds.name)}", title=f"{ds.name}: scores with confidence intervals",
                 caption="Each system's score (mean over seeds) with its bootstrap CI over test items. Black squares: "
                 "the baseline run; green/red: significantly better/worse than the baseline after correction; "
-                "blue: no significant difference. Dashed: the majority-class floor.", png=_png(fig))
+                f"blue: no significant difference. Dashed: the floor ({floor.floor_source if floor else 'n/a'}).",
+                png=_png(fig))
 
 
 def class_f1(data: ReportData, ds: DatasetView) -> Plot | None:
@@ -170,28 +173,38 @@ def confusion_matrices(data: ReportData, ds: DatasetView) -> Plot | None:
     k = len(ds.labels)
     cols = min(3, len(systems))
     rows = math.ceil(len(systems) / cols)
-    side = max(2.6, 0.45 * k + 1.4)
-    fig = _figure(side * cols + 0.8, side * rows + 0.3)
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    ticks = list(ds.labels) if k <= 20 else []
+    # Margins by hand from the longest class name: constrained layout would measure every text twice.
+    label_in = 0.3 + 0.075 * max((len(t) for t in ticks), default=0)
+    side = max(2.2, 0.4 * k + 0.9)
+    width, height = label_in + cols * (side + 0.25) + 1.2, label_in * 0.75 + rows * (side + 0.45) + 0.2
+    fig = _figure(width, height, layout=None)
+    fig.subplots_adjust(left=label_in / width, right=1 - 1.2 / width, bottom=label_in * 0.75 / height,
+                        top=1 - 0.35 / height, wspace=0.25 / side, hspace=0.45 / side)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False))
     image = None
-    for ax, system, label in zip(axes, systems, labels):
+    for n, (system, label) in enumerate(zip(systems, labels)):
+        ax = axes[n // cols, n % cols]
         counts = confusion(system).astype(np.float64)
         norm = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
         image = ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
-        if k <= 12:
+        if k <= 8:
             for (i, j), v in np.ndenumerate(norm):
                 ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=7,
                         color="white" if v > 0.6 else "#222222")
-        ticks = list(ds.labels) if k <= 20 else []
-        ax.set_xticks(range(k) if ticks else [], ticks, rotation=45, ha="right", fontsize=7)
-        ax.set_yticks(range(k) if ticks else [], ticks, fontsize=7)
-        ax.set_xlabel("predicted", fontsize=8)
-        ax.set_ylabel("gold", fontsize=8)
+        bottom = n + cols >= len(systems)
+        ax.set_xticks(range(k) if ticks else [], ticks if bottom else [], rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(k) if ticks else [], ticks if n % cols == 0 else [], fontsize=7)
         ax.set_title(label, fontsize=8)
-    for ax in axes[len(systems):]:
-        ax.set_visible(False)
+    for n in range(len(systems), rows * cols):
+        axes[n // cols, n % cols].set_visible(False)
+    fig.supxlabel("predicted", fontsize=8)
+    fig.supylabel("gold", fontsize=8)
     if image is not None:
-        fig.colorbar(image, ax=list(axes[:len(systems)]), shrink=0.8, label="share of the gold class")
+        bottom_frac, top_frac = label_in * 0.75 / height, 1 - 0.35 / height
+        cax = fig.add_axes((1 - 0.8 / width, bottom_frac + 0.1 * (top_frac - bottom_frac), 0.15 / width,
+                            0.8 * (top_frac - bottom_frac)))
+        fig.colorbar(image, cax=cax, label="share of the gold class")
     more = f" Only the first {MAX_MATRICES} of {len(ds.systems)} systems are drawn." \
         if len(ds.systems) > MAX_MATRICES else ""
     return Plot(name=f"confusion-{safe_name(ds.name)}", title=f"{ds.name}: normalised confusion matrices",
@@ -205,6 +218,8 @@ def score_vs_time(data: ReportData, ds: DatasetView) -> Plot | None:
                and (s.fit_seconds or 0) > 0 and (s.predict_seconds or 0) > 0]
     if not systems:
         return None
+    from matplotlib.ticker import NullFormatter
+
     labels = short_labels(systems)
     colors = _colors(len(systems))
     fig = _figure(10.0, 3.8)
@@ -216,6 +231,7 @@ def score_vs_time(data: ReportData, ds: DatasetView) -> Plot | None:
             ax.errorbar([x], [cell.value], yerr=_err(cell),
                         fmt="o", color=colors[j], capsize=2, markersize=5, label=labels[j] if name == "fit" else None)
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"{name} seconds per job (mean over seeds, log scale)")
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel(data.metric)
@@ -273,7 +289,7 @@ def critical_difference(ranking: Ranking) -> Plot:
     half = (k + 1) // 2
     cliques = _cliques(ranks, cd)
     height = 1.6 + 0.28 * max(half, k - half) + 0.12 * len(cliques)
-    fig = _figure(9.0, height)
+    fig = _figure(9.0, height, layout=None)
     ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
     ax.set_axis_off()
     top = 0.0

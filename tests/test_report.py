@@ -1,0 +1,212 @@
+"""``bench report``: the page of three real runs on three tiny datasets, its plots, links and errors."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.cli import main
+from tests.report_runs import ReportRuns, build_report_runs
+
+SAMPLES = ["--samples", "500", "--slice-samples", "200"]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> ReportRuns:
+    return build_report_runs(tmp_path_factory.getbasetemp() / "report_runs")
+
+
+@pytest.fixture(scope="module")
+def report(runs: ReportRuns, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    assert main(["report", *map(str, runs.runs), "-o", str(out), *SAMPLES]) == 0
+    return out
+
+
+def _imgs(page: str) -> dict[str, str]:
+    """``data-plot`` name -> base64 PNG of every embedded figure."""
+    return {name: data for data, name in re.findall(r'<img src="data:image/png;base64,([^"]+)" alt="[^"]*" '
+                                                    r'data-plot="([^"]+)"', page)}
+
+
+def test_every_plot_is_embedded_and_written_beside_the_report(report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    imgs = _imgs(page)
+    folder = report.with_name("report_plots")
+    files = {p.stem: p for p in folder.glob("*.png")}
+    expected = {f"{kind}-{ds}" for kind in ("forest", "class_f1", "confusion", "time")
+                for ds in ("actu_fr", "tiny_stance", "tiny_topic")} | {"critical_difference"}
+    assert set(imgs) == expected
+    assert set(files) == expected
+    for name, data in imgs.items():
+        png = base64.b64decode(data)
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert png == files[name].read_bytes()
+
+
+def test_page_has_metadata_comparison_table_and_sections(report: Path, runs: ReportRuns) -> None:
+    page = report.read_text(encoding="utf-8")
+    assert page.count('<table class="newsbench-compare">') == 1
+    for section in ("runs", "datasets", "comparison", "plots", "errors", "slices", "items"):
+        assert f'<section id="{section}">' in page
+    for run in runs.runs:
+        assert run.name in page  # run ids in the metadata table
+    assert "Friedman chi2" in page  # the comparison notes, with the ranking over 3 datasets
+    assert "dataset card" in page and "économie" in page
+    # the three runs' configs are shown, and the one with bigrams says so
+    assert "ngram_range" in page
+
+
+def test_item_links_resolve_to_item_anchors_with_text(report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    links = set(re.findall(r'href="#(item-[^"]+)"', page))
+    anchors = set(re.findall(r'<div class="item" id="(item-[^"]+)"', page))
+    assert links, "the error analysis links no item"
+    assert links == anchors
+    # every error-analysis block (frequent confusions) shows a text snippet next to the id
+    assert page.count("<h4>Most frequent confusions</h4>") == 3
+    assert "(text not available)" not in page
+
+
+def test_page_fetches_nothing(report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    urls = re.findall(r'(?:src|href)\s*=\s*"([^"]*)"', page)
+    assert urls
+    assert not [u for u in urls if re.match(r"(?i)^(https?:|//|ftp:)", u)]
+    assert "<script" not in page.lower()
+    assert "@import" not in page and "url(" not in page
+
+
+def test_slices_give_numbers_for_large_slices_and_mark_small_ones(report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    slices = page[page.index('<section id="slices">'):page.index('<section id="items">')]
+    # actu_fr has 60 test items, 30 per outlet: numbers; tiny_stance has 15 per target: too small
+    assert re.search(r"<td>Le Monde</td><td class=\"num\">30</td><td class=\"num\">0\.\d{3} \[0\.\d{3}, ", slices)
+    assert re.search(r"<td>climate policy</td><td class=\"num\">15</td><td class=\"num\"><span class=\"small\">"
+                     r"too small</span>", slices)
+    assert "by length" in slices
+
+
+def test_report_is_deterministic(runs: ReportRuns, report: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again.html"
+    assert main(["report", *map(str, runs.runs), "-o", str(again), *SAMPLES]) == 0
+    assert again.read_bytes() == report.read_bytes().replace(b"report_plots/", b"again_plots/")
+
+
+def test_accented_labels_draw_without_missing_glyphs(runs: ReportRuns) -> None:
+    from bench.report.collect import ReportOptions, collect
+    from bench.report.plots import all_plots
+    from bench.store import RunDir
+
+    data = collect([RunDir.open(runs.runs[0])], ReportOptions(samples=100, slice_samples=50))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plots = all_plots(data)
+    assert [p.name for p in plots["actu_fr"]] == ["forest-actu_fr", "class_f1-actu_fr", "confusion-actu_fr",
+                                                 "time-actu_fr"]
+    assert not [w for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
+
+
+def test_rewriting_replaces_the_plots_folder(runs: ReportRuns, tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    folder = tmp_path / "r_plots"
+    folder.mkdir()
+    (folder / "stale.png").write_bytes(b"old")
+    assert main(["report", str(runs.runs[0]), "-o", str(out), *SAMPLES]) == 0
+    assert not (folder / "stale.png").exists()
+    assert (folder / "forest-actu_fr.png").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left over
+
+
+def test_missing_dataset_is_a_warning_not_a_failure(runs: ReportRuns, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    run = Path(shutil.copytree(runs.runs[0], tmp_path / "results" / runs.runs[0].name))
+    manifest = (run / "manifest.json").read_text(encoding="utf-8")
+    (run / "manifest.json").write_text(manifest.replace(str(runs.data), str(tmp_path / "gone")), encoding="utf-8")
+    out = tmp_path / "r.html"
+    code = main(["report", str(run), "-o", str(out), "--data", str(tmp_path / "nowhere"), *SAMPLES])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert re.search(r"bench: warning: actu_fr: no item texts, so no snippets and no slices: .*built dataset not "
+                     r"found", err)
+    page = out.read_text(encoding="utf-8")
+    assert '<div class="warning">' in page and "(text not available)" in page
+
+
+def test_data_option_finds_a_moved_dataset(runs: ReportRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = Path(shutil.copytree(runs.runs[0], tmp_path / "results" / runs.runs[0].name))
+    manifest = (run / "manifest.json").read_text(encoding="utf-8")
+    (run / "manifest.json").write_text(manifest.replace(str(runs.data), str(tmp_path / "gone")), encoding="utf-8")
+    out = tmp_path / "r.html"
+    assert main(["report", str(run), "-o", str(out), "--data", str(runs.data), *SAMPLES]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert "(text not available)" not in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["report", "nowhere", "-o", "r.html"], r"nowhere: no such run folder or run id"),
+    (["report", "RUN", "-o", "r.pdf"], r"r\.pdf: -o: the report is an HTML file"),
+    (["report", "RUN", "-o", "r.html", "--metric", "f1_macr"], r"unknown metric 'f1_macr'; did you mean"),
+])
+def test_user_errors_are_one_line_exit_2(args: list[str], message: str, runs: ReportRuns, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    args = [str(runs.runs[0]) if a == "RUN" else str(tmp_path / a) if a.startswith("r.") else a for a in args]
+    assert main([*args, "--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert re.search(message, err)
+    assert not list(tmp_path.glob("r*"))
+
+
+def test_learning_curve_for_runs_at_two_training_sizes(tmp_path: Path) -> None:
+    """The same test items, trained on 30 and on 60 items: one curve per system."""
+    from tests.report_runs import _run, write_french
+
+    full = write_french(tmp_path / "full", n_train=60, n_test=30)
+    small = tmp_path / "small"
+    small.mkdir()
+    lines = (tmp_path / "full" / "train.csv").read_text(encoding="utf-8").splitlines()
+    (small / "train.csv").write_text("\n".join(lines[:31]) + "\n", encoding="utf-8")
+    shutil.copy(tmp_path / "full" / "test.csv", small / "test.csv")
+    shutil.copy(full, small / full.name)
+    runs = []
+    for name, spec in (("small", small / full.name), ("full", full)):
+        config = tmp_path / f"{name}.yaml"
+        config.write_text(f"""name: {name}
+datasets: [{spec}]
+features: [{{name: word, kind: tfidf}}]
+models: [{{name: nb, estimator: multinomial_nb}}]
+evaluation: {{metrics: [accuracy], bootstrap: {{samples: 100}}}}
+""", encoding="utf-8")
+        runs.append(_run(config, tmp_path / f"data_{name}", tmp_path / "results"))
+    out = tmp_path / "lc.html"
+    assert main(["report", *map(str, runs), "-o", str(out), *SAMPLES]) == 0
+    assert 'data-plot="learning_curve-actu_fr"' in out.read_text(encoding="utf-8")
+    assert (tmp_path / "lc_plots" / "learning_curve-actu_fr.png").is_file()
+
+
+def test_error_analysis_counts_confusions_and_shared_errors(runs: ReportRuns) -> None:
+    from bench.report.collect import ReportOptions, collect
+    from bench.report.errors import analyse, label_strings
+    from bench.store import RunDir
+
+    data = collect([RunDir.open(p) for p in runs.runs], ReportOptions(samples=100))
+    ds = next(d for d in data.datasets if d.name == "tiny_stance")
+    analysis = analyse(ds, top=50)
+    considered = [s for s in ds.systems if not s.is_majority]
+    assert len(analysis.systems) == len(considered) == 6
+    gold = label_strings(considered[0].outputs.gold, ds.labels, False)
+    votes = [label_strings(s.outputs.vote(), ds.labels, False) for s in considered]
+    total = sum(int((v != gold).sum()) for v in votes)
+    assert sum(c.count for c in analysis.confusions) == total
+    all_wrong = np.all([v != gold for v in votes], axis=0)
+    assert analysis.n_shared == int(all_wrong.sum())
+    assert {e.id for e in analysis.shared} == set(considered[0].outputs.ids[all_wrong])
+    for error in analysis.confident:
+        assert error.gold != error.pred
