@@ -13,8 +13,10 @@ from the text. Picture residue is removed: markdown images (``![]() |``, ``![alt
 the caption line that follows an image, caption lines that end with a credit
 (``... Photo : AP |``, ``... Photo: Reuters``), standalone credit lines (``Photo : X``,
 ``Crédit photo ...``) and inline credits (``(Photo: X)``). A line is only taken for a caption
-when it follows an image, carries a credit, or ends with the table-cell ``|`` after an image:
-an ordinary sentence that merely mentions a photo stays.
+when it follows an image and ends with the table-cell ``|``, or carries a photo credit (a
+bare ``Crédit :`` only with the ``|`` or in parentheses, since "Crédit : 5 Md€" is news): an
+ordinary sentence that merely mentions a photo stays. A ``|`` ending a line with no picture
+around is dropped and the words are kept.
 
 Text is NFC-normalised; any run of white space (no-break spaces included) becomes one space;
 zero-width and control characters go; CRLF, CR and a UTF-8 BOM are accepted; each non-blank
@@ -59,11 +61,13 @@ BASE_COLUMNS = ("file", "title", "source", "date", "language", "text")
 
 _LEAD = re.compile(r"^\((?P<outlet>[^()\n]{1,80})\)\s*[-–—]+\s*")
 _IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
-_CREDIT_WORD = r"(?:photos?|crédits?\s+photos?|photo\s+credits?|image\s+credits?|credits?|crédits?|illustration|source\s+photo)"
+_PHOTO_WORD = r"(?:photos?|crédits?\s+photos?|photo\s+credits?|image\s+credits?|illustration|source\s+photo)"
+# a bare "Credit:" only counts inside parentheses or before the caption bar: "Crédit : 5 Md€" is news
+_CREDIT_WORD = rf"(?:{_PHOTO_WORD}|credits?|crédits?)"
 _INLINE_CREDIT = re.compile(rf"\s*\(\s*{_CREDIT_WORD}\s*:[^()\n]{{0,80}}\)", re.IGNORECASE)
 # "... Lavrov. Photo : AP |" / "... at a briefing. Photo: Reuters": a credit closes the line
 _PIPED_CREDIT = re.compile(rf"(?:^|[\s.!?»\"”)])\s*{_CREDIT_WORD}\s*:\s*[^|\n]{{1,60}}\|\s*$", re.IGNORECASE)
-_TRAILING_CREDIT = re.compile(rf"(?:^|[\s.!?»\"”)])\s*{_CREDIT_WORD}\s*:\s*[^.!?:\n]{{1,60}}$", re.IGNORECASE)
+_TRAILING_CREDIT = re.compile(rf"(?:^|[\s.!?»\"”)])\s*{_PHOTO_WORD}\s*:\s*[^.!?:\n]{{1,60}}$", re.IGNORECASE)
 # a line that is nothing but a credit: "Photo : AP", "Crédit photo Jean Dupont", "Photo credit: X"
 _CREDIT_LINE = re.compile(
     r"^(?:(?:photos?|illustration|image)\s*:|crédits?\s+photos?\b|photo\s+credits?\b|image\s+credits?\b)"

@@ -89,6 +89,18 @@ def test_markdown_image_with_alt_text_and_its_caption_go() -> None:
     assert "Councillors said the photo: a rusty handrail" in art.text
 
 
+def test_lines_that_only_look_like_credits_stay() -> None:
+    body = ("Crédit : 5 milliards d'euros pour les PME\nPhotos of the flood, shared on Monday, went viral.\n"
+            "She said the photo: a fake, had fooled no one.")
+    assert parse_article("Titre\n" + body, "a.txt").text == body
+
+
+def test_credit_variants_are_removed() -> None:
+    body = ("Corps.\n![](a.jpg)\nUne légende sans crédit |\nSuite (Crédit : Studio Nord).\n"
+            "Une légende. Crédit : Studio Nord |\nPhoto credit Jean Martin\nIllustration : Agence Hiver\nFin.")
+    assert parse_article("Titre\n" + body, "a.txt").text == "Corps.\nSuite.\nFin."
+
+
 def test_a_bar_without_picture_is_dropped_but_the_words_stay() -> None:
     art = parse_article("Title\nA table cell that lost its table |\nNext.", "a.txt")
     assert art.text == "A table cell that lost its table\nNext."
