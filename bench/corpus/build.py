@@ -147,7 +147,11 @@ def _fields(loaded: LoadedSpec, split: str, table: SourceTable, file_offset: int
     elif spec.source.articles is not None and "file" in frame.columns:
         out["id"] = as_text(frame["file"])
     else:
-        out["id"] = [f"{split}-{i}" for i in range(1, len(frame) + 1)]
+        # <split>-<row> (and the file's number when a split has several files): stable under
+        # a `where` filter and traceable to the source row.
+        rows, file_of = frame[ORIGIN_ROW].to_numpy(), frame[ORIGIN_FILE].to_numpy()
+        out["id"] = ([f"{split}-{r}" for r in rows] if len(table.files) == 1
+                     else [f"{split}-{f + 1}-{r}" for f, r in zip(file_of, rows)])
     refs = columns.text if isinstance(columns.text, tuple) else (columns.text,)
     parts = [as_text(_column(loaded, frame, ref, ("columns", "text") + ((i,) if len(refs) > 1 else ()), file))
              for i, ref in enumerate(refs)]
