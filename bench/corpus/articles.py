@@ -41,6 +41,7 @@ import datetime as dt
 import difflib
 import fnmatch
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -72,8 +73,8 @@ _TRAILING_CREDIT = re.compile(rf"(?:^|[\s.!?»\"”)])\s*{_PHOTO_WORD}\s*:\s*[^.
 _CREDIT_LINE = re.compile(
     r"^(?:(?:photos?|illustration|image)\s*:|crédits?\s+photos?\b|photo\s+credits?\b|image\s+credits?\b)"
     r"[^\n]{0,80}$", re.IGNORECASE)
+_CREDIT_HINT = re.compile(r"photo|cr[ée]dit|illustration|image", re.IGNORECASE)
 _INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_SPACE = re.compile(r"\s+")
 _HEADING = re.compile(r"^#{1,6}(?:\s+|$)")
 
 
@@ -100,10 +101,16 @@ class Article:
     labels: Mapping[str, Any] = field(default_factory=dict)
 
 
+def _normalise(text: str) -> str:
+    """NFC, without zero-width and control characters (line breaks stay)."""
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return _INVISIBLE.sub("", text)
+
+
 def _clean_line(line: str) -> str:
-    """NFC, no invisible characters, white space collapsed."""
-    line = _INVISIBLE.sub("", unicodedata.normalize("NFC", line))
-    return _SPACE.sub(" ", line).strip()
+    """A normalised line with every run of white space (no-break spaces too) as one space."""
+    return " ".join(line.split())
 
 
 def _label_value(value: Any, file: str, line: int, key: str) -> Any:
@@ -149,27 +156,29 @@ def _front_matter(lines: list[str], file: str) -> tuple[dict[str, Any], int]:
     return out, end + 1
 
 
-def _is_residue(line: str) -> bool:
-    return not line or set(line) <= {"|", " "}
-
-
 def _strip_residue(lines: list[str]) -> list[str]:
     """Body lines without picture residue (see the module docstring)."""
     out: list[str] = []
     after_image = False
-    for raw in lines:
-        had_image = _IMAGE.search(raw) is not None
-        line = _INLINE_CREDIT.sub("", _IMAGE.sub("", raw)).strip()
-        if _is_residue(line):  # "![]() |", or a credit alone in parentheses
+    any_hint = any(_CREDIT_HINT.search(line) for line in lines)
+    for line in lines:
+        had_image = "![" in line and _IMAGE.search(line) is not None
+        if had_image:
+            line = _IMAGE.sub("", line)
+        hinted = any_hint and _CREDIT_HINT.search(line) is not None  # the credit patterns are slow
+        if hinted and "(" in line:
+            line = _INLINE_CREDIT.sub("", line)
+        line = line.strip()
+        if not line.strip("| "):  # "![]() |", or a credit alone in parentheses
             after_image = after_image or had_image
             continue
         piped = line.endswith("|")
-        caption = (piped and (after_image or had_image)) or bool(
-            _PIPED_CREDIT.search(line) or _TRAILING_CREDIT.search(line) or _CREDIT_LINE.match(line))
+        caption = (piped and (after_image or had_image)) or (hinted and bool(
+            (piped and _PIPED_CREDIT.search(line)) or _TRAILING_CREDIT.search(line) or _CREDIT_LINE.match(line)))
         after_image = False
         if not caption:
             # a table-cell bar with no picture around it: keep the words, drop the bar
-            out.append(line.rstrip("| ").strip() if piped else line)
+            out.append(line.rstrip("| ") if piped else line)
     return out
 
 
@@ -183,7 +192,7 @@ def parse_article(text: str, file: str) -> Article:
     Raises:
         DataError: empty content, bad front matter, or no title.
     """
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    text = _normalise(text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n"))
     lines = text.split("\n")
     meta, start = _front_matter(lines, file)
     if not text.strip():
@@ -200,7 +209,7 @@ def parse_article(text: str, file: str) -> Article:
         if not title:
             raise DataError(file, start + 1, "title", "the title line is empty; write the title on the first line")
     else:
-        title = _clean_line(str(title))
+        title = _clean_line(_normalise(str(title)))
         if body and _HEADING.sub("", body[0][1]) == title:
             body.pop(0)
     paragraphs = [line for _, line in body]
@@ -211,7 +220,7 @@ def parse_article(text: str, file: str) -> Article:
     return Article(
         file=file,
         title=title,
-        source=None if source is None else _clean_line(str(source)),
+        source=None if source is None else _clean_line(_normalise(str(source))),
         date=None if fields["date"] is None else str(fields["date"]).strip(),
         language=None if fields["language"] is None else str(fields["language"]).strip(),
         text="\n".join(_strip_residue(paragraphs)),
@@ -236,12 +245,15 @@ def read_article(path: Path, name: str) -> Article:
 
 def _article_files(folder: Path, include: Sequence[str] = DEFAULT_INCLUDE) -> list[tuple[str, Path]]:
     """(relative posix name, path) of every file whose name matches ``include``, sorted; hidden ones skipped."""
+    patterns = [re.compile(fnmatch.translate(pat.lower())) for pat in include]
     found = []
-    for path in folder.rglob("*"):
-        rel = path.relative_to(folder)
-        if (path.is_file() and any(fnmatch.fnmatch(path.name.lower(), pat.lower()) for pat in include)
-                and not any(p.startswith(".") for p in rel.parts)):
-            found.append((rel.as_posix(), path))
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        base = Path(root)
+        prefix = base.relative_to(folder).as_posix()
+        for name in names:
+            if not name.startswith(".") and any(p.match(name.lower()) for p in patterns):
+                found.append((name if prefix == "." else f"{prefix}/{name}", base / name))
     return sorted(found)
 
 
