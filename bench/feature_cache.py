@@ -167,10 +167,10 @@ class FeatureCache:
                            f"{part}_shape": np.asarray(X.shape, dtype=np.int64)})
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.stem}.", suffix=".tmp")
         try:
+            # No fsync: the rename is atomic for any process crash, and a file that a power
+            # cut left empty fails to load and is refitted (see _read), so no number changes.
             with os.fdopen(fd, "wb") as handle:
                 np.savez(handle, **arrays)
-                handle.flush()
-                os.fsync(handle.fileno())
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
