@@ -11,6 +11,8 @@ comparison in-process. Prints the seconds and the ratio to the 2 s target.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,14 +47,21 @@ def _runs(root: Path, n: int, seeds: int, flip: float | None) -> list[Path]:
     return paths
 
 
-def _cli_seconds(paths: list[Path], samples: int) -> float:
+def _cli_seconds(paths: list[Path], samples: int) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one `bench compare` process.
+
+    CPU time is reported too because wall time on a shared 2-core machine includes waiting
+    for the CPU when other work runs.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "bench", "compare", *map(str, paths), "--samples", str(samples)],
                           capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"bench compare failed: {done.stderr.strip()}")
-    return seconds
+    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def _api_seconds(paths: list[Path], samples: int) -> float:
@@ -75,11 +84,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i, (label, seeds, flip) in enumerate(scenarios):
             paths = _runs(Path(tmp) / str(i), args.n, seeds, flip)
-            cli = min(_cli_seconds(paths, args.samples) for _ in range(args.repeat))
+            cli, cpu = min(_cli_seconds(paths, args.samples) for _ in range(args.repeat))
             api = min(_api_seconds(paths, args.samples) for _ in range(args.repeat))
             print(f"{args.n} items x 2 runs, {label}, {args.samples} resamples: bench compare {cli:.2f} s end to "
-                  f"end ({cli / TARGET_SECONDS:.2f} x the {TARGET_SECONDS:.0f} s target); compare_runs in-process "
-                  f"{api:.2f} s; best of {args.repeat}")
+                  f"end, {cpu:.2f} s CPU ({cli / TARGET_SECONDS:.2f} x the {TARGET_SECONDS:.0f} s target); "
+                  f"compare_runs in-process {api:.2f} s; best of {args.repeat}; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

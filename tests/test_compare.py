@@ -315,3 +315,18 @@ def test_datasets_the_metric_does_not_fit_are_left_out_with_a_note(tmp_path: Pat
     assert any(w.startswith("news left out: fnc1_score needs exactly the labels") for w in comparison.warnings)
     with pytest.raises(ResultsError, match="metric 'f_avg' applies to none of the compared systems"):
         _compare([run], metric="f_avg")
+
+
+def test_single_system_baseline_faces_every_system_of_the_other_run(tmp_path: Path,
+                                                                    rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, N)
+    mine = write_run(tmp_path, "mine", [simulated_job(rng, dataset="toy", model="bert", features="imported",
+                                                      seed=0, gold=gold, accuracy=0.85)])
+    base = write_run(tmp_path, "baselines", [simulated_job(rng, dataset="toy", model=m, seed=0, gold=gold, accuracy=a)
+                                             for m, a in (("logreg", 0.6), ("svm", 0.62))])
+    rows = {row.model: row for row in _compare([mine, base]).rows}
+    assert set(rows) == {"bert", "logreg", "svm"}
+    for model in ("logreg", "svm"):
+        assert rows[model].cells[0] == rows["bert"].cells[0]
+        assert rows[model].deltas[1].direction == "worse"
+    assert rows["bert"].deltas[1] is None

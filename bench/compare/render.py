@@ -100,11 +100,12 @@ def notes(comparison: Comparison) -> list[str]:
         f"metric: {comparison.metric} ({direction} is better); baseline: {comparison.runs[comparison.baseline]}",
         f"cells: mean over seeds [{level} bootstrap CI over test items, {o.samples} resamples]"
         " and sd = standard deviation across seeds (two separate sources of uncertainty)",
-        f"Δ: run - baseline on matched item ids [{level} paired bootstrap CI]; p: {test[o.test]},"
-        f" {correction}-corrected over {_n_deltas(comparison)} comparisons;"
-        f" ▲/▼ significantly better/worse at alpha {o.alpha}",
         "floor: majority-class score (majority model when run, else the test set's most frequent label)",
     ]
+    if _n_deltas(comparison):
+        lines.insert(2, f"Δ: run - baseline on matched item ids [{level} paired bootstrap CI]; p: {test[o.test]},"
+                        f" {correction}-corrected over {_n_deltas(comparison)} comparisons;"
+                        f" ▲/▼ significantly better/worse at alpha {o.alpha}")
     for note in comparison.power:
         mdd = f"{note.min_detectable:.3f}" if math.isfinite(note.min_detectable) else "none (too few discordant items)"
         lines.append(f"power: {note.dataset} (n={note.n_items}): minimum detectable accuracy difference"

@@ -4,7 +4,8 @@ Rows are systems ``(dataset, features, model)`` and columns runs. A run whose sy
 not occur in the baseline and that has exactly one system per dataset (typically a
 ``bench import`` of an outside model) is compared with *every* baseline system of that
 dataset: its column repeats its own score and the delta is "my model minus that
-baseline". Otherwise a delta compares the same system in two runs (a code change, a new
+baseline". The other way round, a single-system baseline faces every system of such a
+run. Otherwise a delta compares the same system in two runs (a code change, a new
 feature set: the regression-gate case).
 
 Every p-value of the table is corrected together (Holm by default). The gate fails on a
@@ -68,6 +69,14 @@ def _columns(outputs: list[dict[str, Outputs]], b: int) -> tuple[list[SystemKey]
             columns.append({key: single[key.dataset] for key in keys if key.dataset in single})
         else:
             columns.append({key: out[key] for key in keys if key in out})
+    datasets = [key.dataset for key in base]
+    if len(set(datasets)) == len(datasets):  # a single-system baseline faces every system of another run
+        single = {key.dataset: value for key, value in base.items()}
+        for i, out in enumerate(outputs):
+            if i != b and not by_dataset[i] and not set(out) & set(base):
+                for key in out:
+                    if key.dataset in single:
+                        columns[b].setdefault(key, single[key.dataset])
     return keys, columns
 
 
