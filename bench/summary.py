@@ -116,5 +116,6 @@ def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4) -> N
         table.add_column(escape(name), justify="left" if i < n_keys else "right", overflow="fold")
     for row in body:
         table.add_row(*(escape(cell) for cell in row))
-    width = None if sys.stdout.isatty() else max(100, 12 * n_keys + (2 * digits + 22) * (len(header) - n_keys))
+    natural = sum(max([len(h), *(len(r[i]) for r in body)]) + 3 for i, h in enumerate(header)) + 1
+    width = None if sys.stdout.isatty() else max(80, natural, len(title))
     Console(soft_wrap=False, width=width).print(table)
