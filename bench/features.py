@@ -10,7 +10,9 @@ texts and targets together, so that both live in the same vector space: the colu
 ``[text | target | interaction]``, where the interaction (``interaction: cosine``) is the
 cosine of the two vectors, that cosine one-hot in ``COSINE_BINS`` bins (a linear model can
 then learn a non-monotone effect, e.g. "very similar" is *agree*/*discuss*, "somewhat" is
-*disagree*), and, for term features, the share of target terms found in the text. For
+*disagree*), and, for term features, the share of target terms found in the text. A
+union's own ``interaction`` has no effect: each member brings what its own setting gives;
+topic tasks have no target, so there ``interaction`` has no effect either. For
 stance the vectorizer is fitted on the *distinct* train texts and targets: FNC-1 pairs each
 body with ~30 headlines, and counting a body 30 times would skew idf and ``min_df`` by how
 many headlines it got (it is also ~30x less work).
@@ -128,6 +130,15 @@ class SentenceEmbedder:
     def __init__(self, threads: int = 2, denoise: bool = False, batch_size: int = 64) -> None:
         self.threads, self.denoise, self.batch_size = threads, denoise, batch_size
 
+    def check(self) -> None:
+        """Reject values the forward pass would fail on, before anything runs."""
+        for key in ("threads", "batch_size"):
+            value = getattr(self, key)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise FeatureParamError(f"params.{key}", f"expected an integer >= 1, got {value!r}")
+        if not isinstance(self.denoise, bool):
+            raise FeatureParamError("params.denoise", f"expected true or false, got {self.denoise!r}")
+
     def fit(self, texts: Iterable[str]) -> SentenceEmbedder:
         return self
 
@@ -230,6 +241,8 @@ def check_feature_params(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec] | 
         raise FeatureParamError("params.ngram_range", f"expected [min_n, max_n] with 1 <= min_n <= max_n, "
                                 f"got {spec.params['ngram_range']!r}; e.g. [1, 2]")
     vectorizer = cls(**params)
+    if isinstance(vectorizer, SentenceEmbedder):
+        vectorizer.check()
     validate = getattr(vectorizer, "_validate_params", None)
     if validate is not None:  # scikit-learn's own checks (types, ranges, choices), run before fit
         from sklearn.utils._param_validation import InvalidParameterError

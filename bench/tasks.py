@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bench.errors import DataError
+from bench.errors import BenchError, DataError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -95,6 +95,13 @@ def _targets(values: Sequence[str] | None, n: int, which: str) -> np.ndarray:
     return out
 
 
+def _min_value(X: Any) -> float:
+    import numpy as np
+
+    data = X.data if hasattr(X, "data") and hasattr(X, "indptr") else np.asarray(X)
+    return float(data.min()) if data.size else 0.0
+
+
 def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test: Any, *, seed: int,
                 multilabel: bool, n_labels: int | None = None, train_targets: Sequence[str] | None = None,
                 test_targets: Sequence[str] | None = None) -> Prediction:
@@ -116,8 +123,12 @@ def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test
     """
     import numpy as np
 
-    from bench.models import build_estimator, predict_with_scores
+    from bench.models import build_estimator, needs_nonnegative, predict_with_scores
 
+    if needs_nonnegative(model_spec) and _min_value(X_train) < 0:
+        raise BenchError(f"model {model_spec.name!r} ({model_spec.estimator}) needs features >= 0, and this "
+                         "feature block has negative values (signed hashing or embeddings); use hashing with "
+                         "alternate_sign: false, tfidf or count, or another model")
     if multilabel:
         n_labels = y_train.shape[1]
     elif n_labels is None:

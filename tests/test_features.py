@@ -273,3 +273,5 @@ def test_embedding_stance_block_has_vectors_and_cosine() -> None:
     check_feature_params(spec(kind="embedding", params={"threads": 1}))
     with pytest.raises(ValueError, match=r"params\.thread: unknown parameter 'thread' of SentenceEmbedder"):
         check_feature_params(spec(kind="embedding", params={"thread": 1}))
+    with pytest.raises(ValueError, match=r"params\.batch_size: expected an integer >= 1, got 0"):
+        check_feature_params(spec(kind="embedding", params={"batch_size": 0}))

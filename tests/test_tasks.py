@@ -102,3 +102,12 @@ def test_fit_predict_is_deterministic_for_a_seed(rng: np.random.Generator, seed:
     a, b = (fit_predict(spec, X, y, X, seed=seed, multilabel=False, n_labels=3) for _ in range(2))
     np.testing.assert_array_equal(a.pred, b.pred)
     np.testing.assert_array_equal(a.scores, b.scores)
+
+
+def test_naive_bayes_on_negative_features_is_a_user_error() -> None:
+    from bench.errors import BenchError
+
+    X = sparse.csr_matrix(np.array([[1.0, -0.5], [0.2, 0.3], [0.0, 1.0], [1.0, 0.0]]))
+    y = np.array([0, 1, 1, 0])
+    with pytest.raises(BenchError, match=r"model 'nb' \(complement_nb\) needs features >= 0.*alternate_sign: false"):
+        fit_predict(ModelSpec(name="nb", estimator="complement_nb"), X, y, X, seed=0, multilabel=False)
