@@ -12,7 +12,7 @@ import pytest
 
 from bench.cli import main
 from bench.corpus import build_dataset, ensure_built, load_split, open_dataset
-from bench.errors import DataError
+from bench.errors import ConfigError, DataError
 
 DATA = Path(__file__).parents[1] / "data" / "corpus"
 ARTICLES = Path(__file__).parents[1] / "data" / "articles"
@@ -241,3 +241,24 @@ def test_cli_build_prints_table_and_path_then_show_json(tmp_path: Path, capsys: 
     assert shown["splits"]["test"]["n_rows"] == 6 and shown["task"] == "stance"
     assert main(["data", "show", str(tmp_path / "data" / "stances")]) == 0
     assert "disagree" in capsys.readouterr().out
+
+
+def test_parquet_json_and_file_lists(tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(DATA / "topics.csv", dtype=str)
+    frame.iloc[:9].to_parquet(tmp_path / "a.parquet")
+    frame.iloc[9:].to_json(tmp_path / "b.json", orient="records", force_ascii=False)
+    frame.iloc[9:].to_csv(tmp_path / "c.csv", index=False)
+    columns = "columns: {id: id, text: body, label: topic}\nlabels: [politics, sports, economy]\n"
+    spec = (f"name: mixed\ntask: topic\nsource: {{files: {{train: {tmp_path}/a.parquet, test: {tmp_path}/b.json}}}}\n"
+            + columns)
+    ds = build(tmp_path, spec).dataset
+    assert (len(load_split(ds, "train")), len(load_split(ds, "test"))) == (9, 9)
+    listed = (f"name: listed\ntask: topic\nsource: {{files: {{train: [{tmp_path}/a.parquet, {tmp_path}/c.csv]}}}}\n"
+              + columns)
+    assert len(load_split(build(tmp_path, listed).dataset, "train")) == 18
+    frame.iloc[9:, :3].to_csv(tmp_path / "d.csv", index=False)
+    bad = listed.replace("c.csv", "d.csv")
+    with pytest.raises(ConfigError, match=r"source\.files\.train: .*d\.csv has different columns from .*a\.parquet"):
+        build(tmp_path, bad)
