@@ -9,6 +9,7 @@ from scipy import stats
 from sklearn import metrics as skm
 
 import bench.metrics
+import bench.metrics.scoring
 import bench.stats.bootstrap
 from bench.errors import UnknownNameError
 from bench.metrics import (FNC1_LABELS, METRICS, BootstrapSpec, MetricValue, check_metric,
@@ -373,3 +374,21 @@ def test_f1_macro_bca_interval_matches_scipy_bca(seed: int) -> None:
                             bootstrap=BootstrapSpec(samples=10_000, method="bca"), seed=seed)
     assert ours.ci_low == pytest.approx(ref.low, abs=0.01)
     assert ours.ci_high == pytest.approx(ref.high, abs=0.01)
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_multinomial_and_item_resampling_of_cells_agree(method: str, seed: int,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above MAX_CELLS distinct outcomes, resampled items replace the multinomial: same intervals."""
+    rng = np.random.default_rng(seed)
+    labels = ("economy", "health", "sport", "tech")
+    y_true, y_pred = _multi_label_data(rng, 600, 4)
+    spec = BootstrapSpec(samples=4000, method=method)
+    names = ["f1_macro", "hamming_loss"]
+    by_patterns = score_metrics(names, y_true=y_true, y_pred=y_pred, labels=labels, bootstrap=spec, seed=seed)
+    monkeypatch.setattr(bench.metrics.scoring, "MAX_CELLS", 0)
+    by_items = score_metrics(names, y_true=y_true, y_pred=y_pred, labels=labels, bootstrap=spec, seed=seed)
+    for a, b in zip(by_patterns, by_items):
+        assert a.value == b.value
+        assert a.ci_low == pytest.approx(b.ci_low, abs=0.006)
+        assert a.ci_high == pytest.approx(b.ci_high, abs=0.006)

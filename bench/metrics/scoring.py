@@ -1,8 +1,11 @@
 """Scoring predictions: metric values with bootstrap confidence intervals over test items.
 
-Confusion-count metrics share one multinomial draw of the observed (true, pred) cells per
-resample (exactly an item bootstrap, see ``bench.stats.bootstrap``); the other metrics
-(scores, multi-label) share one set of item weights.
+Items are grouped into cells of identical outcome: the (true, pred) pairs of a single-label
+task, the distinct (true set, predicted set) patterns of a multi-label one. Every metric
+except log loss and ROC AUC depends on the items only through the cell counts, so an item
+bootstrap is a multinomial draw of those counts (exact in distribution, see
+``bench.stats.bootstrap``), evaluated with vectorised formulas. Log loss and ROC AUC are
+computed under item weights (index resampling, in bounded-memory chunks).
 """
 
 from __future__ import annotations
@@ -84,37 +87,62 @@ def check_usable(specs: Sequence[MetricSpec], *, multilabel: bool, labels: tuple
                              "and sum to 1); drop log_loss for this model or use roc_auc")
 
 
-def weight_function(spec: MetricSpec, *, y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...],
-                    scores: np.ndarray | None = None) -> Callable[[np.ndarray], np.ndarray]:
-    """The metric as a function of item weights ``(c, n)`` -> ``(c,)`` or ``(c, K)``.
-
-    Weights are multiplicities (an index resample) or 0/1 (a jackknife); all ones gives the
-    plain value. Works for every metric; confusion metrics are faster through their cells.
-    """
-    if y_true.ndim == 2:
-        sums = indicator_sums(y_true, y_pred)
-        return lambda w: spec.from_indicators(w @ sums)
-    if spec.from_scores is not None:
-        return spec.from_scores(y_true, scores)
-    k = len(labels)
-    cell = y_true * k + y_pred
-    order = np.argsort(cell, kind="stable")
-    starts = np.flatnonzero(np.r_[True, cell[order][1:] != cell[order][:-1]])
-    present = cell[order][starts]
-
-    def weighted(w: np.ndarray) -> np.ndarray:
-        counts = np.zeros((len(w), k * k))
-        counts[:, present] = np.add.reduceat(w[:, order], starts, axis=1)
-        return spec.from_confusion(counts.reshape(-1, k, k), labels)
-
-    return weighted
-
-
 def indicator_sums(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Per-item multi-label statistics ``(n, 3L+2)``: tp, fp, fn per label, exact match, 1."""
     t, p = y_true.astype(bool), y_pred.astype(bool)
     return np.hstack([t & p, ~t & p, t & ~p, (t == p).all(axis=1, keepdims=True),
                       np.ones((len(t), 1), dtype=bool)]).astype(np.float64)
+
+
+MAX_CELLS = 1024  # above this many cells (multi-label patterns), resampling items beats a multinomial
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Test items grouped into cells of identical outcome, and the metric as a function of cell counts.
+
+    Single-label: the observed (true, pred) pairs. Multi-label: the distinct (true set,
+    predicted set) patterns. Any metric of these kinds depends on the items only through
+    the cell counts, so a bootstrap may draw the counts instead of the items.
+    """
+
+    counts: np.ndarray     # (m,) items per cell
+    member: np.ndarray     # (n,) the cell of each item
+    evaluate: Callable[[MetricSpec, np.ndarray], np.ndarray]  # (spec, counts (c, m)) -> (c,) or (c, K)
+
+
+def cells_of(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...]) -> Cells:
+    """Group items by outcome (see ``Cells``); inputs as returned by ``check_inputs``."""
+    k = len(labels)
+    if y_true.ndim == 1:
+        present, member, counts = np.unique(y_true * k + y_pred, return_inverse=True, return_counts=True)
+
+        def confusion(spec: MetricSpec, rows: np.ndarray) -> np.ndarray:
+            full = np.zeros((len(rows), k * k))
+            full[:, present] = rows
+            return spec.from_confusion(full.reshape(-1, k, k), labels)
+
+        return Cells(counts, member.ravel(), confusion)
+    patterns, member, counts = np.unique(np.hstack([y_true, y_pred]), axis=0, return_inverse=True,
+                                         return_counts=True)
+    sums = indicator_sums(patterns[:, :k], patterns[:, k:])
+    # einsum, not ``@``: multi-threaded BLAS on this tall shape is erratic on a busy machine
+    return Cells(counts, member.ravel(), lambda spec, rows: spec.from_indicators(np.einsum("cm,md->cd", rows, sums)))
+
+
+def weight_function(spec: MetricSpec, *, y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...],
+                    scores: np.ndarray | None = None) -> Callable[[np.ndarray], np.ndarray]:
+    """The metric as a function of item weights ``(c, n)`` -> ``(c,)`` or ``(c, K)``.
+
+    Weights are multiplicities (an index resample) or 0/1 (a jackknife); all ones gives the
+    plain value. Works for every metric; weights are summed per cell where there are cells.
+    """
+    if spec.from_scores is not None and y_true.ndim == 1:
+        return spec.from_scores(y_true, scores)
+    cells = cells_of(y_true, y_pred, labels)
+    order = np.argsort(cells.member, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(cells.member[order]) != 0])
+    return lambda w: cells.evaluate(spec, np.add.reduceat(w[:, order], starts, axis=1))
 
 
 @dataclass(frozen=True)
@@ -128,9 +156,11 @@ def score_metrics(names: Sequence[str], *, y_true: np.ndarray, y_pred: np.ndarra
                   seed: int = 0) -> list[MetricValue]:
     """Compute metrics and, with ``bootstrap``, their confidence intervals over test items.
 
-    Confusion-count metrics share one multinomial draw per resample; the other metrics
-    share one set of item weights. Each group has its own stream derived from ``seed``,
-    so a metric's interval does not change when other metrics are added.
+    Metrics of cell counts share one draw of the counts per resample; log loss and ROC AUC
+    share one set of item weights. Each group has its own stream derived from ``seed``, so
+    a metric's interval does not change when other metrics are added. With
+    ``method="bca"``, the acceleration comes from a one-cell-out jackknife (exact
+    leave-one-out) or, for weighted metrics, a 200-group jackknife.
 
     Raises:
         UnknownNameError: a name that is not registered.
@@ -141,10 +171,11 @@ def score_metrics(names: Sequence[str], *, y_true: np.ndarray, y_pred: np.ndarra
     multilabel = y_true.ndim == 2
     specs = [METRICS.get(name) for name in names]
     check_usable(specs, multilabel=multilabel, labels=labels, scores=scores)
-    confusion = [s for s in specs if not multilabel and s.from_confusion is not None]
+    cells = cells_of(y_true, y_pred, labels)
+    by_cells = [s for s in specs if s.from_scores is None or multilabel]
     weighted = {s.name: weight_function(s, y_true=y_true, y_pred=y_pred, labels=labels, scores=scores)
-                for s in specs if s not in confusion}
-    estimates = {**_confusion_estimates(confusion, y_true, y_pred, labels, bootstrap, seed),
+                for s in specs if s not in by_cells}
+    estimates = {**_cell_estimates(by_cells, cells, bootstrap, seed),
                  **_weighted_estimates(weighted, len(y_true), bootstrap, seed)}
     out = []
     for spec in specs:
@@ -159,33 +190,48 @@ def score_metrics(names: Sequence[str], *, y_true: np.ndarray, y_pred: np.ndarra
     return out
 
 
-def _confusion_estimates(specs: list[MetricSpec], y_true: np.ndarray, y_pred: np.ndarray,
-                         labels: tuple[str, ...], bootstrap: BootstrapSpec | None,
-                         seed: int) -> dict[str, _Estimate]:
+def _cell_estimates(specs: list[MetricSpec], cells: Cells, bootstrap: BootstrapSpec | None,
+                    seed: int) -> dict[str, _Estimate]:
     if not specs:
         return {}
-    k = len(labels)
-    cells = np.bincount(y_true * k + y_pred, minlength=k * k)
-    points = {s.name: s.from_confusion(cells.reshape(k, k).astype(np.float64), labels) for s in specs}
+    observed = cells.counts[None, :].astype(np.float64)
+    points = {s.name: cells.evaluate(s, observed)[0] for s in specs}
     if bootstrap is None:
         return {name: _Estimate(p, None) for name, p in points.items()}
-    nonzero = np.flatnonzero(cells)
     draws: dict[str, list[np.ndarray]] = {s.name: [] for s in specs}
     rng = np.random.default_rng([seed, 0])
-    for chunk in bs.cell_count_draws(cells[nonzero], bootstrap.samples, rng, width=k * k):
-        full = np.zeros((len(chunk), k * k))
-        full[:, nonzero] = chunk
+    m = len(cells.counts)
+    chunks = (bs.cell_count_draws(cells.counts, bootstrap.samples, rng, width=4 * m) if m <= MAX_CELLS
+              else bs.cell_count_draws_by_index(cells.member, m, bootstrap.samples, rng))
+    for chunk in chunks:
         for s in specs:
-            draws[s.name].append(s.from_confusion(full.reshape(-1, k, k), labels))
-    # one-cell-out jackknife: removing any one item of a cell gives the same confusion matrix
-    jack_counts = np.repeat(cells[None, :].astype(np.float64), len(nonzero), axis=0)
-    jack_counts[np.arange(len(nonzero)), nonzero] -= 1
-    out = {}
-    for s in specs:
-        jack = (s.from_confusion(jack_counts.reshape(-1, k, k), labels), cells[nonzero])
-        out[s.name] = _Estimate(points[s.name], bs.interval(
-            np.concatenate(draws[s.name]), points[s.name], bootstrap.confidence, bootstrap.method, jack))
-    return out
+            draws[s.name].append(cells.evaluate(s, chunk))
+    jack = _cell_jackknife(specs, cells) if bootstrap.method == "bca" else dict.fromkeys(points)
+    return {s.name: _Estimate(points[s.name], bs.interval(np.concatenate(draws[s.name]), points[s.name],
+                                                          bootstrap.confidence, bootstrap.method, jack[s.name]))
+            for s in specs}
+
+
+def _cell_jackknife(specs: list[MetricSpec], cells: Cells) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Jackknife values for BCa, and how many items each stands for.
+
+    With few cells, one-cell-out (exact leave-one-out: removing any item of a cell gives the
+    same counts); with many, leave-one-group-out over 200 groups of items (by position).
+    """
+    m, observed = len(cells.counts), cells.counts.astype(np.float64)
+    if m <= MAX_CELLS:
+        removed, weights = np.eye(m), observed
+    else:
+        group = np.arange(len(cells.member)) % 200
+        removed = np.zeros((200, m))
+        np.add.at(removed, (group, cells.member), 1.0)
+        weights = np.bincount(group, minlength=200).astype(np.float64)
+    parts: dict[str, list[np.ndarray]] = {s.name: [] for s in specs}
+    for start in range(0, len(removed), 256):
+        rows = observed[None, :] - removed[start:start + 256]
+        for s in specs:
+            parts[s.name].append(cells.evaluate(s, rows))
+    return {name: (np.concatenate(values), weights) for name, values in parts.items()}
 
 
 def _weighted_estimates(functions: dict[str, Callable[[np.ndarray], np.ndarray]], n: int,

@@ -57,6 +57,24 @@ def item_weight_draws(n: int, samples: int, rng: np.random.Generator) -> Iterato
         yield np.bincount(idx.ravel(), minlength=size * n).reshape(size, n).astype(np.float64)
 
 
+def cell_count_draws_by_index(member: np.ndarray, n_cells: int, samples: int,
+                              rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """Like ``cell_count_draws``, by resampling items: for many cells, where a multinomial is slow.
+
+    Args:
+        member: the cell of each item, ints in ``[0, n_cells)``.
+        n_cells: number of cells.
+        samples: number of bootstrap resamples.
+        rng: the random generator.
+    """
+    n = len(member)
+    chunk = max(1, min(samples, _CHUNK_ELEMENTS // max(n, n_cells, 1)))
+    for start in range(0, samples, chunk):
+        size = min(chunk, samples - start)
+        cells = member[rng.integers(0, n, size=(size, n))] + (np.arange(size) * n_cells)[:, None]
+        yield np.bincount(cells.ravel(), minlength=size * n_cells).reshape(size, n_cells).astype(np.float64)
+
+
 def jackknife_weight_draws(n: int, groups: int = 200) -> tuple[Iterator[np.ndarray], np.ndarray]:
     """Leave-one-group-out item weights for the BCa acceleration, in bounded-memory chunks.
 
