@@ -274,6 +274,8 @@ def test_unknown_metric_is_a_one_line_error(tmp_path: Path, rng: np.random.Gener
     assert "unknown metric 'acuracy'; did you mean 'accuracy'" in capsys.readouterr().err
     assert main(["compare", str(weak), str(strong), "--metric", "roc_auc"]) == 2
     assert "needs per-class scores" in capsys.readouterr().err
+    assert main(["compare", str(weak), str(strong), "--metric", "f1[agree]", "--test", "permutation"]) == 2
+    assert "use --test bootstrap" in capsys.readouterr().err
 
 
 def test_per_class_metric_and_baseline_option(tmp_path: Path, rng: np.random.Generator,

@@ -139,10 +139,10 @@ def _power(base: Outputs, other: Outputs) -> tuple[float, float, float]:
     return float(acc_o - acc_b), discordance, mdd
 
 
-def _floor(ref: MetricRef, outs: Sequence[Outputs], options: CompareOptions) -> tuple[float | None, str]:
+def _floor(ref: MetricRef, outs: Sequence[Outputs]) -> tuple[float | None, str]:
     """The majority-class score on this test set: from a majority model if one ran, else from gold."""
     for out in outs:
-        if out.is_majority:
+        if out.is_majority and (out.scores is not None or not ref.spec.needs_scores):
             return float(JointSample([out], ref).points()[0]), "majority model"
     out = outs[0]
     if ref.spec.needs_scores:
@@ -156,67 +156,46 @@ def _floor(ref: MetricRef, outs: Sequence[Outputs], options: CompareOptions) -> 
     return float(JointSample([floor], ref).points()[0]), "test majority class"
 
 
-def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOptions()) -> Comparison:
-    """Compare ``runs`` against ``runs[options.baseline]``.
+def _check_options(options: CompareOptions, ref: MetricRef, n_runs: int) -> None:
+    if not 0 <= options.baseline < n_runs:
+        raise ResultsError(f"baseline index {options.baseline} out of range; pass one of the compared runs")
+    if options.test == "permutation" and (ref.label is not None or ref.spec.needs_scores):
+        raise ResultsError(f"--test permutation compares whole-sample metrics of label predictions, not "
+                           f"{ref.name!r}; use --test bootstrap")
 
-    Raises:
-        ResultsError: a run cannot be read, the metric does not apply, or two runs were
-            scored on different items or label sets (paired tests refuse).
+
+def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int, ref: MetricRef,
+                options: CompareOptions) -> list[tuple[int, dict[str, float]]]:
+    """Raw delta fields of every run against the baseline in one row (before correction).
+
+    Every run's seeds are resampled together (see ``bench.compare.resample``).
     """
+    joint = JointSample(outs, ref)
+    rng = _rng(options, "delta", *(o.run for o in outs), str(key))
+    points, draws = joint.points(), joint.draws(options.samples, rng)
+    jb = present.index(b)
+    out = []
+    for j, i in enumerate(present):
+        if i == b:
+            continue
+        d, dd = float(points[j] - points[jb]), draws[:, j] - draws[:, jb]
+        ci = bs.interval(dd, np.asarray(d), options.confidence)
+        p = _p_value(options, ref, outs[jb], outs[j], d, dd, rng)
+        acc_delta, discordance, mdd = _power(outs[jb], outs[j])
+        out.append((i, {"delta": d, "ci_low": float(ci.low), "ci_high": float(ci.high), "p_value": p,
+                        "accuracy_delta": acc_delta, "discordance": discordance, "min_detectable": mdd}))
+    return out
+
+
+def _judge(raw: list[tuple[int, int, dict[str, float]]], keys: list[SystemKey], labels: tuple[str, ...], b: int,
+           ref: MetricRef, options: CompareOptions) -> tuple[list[list[Delta | None]], list[str], list[str]]:
+    """Correct the p-values together, then mark, gate and warn: deltas per row, regressions, warnings."""
     from bench import stats
 
-    if len(runs) < 1:
-        raise ResultsError("no runs to compare; pass at least one run folder")
-    if not 0 <= options.baseline < len(runs):
-        raise ResultsError(f"baseline index {options.baseline} out of range; pass one of the compared runs")
-    b = options.baseline
-    name = options.metric or default_metric(runs[b])
-    ref = resolve_metric(name)
-    outputs = [load_outputs(run) for run in runs]
-    labels = run_labels(runs)
-    warnings: list[str] = [f"{label}: status {run.manifest.get('status')!r}; only its finished jobs are compared"
-                           for label, run in zip(labels, runs) if run.manifest.get("status") != "complete"]
-    keys, columns = _columns(outputs, b)
-    keys, skipped = _applicable(keys, columns, ref)
-    warnings += skipped
-    if not keys:
-        raise ResultsError(f"metric {ref.name!r} applies to none of the compared systems ({'; '.join(skipped)}); "
-                           "pick another --metric")
-    raw: list[tuple[int, int, dict]] = []  # (row, run, delta fields) before correction
-    rows_cells: list[list[Cell | None]] = []
-    cache: dict[int, Cell] = {}
-    for r, key in enumerate(keys):
-        present = [i for i in range(len(runs)) if key in columns[i]]
-        outs = [columns[i][key] for i in present]
-        anchor = columns[b].get(key, outs[0])
-        for out in outs:
-            check_paired(anchor, out)
-        cells: list[Cell | None] = [None] * len(runs)
-        for j, i in enumerate(present):
-            if id(outs[j]) not in cache:  # a dataset-matched run shows one system in many rows
-                cache[id(outs[j])] = _cell(outs[j], ref, options)
-            cells[i] = cache[id(outs[j])]
-        rows_cells.append(cells)
-        if b not in present or len(present) < 2:
-            continue
-        # Deltas resample every run's seeds of this row together (see bench.compare.resample).
-        joint = JointSample(outs, ref)
-        rng = _rng(options, "delta", *(o.run for o in outs), str(key))
-        points, draws = joint.points(), joint.draws(options.samples, rng)
-        jb = present.index(b)
-        for j, i in enumerate(present):
-            if i == b:
-                continue
-            d, dd = float(points[j] - points[jb]), draws[:, j] - draws[:, jb]
-            ci = bs.interval(dd, np.asarray(d), options.confidence)
-            p = _p_value(options, ref, outs[jb], outs[j], d, dd, rng)
-            acc_delta, discordance, mdd = _power(outs[jb], outs[j])
-            raw.append((r, i, {"delta": d, "ci_low": float(ci.low), "ci_high": float(ci.high), "p_value": p,
-                               "accuracy_delta": acc_delta, "discordance": discordance, "min_detectable": mdd}))
     adjusted = stats.adjust_pvalues(np.array([f["p_value"] for _, _, f in raw]), method=options.correction) \
         if raw else np.array([])
-    deltas: list[list[Delta | None]] = [[None] * len(runs) for _ in keys]
-    regressions = []
+    deltas: list[list[Delta | None]] = [[None] * len(labels) for _ in keys]
+    regressions, warnings = [], []
     for (r, i, fields), p_adj in zip(raw, adjusted):
         significant = bool(p_adj < options.alpha)
         better = fields["delta"] > 0 if ref.greater_is_better else fields["delta"] < 0
@@ -232,17 +211,56 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
                           else "what McNemar can detect with so few discordant items")
             warnings.append(f"{where}: claimed improvement of {delta.accuracy_delta:+.4f} accuracy is below"
                             f" {detectable} (alpha 0.05, power 0.8); do not read it as evidence")
-    floors = {}
+    return deltas, regressions, warnings
+
+
+def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOptions()) -> Comparison:
+    """Compare ``runs`` against ``runs[options.baseline]``.
+
+    Raises:
+        ResultsError: a run cannot be read, the metric does not apply, or two runs were
+            scored on different items or label sets (paired tests refuse).
+    """
+    if len(runs) < 1:
+        raise ResultsError("no runs to compare; pass at least one run folder")
+    b = options.baseline
+    ref = resolve_metric(options.metric or default_metric(runs[min(max(b, 0), len(runs) - 1)]))
+    _check_options(options, ref, len(runs))
+    outputs = [load_outputs(run) for run in runs]
+    labels = run_labels(runs)
+    warnings: list[str] = [f"{label}: status {run.manifest.get('status')!r}; only its finished jobs are compared"
+                           for label, run in zip(labels, runs) if run.manifest.get("status") != "complete"]
+    keys, columns = _columns(outputs, b)
+    keys, skipped = _applicable(keys, columns, ref)
+    warnings += skipped
+    if not keys:
+        raise ResultsError(f"metric {ref.name!r} applies to none of the compared systems ({'; '.join(skipped)}); "
+                           "pick another --metric")
+    raw: list[tuple[int, int, dict[str, float]]] = []
+    rows_cells: list[tuple[Cell | None, ...]] = []
+    cache: dict[int, Cell] = {}
     for r, key in enumerate(keys):
+        present = [i for i in range(len(runs)) if key in columns[i]]
+        outs = [columns[i][key] for i in present]
+        anchor = columns[b].get(key, outs[0])
+        for out in outs:
+            check_paired(anchor, out)
+            if id(out) not in cache:  # a dataset-matched run shows one system in many rows
+                cache[id(out)] = _cell(out, ref, options)
+        rows_cells.append(tuple(cache[id(columns[i][key])] if key in columns[i] else None for i in range(len(runs))))
+        if b in present and len(present) > 1:
+            raw += [(r, i, fields) for i, fields in _row_deltas(key, present, outs, b, ref, options)]
+    deltas, regressions, judged = _judge(raw, keys, labels, b, ref, options)
+    floors: dict[str, tuple[float | None, str]] = {}
+    for key in keys:
         if key.dataset not in floors:
-            floors[key.dataset] = _floor(ref, [c[k] for c in columns for k in c if k.dataset == key.dataset],
-                                         options)
+            floors[key.dataset] = _floor(ref, [c[k] for c in columns for k in c if k.dataset == key.dataset])
     rows = tuple(Row(dataset=key.dataset, features=key.features, model=key.model,
                      floor=floors[key.dataset][0], floor_source=floors[key.dataset][1],
-                     cells=tuple(rows_cells[r]), deltas=tuple(deltas[r])) for r, key in enumerate(keys))
+                     cells=rows_cells[r], deltas=tuple(deltas[r])) for r, key in enumerate(keys))
     return Comparison(
         metric=ref.name, greater_is_better=ref.greater_is_better, runs=labels,
         run_ids=tuple(run.path.name for run in runs), baseline=b, options=options, rows=rows,
         ranking=ranking.rank_systems(rows, labels, ref.greater_is_better),
-        power=ranking.power_notes(rows), warnings=tuple(warnings), regressions=tuple(regressions),
+        power=ranking.power_notes(rows), warnings=tuple(warnings + judged), regressions=tuple(regressions),
     )
