@@ -14,7 +14,7 @@ from bench.errors import DataError
 from bench.metrics import BootstrapSpec
 from bench.runner import _cache, cv_test_indices, make_job_id, make_units, plan, plan_features, run_job
 from bench.store import ROW_KEYS
-from tests.tiny_news import write_stance, write_topic
+from tests.tiny_news import write_multilabel, write_stance, write_topic
 
 WORD = FeatureSpec(name="word", kind="tfidf", params={"ngram_range": [1, 2]})
 CHAR = FeatureSpec(name="char", kind="tfidf", params={"analyzer": "char_wb", "ngram_range": [2, 3]})
@@ -28,7 +28,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("runner")
     data = root / "data"
     return {"topic": ensure_built(write_topic(root / "topic"), data),
-            "stance": ensure_built(write_stance(root / "stance"), data), "root": root}
+            "stance": ensure_built(write_stance(root / "stance"), data),
+            "multi": ensure_built(write_multilabel(root / "multi"), data), "root": root}
 
 
 def config(datasets: tuple[str, ...], **evaluation: object) -> RunConfig:
@@ -130,3 +131,16 @@ def test_feature_blocks_are_fitted_once_and_reused(built: dict, tmp_path: Path) 
     for job in jobs[1:4]:  # same block ("word"), other seeds and models
         run_job(job)
     assert cache.misses == misses and cache.hits >= 3
+
+
+def test_multilabel_job_predicts_label_sets(built: dict, tmp_path: Path) -> None:
+    cfg = dataclasses.replace(config(("a",)), evaluation=EvaluationSpec(
+        metrics=("f1_micro", "f1_macro", "hamming_loss", "subset_accuracy"), bootstrap=BootstrapSpec(samples=50)))
+    result = run_job(plan(cfg, {"a": built["multi"]}, tmp_path)[2])  # word x svm
+    preds = result.predictions
+    assert all(isinstance(g, np.ndarray | list) for g in preds["gold"])
+    assert {len(g) for g in preds["gold"]} == {1, 2}
+    exact = float(np.mean([sorted(g) == sorted(p) for g, p in zip(preds["gold"], preds["pred"])]))
+    rows = {r["metric"]: r["value"] for r in result.rows}
+    assert rows["subset_accuracy"] == pytest.approx(exact)
+    assert set(result.report["confusion"]) == {"business", "sport", "tech"}

@@ -85,3 +85,29 @@ columns: {{id: id, text: text, target: target, label: label, group: group}}
 labels: [AGAINST, FAVOR, NONE]
 """, encoding="utf-8")
     return spec
+
+
+def write_multilabel(folder: Path, *, name: str = "tiny_multi") -> Path:
+    """A multi-label topic dataset: each text has one or two of three topics ("a|b" cells)."""
+    rng = np.random.default_rng(5)
+    folder.mkdir(parents=True, exist_ok=True)
+    topics = list(TOPIC_WORDS)
+    for split, n, start in (("train", 30, 0), ("test", 15, 1000)):
+        rows = []
+        for i in range(n):
+            chosen = [topics[i % 3]] + ([topics[(i + 1) % 3]] if i % 2 else [])
+            words = [w for t in chosen for w in TOPIC_WORDS[t].split()] + SHARED
+            rows.append({"id": f"m{start + i}", "text": " ".join(rng.choice(words, size=14)) + f" {i}",
+                         "label": "|".join(chosen)})
+        _write(folder / f"{split}.csv", rows)
+    spec = folder / f"{name}.yaml"
+    spec.write_text(f"""name: {name}
+task: topic
+language: en
+source:
+  files: {{train: train.csv, test: test.csv}}
+columns: {{id: id, text: text, label: label}}
+labels: [business, sport, tech]
+multilabel: true
+""", encoding="utf-8")
+    return spec
