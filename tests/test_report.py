@@ -23,10 +23,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> ReportRuns:
 
 
 @pytest.fixture(scope="module")
-def report(runs: ReportRuns, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def rendered(runs: ReportRuns, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    """The report of the three runs, and the warnings raised while it was made."""
     out = tmp_path_factory.mktemp("report") / "report.html"
-    assert main(["report", *map(str, runs.runs), "-o", str(out), *SAMPLES]) == 0
-    return out
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["report", *map(str, runs.runs), "-o", str(out), *SAMPLES]) == 0
+    return out, [str(w.message) for w in caught]
+
+
+@pytest.fixture(scope="module")
+def report(rendered: tuple[Path, list[str]]) -> Path:
+    return rendered[0]
 
 
 def _imgs(page: str) -> dict[str, str]:
@@ -99,18 +107,11 @@ def test_report_is_deterministic(runs: ReportRuns, report: Path, tmp_path: Path)
     assert again.read_bytes() == report.read_bytes().replace(b"report_plots/", b"again_plots/")
 
 
-def test_accented_labels_draw_without_missing_glyphs(runs: ReportRuns) -> None:
-    from bench.report.collect import ReportOptions, collect
-    from bench.report.plots import all_plots
-    from bench.store import RunDir
-
-    data = collect([RunDir.open(runs.runs[0])], ReportOptions(samples=100, slice_samples=50))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        plots = all_plots(data)
-    assert [p.name for p in plots["actu_fr"]] == ["forest-actu_fr", "class_f1-actu_fr", "confusion-actu_fr",
-                                                 "time-actu_fr"]
-    assert not [w for w in caught if "missing from" in str(w.message) or "Glyph" in str(w.message)]
+def test_accented_labels_draw_without_missing_glyphs(rendered: tuple[Path, list[str]]) -> None:
+    report, caught = rendered
+    assert "santé" in report.read_text(encoding="utf-8")  # the French labels went through every plot
+    assert not [m for m in caught if "missing from" in m or "Glyph" in m]
+    assert not [m for m in caught if "layout" in m]
 
 
 def test_rewriting_replaces_the_plots_folder(runs: ReportRuns, tmp_path: Path) -> None:
@@ -210,3 +211,16 @@ def test_error_analysis_counts_confusions_and_shared_errors(runs: ReportRuns) ->
     assert {e.id for e in analysis.shared} == set(considered[0].outputs.ids[all_wrong])
     for error in analysis.confident:
         assert error.gold != error.pred
+
+
+def test_report_fonts_draw_accents_greek_and_cyrillic() -> None:
+    from bench.report.plots import _figure, _png, _style
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with _style():
+            fig = _figure(3, 2)
+            fig.subplots().set_title("économie, santé, Ελλάδα, Москва, İstanbul, Łódź")
+            png = _png(fig)
+    assert png.startswith(b"\x89PNG")
+    assert not [w for w in caught if "missing from" in str(w.message)]
