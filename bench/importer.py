@@ -135,6 +135,9 @@ def check_predictions(table: Table, test: pd.DataFrame, labels: Sequence[str], m
                       split: str) -> pd.DataFrame:
     """Check ``table`` against the test split; return ``id, gold, pred[, score:<label>]`` in test order.
 
+    The prediction is the ``pred`` column, else ``label``; with both, ``label`` is not read
+    (exports often carry the gold label there).
+
     Raises:
         DataError: naming the file and the row of the first problem.
     """
@@ -142,15 +145,15 @@ def check_predictions(table: Table, test: pd.DataFrame, labels: Sequence[str], m
     import pandas as pd
 
     frame = table.frame
-    where = DataError
+    header = 1 if table.lines else None  # column problems point at the header line of text files
     if "id" not in frame.columns:
-        raise where(table.path, 1 if table.lines else None, "id",
-                    f"no 'id' column (columns: {', '.join(map(str, frame.columns))}); "
-                    "name the item id column 'id'")
+        raise DataError(table.path, header, "id",
+                        f"no 'id' column (columns: {', '.join(map(str, frame.columns))}); "
+                        "name the item id column 'id'")
     pred_col = "pred" if "pred" in frame.columns else "label" if "label" in frame.columns else None
     if pred_col is None:
-        raise where(table.path, 1 if table.lines else None, "label",
-                    "no 'label' or 'pred' column; name the predicted label column 'label'")
+        raise DataError(table.path, header, "label",
+                        "no 'label' or 'pred' column; name the predicted label column 'label'")
     test_ids = test["id"].astype(str).tolist()
     position = {item: i for i, item in enumerate(test_ids)}
     label_set = list(labels)
