@@ -120,25 +120,29 @@ def log_loss(y_true: np.ndarray, scores: np.ndarray) -> Callable[[np.ndarray], n
 def roc_auc_ovr(y_true: np.ndarray, scores: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
     """One-vs-rest macro ROC AUC under item weights (Mann-Whitney with tied scores as 1/2).
 
-    Classes absent from a (resampled) test set are left out of the mean; NaN if none is left.
+    Per class, the negatives are sorted once; a positive's credit is the weight of the
+    negatives scored below it (a cumulative sum), plus half of those tied with it. Classes
+    absent from a (resampled) test set are left out of the mean; NaN if none is left.
     """
     prepared = []
     for k in range(scores.shape[1]):
-        order = np.argsort(scores[:, k], kind="stable")
-        ranked = scores[order, k]
-        starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
-        prepared.append((order, (y_true[order] == k).astype(np.float64), starts))
+        positive, negative = np.flatnonzero(y_true == k), np.flatnonzero(y_true != k)
+        negative = negative[np.argsort(scores[negative, k], kind="stable")]
+        ranked = scores[negative, k]
+        below = np.searchsorted(ranked, scores[positive, k], side="left")
+        upto = np.searchsorted(ranked, scores[positive, k], side="right")
+        prepared.append((positive, negative, below, upto))
 
     def weighted(w: np.ndarray) -> np.ndarray:
         total, count = np.zeros(len(w)), np.zeros(len(w))
-        for order, positive, starts in prepared:
-            wo = w[:, order]
-            pos = np.add.reduceat(wo * positive, starts, axis=1)
-            neg = np.add.reduceat(wo * (1.0 - positive), starts, axis=1)
-            below = np.cumsum(neg, axis=1) - neg
-            den = pos.sum(axis=1) * neg.sum(axis=1)
+        for positive, negative, below, upto in prepared:
+            cum = np.zeros((len(w), len(negative) + 1))
+            np.cumsum(w[:, negative], axis=1, out=cum[:, 1:])
+            lower, tied = cum[:, below], cum[:, upto] - cum[:, below]
+            w_pos = w[:, positive]
+            den = w_pos.sum(axis=1) * cum[:, -1]
             ok = den > 0
-            total += np.where(ok, safe_div((pos * (below + 0.5 * neg)).sum(axis=1), den), 0.0)
+            total += np.where(ok, safe_div(np.einsum("cp,cp->c", w_pos, lower + 0.5 * tied), den), 0.0)
             count += ok
         return np.where(count > 0, safe_div(total, count), np.nan)
 
