@@ -111,14 +111,16 @@ def length_buckets(texts: Sequence[str]) -> list[str]:
     counts = np.array([len(str(t).split()) for t in texts], dtype=np.int64)
     if len(counts) == 0:
         return []
+    # short: <= the first tercile; medium: up to the second; long: above (fewer when values tie)
     edges = np.unique(np.quantile(counts, [1 / 3, 2 / 3], method="lower"))
-    bucket = np.searchsorted(edges, counts, side="right")
-    words = {3: ("short", "medium", "long"), 2: ("short", "long"), 1: ("all",)}[len(edges) + 1]
+    bucket = np.searchsorted(edges, counts, side="left")
+    present = np.unique(bucket)
+    words = {3: ("short", "medium", "long"), 2: ("short", "long"), 1: ("all",)}[len(present)]
     names = {}
-    for b in np.unique(bucket):
+    for word, b in zip(words, present):
         members = counts[bucket == b]
         low, high = int(members.min()), int(members.max())
-        names[b] = f"{words[b]}: {low} words" if low == high else f"{words[b]}: {low}-{high} words"
+        names[b] = f"{word}: {low} word{'s' if low != 1 else ''}" if low == high else f"{word}: {low}-{high} words"
     return [names[b] for b in bucket]
 
 
@@ -222,3 +224,40 @@ def slice_run(run: RunDir, dimensions: Sequence[str], *, metric: str | None = No
 def slice_records(rows: Sequence[SliceRow]) -> list[Mapping[str, Any]]:
     """Rows as plain dicts (JSON, CSV, DataFrames)."""
     return [dataclasses.asdict(row) for row in rows]
+
+
+SLICE_FORMATS = ("table", "md", "csv", "json")
+
+
+def format_slices(rows: Sequence[SliceRow], fmt: str = "table", digits: int = 4) -> str:
+    """Slice rows as an aligned text table, Markdown, CSV or JSON (ending with a newline)."""
+    import csv
+    import io
+    import json
+
+    if fmt not in SLICE_FORMATS:
+        raise ValueError(f"unknown slice format {fmt!r}; use one of {', '.join(SLICE_FORMATS)}")
+    if fmt == "json":
+        return json.dumps(slice_records(rows), indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=[f.name for f in dataclasses.fields(SliceRow)], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({k: "" if v is None else v for k, v in r.items()} for r in slice_records(rows))
+        return out.getvalue()
+    head = ["dataset", "system", "by", "slice", "items", rows[0].metric if rows else "metric"]
+    lines = [[r.dataset, r.system, r.dimension, r.group, str(r.n_items),
+              f"too small (< {MIN_ITEMS} items)" if r.too_small else
+              f"{r.value:.{digits}f} [{_fmt(r.ci_low, digits)}, {_fmt(r.ci_high, digits)}]"] for r in rows]
+    if fmt == "md":
+        body = ["| " + " | ".join(head) + " |", "|---|---|---|---|---:|---:|"]
+        body += ["| " + " | ".join(c.replace("|", "\\|") for c in line) + " |" for line in lines]
+        return "\n".join(body) + "\n"
+    widths = [max(len(x) for x in column) for column in zip(head, *lines)]
+    text = ["  ".join(c.ljust(w) if i < 4 else c.rjust(w) for i, (c, w) in enumerate(zip(line, widths)))
+            for line in [head, *lines]]
+    return "\n".join(t.rstrip() for t in text) + "\n"
+
+
+def _fmt(x: float | None, digits: int) -> str:
+    return "n/a" if x is None else f"{x:.{digits}f}"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 LS_FORMATS = ("table", "json", "csv")
+SLICE_DIMENSIONS = ("language", "source", "target", "length")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,6 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="where to look for a run id (default results/)")
     show.add_argument("--format", choices=FORMATS, default="table")
     show.add_argument("--digits", type=int, default=4, help="decimals shown (default 4)")
+    # Slices (bench.slices): the choices are bench.slices.DIMENSIONS, written out so --help imports no numpy.
+    show.add_argument("--by", action="append", choices=SLICE_DIMENSIONS, metavar="DIMENSION",
+                      help=f"metric per slice of the test items, with CIs: one of {', '.join(SLICE_DIMENSIONS)} "
+                      "(repeatable); slices under 30 items are marked too small")
+    show.add_argument("--metric", metavar="NAME", help="metric of the slices (default: the run's first metric)")
+    show.add_argument("--data", type=Path, default=Path("data"), metavar="DIR",
+                      help="built datasets, used with --by when the run's dataset path has moved (default data/)")
     show.set_defaults(handler=show_command)
 
 
@@ -99,6 +108,8 @@ def show_command(args: argparse.Namespace) -> int:
     from bench.summary import print_table, render, summarize
 
     run = RunDir.open(find_run(args.run, args.results))
+    if getattr(args, "by", None):
+        return _show_slices(run, args)
     summary = summarize(run.rows())
     status = run.manifest.get("status")
     title = run.run_id + ("" if status == "complete" else f" ({status})")
@@ -107,4 +118,19 @@ def show_command(args: argparse.Namespace) -> int:
         print_table(summary, title=title, digits=args.digits)
     else:
         print(text)
+    return 0
+
+
+def _show_slices(run: object, args: argparse.Namespace) -> int:
+    """``bench show RUN --by DIMENSION``: the run's metric per slice (``bench.slices``)."""
+    from bench.errors import BenchError
+    from bench.slices import SLICE_FORMATS, format_slices, slice_run
+
+    if args.format not in SLICE_FORMATS:
+        raise BenchError(f"--format {args.format}: not available with --by; use one of {', '.join(SLICE_FORMATS)}")
+    rows = slice_run(run, list(dict.fromkeys(args.by)), metric=args.metric, data_root=args.data)
+    if not rows:
+        print(f"no slices: the datasets have no {' or '.join(args.by)} with two or more values", file=sys.stderr)
+        return 0
+    sys.stdout.write(format_slices(rows, args.format, args.digits))
     return 0
