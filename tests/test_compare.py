@@ -332,3 +332,26 @@ def test_single_system_baseline_faces_every_system_of_the_other_run(tmp_path: Pa
         assert rows[model].cells[0] == rows["bert"].cells[0]
         assert rows[model].deltas[1].direction == "worse"
     assert rows["bert"].deltas[1] is None
+
+
+def test_multilabel_runs_are_compared_on_label_sets(tmp_path: Path, rng: np.random.Generator) -> None:
+    topics = ("economy", "health", "energy")
+    gold = rng.random((300, 3)) < 0.4
+    ids = [f"m-{i:04d}" for i in range(300)]
+
+    def job(flip: float, seed: int) -> Job:
+        pred = gold ^ (rng.random(gold.shape) < flip)
+        as_sets = lambda m: [[t for t, on in zip(topics, row) if on] for row in m]  # noqa: E731
+        return Job(dataset="multi", features="word", model="ovr", seed=seed, ids=ids, gold=as_sets(gold),
+                   pred=as_sets(pred))
+
+    info = {"multi": DatasetInfo(name="multi", labels=topics, task="topic", multilabel=True)}
+    a = write_run(tmp_path, "a", [job(0.3, 0)], info, metrics=("subset_accuracy", "f1_micro"))
+    b = write_run(tmp_path, "b", [job(0.05, 0)], info, metrics=("subset_accuracy", "f1_micro"))
+    comparison = _compare([a, b])
+    assert comparison.metric == "subset_accuracy"
+    row = comparison.rows[0]
+    stored = RunDir.open(b).metrics()
+    assert row.cells[1].value == pytest.approx(stored.loc[stored.metric == "subset_accuracy", "value"].item())
+    assert row.deltas[1].direction == "better" and row.deltas[1].p_adjusted < 0.01
+    assert row.floor_source == "test majority class"
