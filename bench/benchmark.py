@@ -189,7 +189,8 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
         BenchError: a user error; the run (if created) is marked ``failed``.
     """
     from bench.executors import make_executor
-    from bench.runner import fit_feature_task, plan, plan_features, run_job
+    from bench.runner import fit_feature_task, plan, plan_features
+    from bench.streaming import dispatch_job, is_streaming
 
     datasets = resolve_datasets(loaded, data_root)
     check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
@@ -211,12 +212,13 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
     progress.note(f"run folder {run.path}")
     try:
         with _sigterm_as_interrupt():
-            for wave in plan_features(pending):
+            # streaming jobs (bench.streaming) featurize chunk by chunk: no feature blocks to fit first
+            for wave in plan_features([job for job in pending if not is_streaming(job)]):
                 progress.start("features", len(wave), workers=executor.n_workers)
                 for i, seconds in executor.map_unordered(fit_feature_task, wave):
                     progress.advance(wave[i].task_id, seconds)
             progress.start("jobs", len(jobs), done=len(jobs) - len(pending), workers=executor.n_workers)
-            for _, result in executor.map_unordered(run_job, pending):
+            for _, result in executor.map_unordered(dispatch_job, pending):
                 run.write_job(result.job_id, result.record(), result.predictions)
                 run.set_job(result.job_id, status="done", **result.timings())
                 progress.advance(result.job_id, result.seconds)

@@ -69,6 +69,44 @@ class CVSpec:
             raise ValueError(f"folds: need at least 2 folds, got {self.folds}; use folds: 5")
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StreamingSpec:
+    """The streaming path for corpora larger than memory (``bench.streaming``, docs/scale.md).
+
+    ``enabled: auto`` streams when the train split has more than ``above_rows`` rows and
+    the config can stream (stateless features such as hashing, models with
+    ``partial_fit``, a test split); ``true`` always streams (and the config must be able
+    to); ``false`` never. ``streaming: true | false | auto`` is short for ``{enabled: ...}``.
+    """
+
+    enabled: bool | Literal["auto"] = "auto"
+    above_rows: int = 500_000
+    chunk_rows: int = 20_000
+    epochs: int = 1
+
+    def __post_init__(self) -> None:
+        for key in ("above_rows", "chunk_rows", "epochs"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"{key}: must be at least 1, got {getattr(self, key)}")
+
+    @classmethod
+    def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> StreamingSpec:
+        """``true``, ``false``, ``auto`` or a mapping of the fields."""
+        if isinstance(value, bool) or value == "auto":
+            return cls(enabled=value)
+        if not isinstance(value, dict):
+            raise doc.error(path, f"expected true, false, auto or a mapping with keys enabled, above_rows, "
+                            f"chunk_rows, epochs, got {value!r}")
+        check_keys(cls, value, doc, path)
+        hints = {"enabled": bool | Literal["auto"], "above_rows": int, "chunk_rows": int, "epochs": int}
+        kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in hints.items() if key in value}
+        try:
+            return cls(**kwargs)
+        except ValueError as exc:
+            key, _, problem = str(exc).partition(": ")
+            raise doc.error((*path, key), problem) from None
+
+
 def _default_bootstrap() -> BootstrapSpec:
     from bench.metrics import BootstrapSpec
 
@@ -90,6 +128,7 @@ class EvaluationSpec:
     metrics: tuple[str, ...] = ("accuracy", "f1_macro")
     bootstrap: BootstrapSpec | None = field(default_factory=_default_bootstrap)
     by_target: bool = False
+    streaming: StreamingSpec = field(default_factory=StreamingSpec)
 
     @classmethod
     def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> EvaluationSpec:
@@ -97,11 +136,12 @@ class EvaluationSpec:
         from bench.metrics import BootstrapSpec
 
         if not isinstance(value, dict):
-            raise doc.error(path, "expected a mapping with keys train, test, cv, metrics, bootstrap, by_target")
+            raise doc.error(path, "expected a mapping with keys train, test, cv, metrics, bootstrap, by_target, "
+                            "streaming")
         check_keys(cls, value, doc, path)
         types: dict[str, Any] = {"train": str, "test": str | None, "cv": CVSpec | None,
                                  "metrics": tuple[str, ...], "bootstrap": BootstrapSpec | None,
-                                 "by_target": bool}
+                                 "by_target": bool, "streaming": StreamingSpec}
         kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in types.items() if key in value}
         if kwargs.get("cv") is not None:
             if kwargs.get("test") is not None:
@@ -182,6 +222,7 @@ def check_config(config: RunConfig, doc: Doc) -> None:
     _check_features(config, doc)
     _check_models(config, doc)
     _check_metric_names(config, doc)
+    _check_streaming(config, doc)
 
 
 def _check_unique(doc: Doc, key: str, values: list[Any], attr: str | None = None) -> None:
@@ -237,6 +278,17 @@ def _check_metric_names(config: RunConfig, doc: Doc) -> None:
         except UnknownNameError as exc:
             raise doc.error(("evaluation", "metrics", i), _with_known(exc, METRICS.names())) from None
     _check_unique(doc, "evaluation.metrics", list(config.evaluation.metrics))
+
+
+def _check_streaming(config: RunConfig, doc: Doc) -> None:
+    """``streaming: true`` needs a config that can stream (``bench.streaming.streaming_problem``)."""
+    if config.evaluation.streaming.enabled is not True:
+        return
+    from bench.streaming import streaming_problem
+
+    problem = streaming_problem(config)
+    if problem is not None:
+        raise doc.error(("evaluation", "streaming"), problem)
 
 
 def _with_known(exc: UnknownNameError, names: Sequence[str]) -> str:
