@@ -126,8 +126,9 @@ def _timings(run: RunDir) -> dict[tuple[SystemKey, int], dict[str, Any]]:
 
     out = {}
     jobs = run.manifest.get("jobs") or {}
+    finished = run.finished_jobs()
     for job_id in run.job_ids():
-        if job_id not in run.finished_jobs():
+        if job_id not in finished:
             continue
         record = run.job(job_id)
         first = (record.get("rows") or [{}])[0]
@@ -187,6 +188,35 @@ def _dataset_view(name: str, systems: list[SystemView], runs: Sequence[RunDir], 
                        fingerprint=str(info.get("fingerprint", "")))
 
 
+def _cached(run: RunDir) -> RunDir:
+    """The same run, reading each predictions file and job record once.
+
+    The comparison and the report both load every system's predictions; without the
+    cache each parquet file would be read and decoded twice.
+    """
+    from bench.store import RunDir
+
+    class CachedRun(RunDir):
+        def __init__(self, path: Path) -> None:
+            super().__init__(path)
+            self._frames: dict[str, Any] = {}
+            self._jobs: dict[str, dict[str, Any]] = {}
+
+        def predictions(self, job_id: str) -> pd.DataFrame:
+            if job_id not in self._frames:
+                self._frames[job_id] = super().predictions(job_id)
+            return self._frames[job_id].copy()
+
+        def job(self, job_id: str) -> dict[str, Any]:
+            if job_id not in self._jobs:
+                self._jobs[job_id] = super().job(job_id)
+            return self._jobs[job_id]
+
+    cached = CachedRun(run.path)
+    cached._manifest = run.manifest
+    return cached
+
+
 def collect(runs: Sequence[RunDir], options: ReportOptions) -> ReportData:
     """Compare the runs and gather their predictions and datasets.
 
@@ -196,6 +226,7 @@ def collect(runs: Sequence[RunDir], options: ReportOptions) -> ReportData:
     from bench.compare import CompareOptions, compare_runs
     from bench.compare.table import run_labels
 
+    runs = [_cached(run) for run in runs]
     comparison = compare_runs(runs, CompareOptions(metric=options.metric, baseline=options.baseline,
                                                    samples=options.samples, confidence=options.confidence,
                                                    seed=options.seed))

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
     from bench.compare import Cell, Ranking
 
 DPI = 100
-MAX_MATRICES = 12
-MAX_BARS = 12
+MAX_MATRICES = 9
+MAX_BARS = 6
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
 FALLBACK_FONTS = ("Noto Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans Arabic", "Noto Sans Devanagari",
                   "Droid Sans Fallback", "WenQuanYi Zen Hei")
 BASELINE_COLOR, BETTER_COLOR, WORSE_COLOR, SAME_COLOR = "#222222", "#1a7f37", "#c62828", "#4f6d9a"
@@ -65,11 +66,22 @@ def _style() -> Iterator[None]:
         yield
 
 
-def _figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
-    """A figure; ``layout=None`` where margins are set by hand (constrained layout costs a draw pass)."""
+def _figure(width: float, height: float) -> Figure:
+    """A figure whose margins are set by hand (``_margins``): constrained layout doubles the drawing time."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=DPI, layout=layout)
+    return Figure(figsize=(width, height), dpi=DPI)
+
+
+def _text_inches(texts: Sequence[str], size: float = 9.0) -> float:
+    """About how wide the longest text is (DejaVu Sans averages 0.56 em per character)."""
+    return 0.56 * size / 72 * max((len(t) for t in texts), default=0)
+
+
+def _margins(fig: Figure, left: float, right: float, bottom: float, top: float) -> None:
+    """Axes margins in inches: set by hand, since constrained layout measures every text twice."""
+    width, height = fig.get_size_inches()
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
 
 
 def _png(fig: Figure) -> bytes:
@@ -82,6 +94,22 @@ def _err(cell: Cell) -> list[list[float]]:
     """Error-bar lengths below and above a cell's value (0 where the CI is undefined)."""
     below, above = cell.value - cell.ci_low, cell.ci_high - cell.value
     return [[max(0.0, below) if math.isfinite(below) else 0.0], [max(0.0, above) if math.isfinite(above) else 0.0]]
+
+
+def _pick(data: ReportData, ds: DatasetView, limit: int) -> tuple[list[SystemView], str]:
+    """The systems a per-system figure draws: no majority baseline (unless it is all there is), and
+    the ``limit`` best by the report's metric when there are more; with a caption note saying so."""
+    systems = [s for s in ds.systems if not s.is_majority] or list(ds.systems)
+    notes = []
+    if len(systems) < len(ds.systems):
+        notes.append("Majority-class baselines are left out (see the forest plot).")
+    if len(systems) > limit:
+        sign = 1 if data.comparison.greater_is_better else -1
+        score = {id(s): sign * (cell.value if (cell := cell_of(data, s)) else -math.inf) for s in systems}
+        best = set(sorted(score, key=lambda k: -score[k])[:limit])
+        notes.append(f"Only the {limit} best of {len(systems)} systems by {data.metric} are drawn.")
+        systems = [s for s in systems if id(s) in best]
+    return systems, (" " + " ".join(notes)) if notes else ""
 
 
 def _direction(data: ReportData, system: SystemView) -> str:
@@ -103,7 +131,9 @@ def forest(data: ReportData, ds: DatasetView) -> Plot | None:
         return None
     labels = short_labels(systems)
     colors = {"baseline": BASELINE_COLOR, "better": BETTER_COLOR, "worse": WORSE_COLOR, "none": SAME_COLOR}
-    fig = _figure(7.5, 1.1 + 0.32 * len(systems))
+    label_in = _text_inches([f"{label}  (baseline)" for label in labels]) + 0.25
+    fig = _figure(5.5 + label_in, 1.1 + 0.32 * len(systems))
+    _margins(fig, label_in, 0.2, 0.55, 0.35)
     ax = fig.subplots()
     for y, system in enumerate(systems):
         cell = cell_of(data, system)
@@ -131,13 +161,17 @@ def forest(data: ReportData, ds: DatasetView) -> Plot | None:
 
 def class_f1(data: ReportData, ds: DatasetView) -> Plot | None:
     """Per-class F1 bars, one bar per system, with CI whiskers."""
-    systems = list(ds.systems[:MAX_BARS])
-    if not systems:
+    if not ds.systems:
         return None
+    systems, more = _pick(data, ds, MAX_BARS)
     labels = short_labels(systems)
     k = len(ds.labels)
     width = 0.8 / len(systems)
-    fig = _figure(min(12.0, 3.0 + 0.35 * k * len(systems) + 0.6 * k), 3.6)
+    legend_in = _text_inches(labels, 7) + 0.5
+    rotate = k > 5
+    bottom_in = 0.5 + (0.7 * _text_inches(ds.labels) if rotate else 0.0)
+    fig = _figure(min(12.0, 2.5 + 0.3 * k * len(systems) + 0.5 * k) + legend_in, 3.3 + bottom_in)
+    _margins(fig, 0.6, legend_in, bottom_in, 0.35)
     ax = fig.subplots()
     cmap = _colors(len(systems))
     for j, system in enumerate(systems):
@@ -146,12 +180,11 @@ def class_f1(data: ReportData, ds: DatasetView) -> Plot | None:
         err = np.vstack([np.clip(value - low, 0, None), np.clip(high - value, 0, None)])
         ax.bar(x, value, width=width * 0.95, color=cmap[j], label=labels[j], yerr=np.nan_to_num(err),
                error_kw={"elinewidth": 0.8, "capsize": 1.5, "ecolor": "#333333"})
-    ax.set_xticks(range(k), list(ds.labels), rotation=30 if k > 5 else 0, ha="right" if k > 5 else "center")
+    ax.set_xticks(range(k), list(ds.labels), rotation=30 if rotate else 0, ha="right" if rotate else "center")
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("F1 (mean over seeds)")
     ax.set_title(f"{ds.name}: F1 per class")
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    more = f" Only the first {MAX_BARS} of {len(ds.systems)} systems are drawn." if len(ds.systems) > MAX_BARS else ""
     return Plot(name=f"class_f1-{safe_name(ds.name)}", title=f"{ds.name}: F1 per class",
                 caption="F1 of each class for each system (mean over seeds), whiskers the "
                 f"{data.options.confidence:.0%} bootstrap CI over test items.{more}", png=_png(fig))
@@ -168,7 +201,7 @@ def confusion_matrices(data: ReportData, ds: DatasetView) -> Plot | None:
     """Row-normalised confusion matrices (recall on the diagonal), one panel per system."""
     if ds.multilabel or not ds.systems:
         return None
-    systems = list(ds.systems[:MAX_MATRICES])
+    systems, more = _pick(data, ds, MAX_MATRICES)
     labels = short_labels(systems)
     k = len(ds.labels)
     cols = min(3, len(systems))
@@ -178,7 +211,7 @@ def confusion_matrices(data: ReportData, ds: DatasetView) -> Plot | None:
     label_in = 0.3 + 0.075 * max((len(t) for t in ticks), default=0)
     side = max(2.2, 0.4 * k + 0.9)
     width, height = label_in + cols * (side + 0.25) + 1.2, label_in * 0.75 + rows * (side + 0.45) + 0.2
-    fig = _figure(width, height, layout=None)
+    fig = _figure(width, height)
     fig.subplots_adjust(left=label_in / width, right=1 - 1.2 / width, bottom=label_in * 0.75 / height,
                         top=1 - 0.35 / height, wspace=0.25 / side, hspace=0.45 / side)
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False))
@@ -205,8 +238,6 @@ def confusion_matrices(data: ReportData, ds: DatasetView) -> Plot | None:
         cax = fig.add_axes((1 - 0.8 / width, bottom_frac + 0.1 * (top_frac - bottom_frac), 0.15 / width,
                             0.8 * (top_frac - bottom_frac)))
         fig.colorbar(image, cax=cax, label="share of the gold class")
-    more = f" Only the first {MAX_MATRICES} of {len(ds.systems)} systems are drawn." \
-        if len(ds.systems) > MAX_MATRICES else ""
     return Plot(name=f"confusion-{safe_name(ds.name)}", title=f"{ds.name}: normalised confusion matrices",
                 caption="Rows are gold classes, columns predictions, summed over seeds and divided by the row total: "
                 f"the diagonal is each class's recall.{more}", png=_png(fig))
@@ -218,25 +249,36 @@ def score_vs_time(data: ReportData, ds: DatasetView) -> Plot | None:
                and (s.fit_seconds or 0) > 0 and (s.predict_seconds or 0) > 0]
     if not systems:
         return None
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import NullFormatter
 
-    labels = short_labels(systems)
-    colors = _colors(len(systems))
-    fig = _figure(10.0, 3.8)
+    # colour: features/model; marker: run (so the same model in three runs reads as one colour)
+    kinds = list(dict.fromkeys(f"{s.key.features}/{s.key.model}" for s in systems))
+    runs = list(dict.fromkeys(s.run for s in systems))
+    colors = dict(zip(kinds, _colors(len(kinds))))
+    markers = {run: MARKERS[i % len(MARKERS)] for i, run in enumerate(runs)}
+    handles = [Line2D([], [], color=colors[k], marker="o", linestyle="", label=k) for k in kinds]
+    if len(runs) > 1:
+        handles += [Line2D([], [], color="#555555", marker=markers[r], linestyle="", label=f"run {r}") for r in runs]
+    ncols = min(4, len(handles))
+    legend_in = 0.2 * math.ceil(len(handles) / ncols) + 0.1
+    fig = _figure(10.0, 3.6 + legend_in)
+    _margins(fig, 0.65, 0.2, 0.55 + legend_in, 0.4)
+    fig.subplots_adjust(wspace=0.08)
     axes = fig.subplots(1, 2, sharey=True)
     for ax, attr, name in zip(axes, ("fit_seconds", "predict_seconds"), ("fit", "predict")):
-        for j, system in enumerate(systems):
+        for system in systems:
             cell = cell_of(data, system)
-            x = getattr(system, attr)
-            ax.errorbar([x], [cell.value], yerr=_err(cell),
-                        fmt="o", color=colors[j], capsize=2, markersize=5, label=labels[j] if name == "fit" else None)
+            ax.errorbar([getattr(system, attr)], [cell.value], yerr=_err(cell),
+                        fmt=markers[system.run], color=colors[f"{system.key.features}/{system.key.model}"],
+                        capsize=2, markersize=5)
         ax.set_xscale("log")
         ax.xaxis.set_minor_formatter(NullFormatter())
         ax.set_xlabel(f"{name} seconds per job (mean over seeds, log scale)")
         ax.grid(alpha=0.3, which="both")
     axes[0].set_ylabel(data.metric)
     fig.suptitle(f"{ds.name}: {data.metric} against time", fontsize=10)
-    fig.legend(fontsize=7, frameon=False, loc="outside lower center", ncols=min(4, len(systems)))
+    fig.legend(handles=handles, fontsize=7, frameon=False, loc="lower center", ncols=ncols)
     left_out = len(ds.systems) - len(systems)
     note = f" {left_out} systems without timings (e.g. imported predictions) are left out." if left_out else ""
     return Plot(name=f"time-{safe_name(ds.name)}", title=f"{ds.name}: score against fit and predict time",
@@ -255,7 +297,9 @@ def learning_curves(data: ReportData, ds: DatasetView) -> Plot | None:
     curves = {k: sorted(v) for k, v in curves.items() if len({p[0] for p in v}) >= 2}
     if not curves:
         return None
-    fig = _figure(7.0, 3.8)
+    legend_in = _text_inches([f"{f}/{m}" for f, m in curves], 7) + 0.5
+    fig = _figure(6.0 + legend_in, 3.8)
+    _margins(fig, 0.65, legend_in, 0.55, 0.35)
     ax = fig.subplots()
     for color, ((features, model), points) in zip(_colors(len(curves)), sorted(curves.items())):
         x, y, lo, hi = (np.array(c, dtype=np.float64) for c in zip(*points))
@@ -265,7 +309,7 @@ def learning_curves(data: ReportData, ds: DatasetView) -> Plot | None:
     ax.set_xlabel("training items (log scale)")
     ax.set_ylabel(data.metric)
     ax.set_title(f"{ds.name}: learning curve")
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(alpha=0.3, which="both")
     return Plot(name=f"learning_curve-{safe_name(ds.name)}", title=f"{ds.name}: learning curve",
                 caption="Score against the number of training items, for each system that the given runs trained "
@@ -289,7 +333,7 @@ def critical_difference(ranking: Ranking) -> Plot:
     half = (k + 1) // 2
     cliques = _cliques(ranks, cd)
     height = 1.6 + 0.28 * max(half, k - half) + 0.12 * len(cliques)
-    fig = _figure(9.0, height, layout=None)
+    fig = _figure(9.0, height)
     ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
     ax.set_axis_off()
     top = 0.0
