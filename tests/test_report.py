@@ -107,11 +107,33 @@ def test_report_is_deterministic(runs: ReportRuns, report: Path, tmp_path: Path)
     assert again.read_bytes() == report.read_bytes().replace(b"report_plots/", b"again_plots/")
 
 
-def test_accented_labels_draw_without_missing_glyphs(rendered: tuple[Path, list[str]]) -> None:
-    report, caught = rendered
-    assert "santé" in report.read_text(encoding="utf-8")  # the French labels went through every plot
-    assert not [m for m in caught if "missing from" in m or "Glyph" in m]
-    assert not [m for m in caught if "layout" in m]
+def test_accented_labels_draw_without_missing_glyphs(runs: ReportRuns) -> None:
+    import dataclasses
+
+    from bench.report.collect import ReportOptions, collect
+    from bench.report.plots import all_plots
+    from bench.store import RunDir
+
+    data = collect([RunDir.open(runs.runs[0])], ReportOptions(samples=100, slice_samples=50))
+    french = dataclasses.replace(data, datasets=tuple(d for d in data.datasets if d.name == "actu_fr"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plots = all_plots(french, workers=1)  # in this process, so that its warnings are seen
+    assert [p.name for p in plots["actu_fr"]] == ["forest-actu_fr", "class_f1-actu_fr", "confusion-actu_fr",
+                                                 "time-actu_fr"]
+    assert not [w for w in caught if "missing from" in str(w.message) or "layout" in str(w.message)]
+
+
+def test_figures_are_the_same_drawn_in_workers_or_here(runs: ReportRuns) -> None:
+    import dataclasses
+
+    from bench.report.collect import ReportOptions, collect
+    from bench.report.plots import all_plots
+    from bench.store import RunDir
+
+    data = collect([RunDir.open(runs.runs[0])], ReportOptions(samples=100, slice_samples=50))
+    one = dataclasses.replace(data, datasets=data.datasets[:1])
+    assert all_plots(one, workers=2) == all_plots(one, workers=1)
 
 
 def test_rewriting_replaces_the_plots_folder(runs: ReportRuns, tmp_path: Path) -> None:
