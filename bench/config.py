@@ -83,9 +83,10 @@ class StreamingSpec:
     above_rows: int = 500_000
     chunk_rows: int = 20_000
     epochs: int = 1
+    workers: int = 1  # processes that featurize chunks ahead of the model; no number depends on it
 
     def __post_init__(self) -> None:
-        for key in ("above_rows", "chunk_rows", "epochs"):
+        for key in ("above_rows", "chunk_rows", "epochs", "workers"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key}: must be at least 1, got {getattr(self, key)}")
 
@@ -96,9 +97,10 @@ class StreamingSpec:
             return cls(enabled=value)
         if not isinstance(value, dict):
             raise doc.error(path, f"expected true, false, auto or a mapping with keys enabled, above_rows, "
-                            f"chunk_rows, epochs, got {value!r}")
+                            f"chunk_rows, epochs, workers, got {value!r}")
         check_keys(cls, value, doc, path)
-        hints = {"enabled": bool | Literal["auto"], "above_rows": int, "chunk_rows": int, "epochs": int}
+        hints = {"enabled": bool | Literal["auto"], "above_rows": int, "chunk_rows": int, "epochs": int,
+                 "workers": int}
         kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in hints.items() if key in value}
         try:
             return cls(**kwargs)

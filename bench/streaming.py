@@ -10,6 +10,11 @@ sorted by label does not teach the model one class at a time. Naive Bayes learns
 what ``fit`` learns; SGD and passive-aggressive make one pass per epoch instead of
 iterating to convergence, so their numbers are close to, not equal to, the in-memory ones.
 
+With ``workers: N`` (N > 1), N helper processes read and featurize the next chunks while
+this process trains on the current one; the model sees the chunks in the same order, so
+no number depends on N. Featurizing dominates (the hashing vectorizer tokenizes in
+Python), so this is where a second core helps.
+
 Prediction is per chunk and vectorised; the metrics and their bootstrap CIs come from
 ``bench.metrics.score_metrics`` over the whole test split (the confusion-count bootstrap
 costs the same for a million items as for a thousand). The job result is a
@@ -21,8 +26,12 @@ when its train split has more than ``above_rows`` rows and the config can stream
 
 from __future__ import annotations
 
+import collections
+import functools
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.errors import DataError
@@ -37,8 +46,8 @@ if TYPE_CHECKING:
 
 STATELESS_KINDS = ("hashing", "embedding")
 
-__all__ = ["STATELESS_KINDS", "dispatch_job", "is_streaming", "iter_chunks", "run_streaming_job",
-           "streaming_problem"]
+__all__ = ["STATELESS_KINDS", "dispatch_job", "feature_workers", "is_streaming", "iter_chunks", "n_rows",
+           "run_streaming_job", "streaming_problem"]
 
 
 # --- can a config stream, does a job stream ----------------------------------------------------
@@ -216,6 +225,69 @@ def _transform(job: Job, chunk: pd.DataFrame) -> Any:
     return mats.X_test
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """One featurized chunk: features, labels, the columns kept for the predictions, seconds spent."""
+
+    X: Any
+    y: Any
+    kept: Any
+    seconds: float
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_table(path: Path, split: str, columns: tuple[str, ...], fingerprint: str) -> Any:
+    from bench.corpus import open_dataset
+
+    del fingerprint  # part of the cache key only
+    return _table(open_dataset(path), split, columns)
+
+
+def _featurize(job: Job, split: str, columns: tuple[str, ...], keep: tuple[str, ...], k: int) -> _Piece:
+    """Read chunk ``k`` of a split (memory-mapped) and featurize it; runs in this process or a helper."""
+    ds = job.dataset
+    chunk_rows = job.evaluation.streaming.chunk_rows
+    chunk = _cached_table(ds.path, split, columns, ds.fingerprint).slice(k * chunk_rows, chunk_rows).to_pandas()
+    start = time.perf_counter()
+    X = _transform(job, chunk)
+    return _Piece(X=X, y=_labels(chunk, ds), kept=chunk[list(keep)], seconds=time.perf_counter() - start)
+
+
+def feature_workers(job: Job) -> int:
+    """Helper processes for ``job`` (1: none). A daemon process (a loky worker) may not have children."""
+    import multiprocessing
+
+    wanted = job.evaluation.streaming.workers
+    return 1 if wanted <= 1 or multiprocessing.current_process().daemon else wanted
+
+
+def _pieces(job: Job, split: str, columns: tuple[str, ...], keep: tuple[str, ...],
+            order: Sequence[int]) -> Iterator[_Piece]:
+    """Featurized chunks in ``order``; with helper processes, up to ``workers + 1`` chunks ahead.
+
+    The model sees the chunks in the same order whatever the number of helpers, so no
+    number depends on it.
+    """
+    workers = feature_workers(job)
+    if workers <= 1 or len(order) <= 1:
+        for k in order:
+            yield _featurize(job, split, columns, keep, k)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["bench.streaming", "bench.features", "sklearn.feature_extraction.text"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        ahead: collections.deque[Any] = collections.deque()
+        for k in order:
+            ahead.append(pool.submit(_featurize, job, split, columns, keep, k))
+            if len(ahead) > workers:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+
+
 def run_streaming_job(job: Job) -> JobResult:
     """Train chunk by chunk, predict chunk by chunk, score the whole test split; writes nothing."""
     import numpy as np
@@ -229,33 +301,30 @@ def run_streaming_job(job: Job) -> JobResult:
     if ev.cv is not None or ev.test is None:
         raise DataError(ds.path, None, "evaluation.streaming", "streaming needs a test split, not cv; set "
                         "evaluation.test or streaming: false")
-    columns = ["id", "text", "label"] + (["target"] if ds.task == "stance" else [])
+    columns = ("id", "text", "label") + (("target",) if ds.task == "stance" else ())
+    keep = ("id",) + (("target",) if ev.by_target else ())
     learner = _Learner(job.model, seed=job.seed, n_labels=len(ds.labels), multilabel=ds.multilabel)
     rng = np.random.default_rng([job.seed, 0x5712EA])
-    n_train = n_rows(ds, ev.train)
+    n_train, n_test = n_rows(ds, ev.train), n_rows(ds, ev.test)
     n_chunks = -(-n_train // settings.chunk_rows)
     feature_s = fit_s = predict_s = 0.0
     n_features = 0
-    for _ in range(settings.epochs):
-        for chunk in iter_chunks(ds, ev.train, columns, settings.chunk_rows, rng.permutation(n_chunks)):
-            t0 = time.perf_counter()
-            X = _transform(job, chunk)
-            t1 = time.perf_counter()
-            learner.partial_fit(X, _labels(chunk, ds))
-            feature_s, fit_s = feature_s + t1 - t0, fit_s + time.perf_counter() - t1
-            n_features = X.shape[1]
-    keep = ["id"] + (["target"] if ev.by_target else [])
-    golds, preds, scores, frames = [], [], [], []
-    for chunk in iter_chunks(ds, ev.test, columns, settings.chunk_rows):
+    # every epoch visits the train chunks in an order drawn from the seed
+    order = [int(k) for _ in range(settings.epochs) for k in rng.permutation(n_chunks)]
+    for piece in _pieces(job, ev.train, columns, (), order):
         t0 = time.perf_counter()
-        X = _transform(job, chunk)
-        t1 = time.perf_counter()
-        pred, score = learner.predict(X)
-        feature_s, predict_s = feature_s + t1 - t0, predict_s + time.perf_counter() - t1
-        golds.append(_labels(chunk, ds))
+        learner.partial_fit(piece.X, piece.y)
+        feature_s, fit_s = feature_s + piece.seconds, fit_s + time.perf_counter() - t0
+        n_features = piece.X.shape[1]
+    golds, preds, scores, frames = [], [], [], []
+    for piece in _pieces(job, ev.test, columns, keep, range(-(-n_test // settings.chunk_rows))):
+        t0 = time.perf_counter()
+        pred, score = learner.predict(piece.X)
+        feature_s, predict_s = feature_s + piece.seconds, predict_s + time.perf_counter() - t0
+        golds.append(piece.y)
         preds.append(np.asarray(pred, dtype=np.int64))
         scores.append(score)
-        frames.append(chunk[keep])
+        frames.append(piece.kept)
     test = pd.concat(frames, ignore_index=True)
     y_true, y_pred = np.concatenate(golds), np.concatenate(preds)
     y_scores = None if any(s is None for s in scores) else np.concatenate(scores)

@@ -22,7 +22,7 @@ features:
   - {{name: hash, kind: hashing, params: {{n_features: 4096, alternate_sign: false, ngram_range: [1, 2]}}}}
 models:
 {models}
-seeds: [0, 1]
+seeds: [{seeds}]
 evaluation:
   metrics: [{metrics}]
   bootstrap: {{samples: 200}}
@@ -40,10 +40,11 @@ def specs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _config(specs: dict[str, Path], name: str, *, datasets: tuple[str, ...], models: str = NB,
-            streaming: str = "{enabled: true, chunk_rows: 7}", metrics: str = "accuracy, f1_macro") -> Path:
+            streaming: str = "{enabled: true, chunk_rows: 7}", metrics: str = "accuracy, f1_macro",
+            seeds: str = "0") -> Path:
     path = specs["root"] / f"{name}.yaml"
     path.write_text(CONFIG.format(datasets=", ".join(str(specs[d]) for d in datasets), models=models,
-                                  streaming=streaming, metrics=metrics), encoding="utf-8")
+                                  streaming=streaming, metrics=metrics, seeds=seeds), encoding="utf-8")
     return path
 
 
@@ -113,7 +114,7 @@ def test_sgd_streamed_over_epochs_is_close_to_in_memory(specs: dict[str, Path]) 
 
 def test_streaming_runs_are_deterministic(specs: dict[str, Path]) -> None:
     config = _config(specs, "det", datasets=("big",), models="  - {name: sgd, estimator: sgd}",
-                     streaming="{enabled: true, chunk_rows: 64, epochs: 2}")
+                     streaming="{enabled: true, chunk_rows: 64, epochs: 2}", seeds="0, 1")
     first, second = _run(specs, config, "det-1"), _run(specs, config, "det-2")
     assert (first.path / "metrics.json").read_bytes() == (second.path / "metrics.json").read_bytes()
     _predictions_equal(first, second)
@@ -121,6 +122,15 @@ def test_streaming_runs_are_deterministic(specs: dict[str, Path]) -> None:
     rows = {(r["seed"], r["metric"]): r["value"] for r in first.rows()}
     assert json.dumps(first.job("big_topic__hash__sgd__s0")["confusion"]) != json.dumps(
         first.job("big_topic__hash__sgd__s1")["confusion"]) or rows[(0, "accuracy")] != rows[(1, "accuracy")]
+
+
+def test_helper_processes_change_no_number(specs: dict[str, Path]) -> None:
+    config = _config(specs, "workers", datasets=("big",), models="  - {name: sgd, estimator: sgd}",
+                     streaming="{enabled: true, chunk_rows: 100, epochs: 2, workers: 2}")
+    helped = _run(specs, config, "workers-2")
+    alone = _run(specs, config, "workers-1", "--set", "evaluation.streaming.workers=1")
+    assert (helped.path / "metrics.json").read_bytes() == (alone.path / "metrics.json").read_bytes()
+    _predictions_equal(helped, alone)
 
 
 def test_auto_streams_above_the_row_count_only(specs: dict[str, Path]) -> None:
