@@ -116,6 +116,12 @@ def clean_text(text: str) -> str:
     """Unicode NFC; no control characters; each line's whitespace runs (incl. no-break space)
     as one space; blank lines and surrounding space removed (paragraphs stay ``\\n``)."""
     text = unicodedata.normalize("NFC", text)
+    lines = [line for line in text.split("\n") if line]
+    # Fast path for the usual tidy text: a printable line holds no whitespace but ' ' (tabs,
+    # no-break spaces, \r and other breaks are not printable), so only doubled or edge spaces
+    # would need the word-by-word rebuild below.
+    if all(line.isprintable() and "  " not in line and line[0] != " " and line[-1] != " " for line in lines):
+        return "\n".join(lines)
     if _CONTROL.search(text):
         text = _CONTROL.sub("", text)
     return "\n".join(" ".join(words) for words in (line.split() for line in text.splitlines()) if words)
