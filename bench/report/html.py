@@ -39,7 +39,7 @@ vertical-align:top}th{background:#f6f8fa;text-align:left}td.num{text-align:right
 figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eaeef2}
 figcaption{font-size:12.5px;color:#57606a;max-width:900px}.warning{background:#fff8c5;border:1px solid #d4a72c;
 padding:.5em .8em}.item{border-top:1px solid #d0d7de;padding:.4em 0}.item p{max-width:900px}
-.ok{color:#1a7f37}.bad{color:#c62828}.muted{color:#57606a}details{margin:.4em 0}
+.wide{overflow-x:auto}.ok{color:#1a7f37}.bad{color:#c62828}.muted{color:#57606a}details{margin:.4em 0}
 """
 
 
@@ -126,7 +126,7 @@ def _comparison(data: ReportData) -> str:
     from bench.compare import html_table, notes
 
     items = "".join(f"<li>{esc(n)}</li>" for n in notes(data.comparison))
-    return html_table(data.comparison) + f'<ul class="newsbench-notes">{items}</ul>'
+    return f'<div class="wide">{html_table(data.comparison)}</div><ul class="newsbench-notes">{items}</ul>'
 
 
 def _figure(plot: Plot, plots_dir: str) -> str:
