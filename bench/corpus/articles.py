@@ -243,7 +243,7 @@ def read_article(path: Path, name: str) -> Article:
         raise DataError(path, exc.line, exc.key, exc.problem) from None
 
 
-def _article_files(folder: Path, include: Sequence[str] = DEFAULT_INCLUDE) -> list[tuple[str, Path]]:
+def article_files(folder: Path, include: Sequence[str] = DEFAULT_INCLUDE) -> list[tuple[str, Path]]:
     """(relative posix name, path) of every file whose name matches ``include``, sorted; hidden ones skipped."""
     patterns = [re.compile(fnmatch.translate(pat.lower())) for pat in include]
     found = []
@@ -340,7 +340,7 @@ def read_articles(folder: Path, labels: Path | Sequence[Path] | None = None,
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(folder, None, "articles", "not a folder; point source.articles.path at the folder of articles")
-    files = _article_files(folder, include)
+    files = article_files(folder, include)
     if not files:
         raise DataError(folder, None, "articles", f"no {' or '.join(include)} files in the folder; "
                         "check the path or the file extensions")

@@ -103,19 +103,50 @@ def build_stats(loaded: LoadedSpec, prepared: Prepared, digest: str, stamps: lis
     }
 
 
+def _language_mix(splits: dict[str, Any]) -> str:
+    """``fr 50%, en 50%`` over every split, or ``unknown`` without a language column."""
+    counts: dict[str, int] = {}
+    for split in splits.values():
+        for lang, n in split.get("languages", {}).items():
+            counts[lang] = counts.get(lang, 0) + n
+    total = sum(counts.values())
+    if not total:
+        return "unknown"
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return "mixed: " + ", ".join(f"{lang} {n / total:.0%}" for lang, n in ranked)
+
+
+def _display_path(path: str) -> str:
+    """A source path relative to the current folder when it is below it (cards travel)."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path
+
+
+def _source_lines(sources: list[dict[str, Any]], max_listed: int = 10) -> list[str]:
+    """One line per source file, or per folder when a folder holds many (article collections)."""
+    if len(sources) <= max_listed:
+        return [f"- `{_display_path(s['path'])}` ({s['size']:,} bytes)" for s in sources]
+    folders: dict[str, list[int]] = {}
+    for s in sources:
+        folders.setdefault(_display_path(str(Path(s["path"]).parent)), []).append(s["size"])
+    return [f"- `{folder}/`: {len(sizes):,} files, {sum(sizes):,} bytes" for folder, sizes in folders.items()]
+
+
 def render_card(stats: dict[str, Any]) -> str:
     """``card.md``: what, where from, labels per split, how it was split, what the checks found."""
     audit = stats["audit"]
     lines = [f"# {stats['name']}", "", stats["description"] or f"A {stats['task']} dataset built by newsbench.", "",
              f"- task: {stats['task']}{' (multi-label)' if stats['multilabel'] else ''}",
-             f"- language: {stats['language'] or 'mixed or unknown'}",
+             f"- language: {stats['language'] or _language_mix(stats['splits'])}",
              f"- labels: {', '.join(stats['labels'])}",
              f"- fingerprint: `{stats['fingerprint']}`",
              f"- license: {stats['license'] or 'not stated in the spec; check the source'}"]
     if stats["citation"]:
         lines.append(f"- cite: {stats['citation']}")
     lines += ["", "## Source", ""]
-    lines += [f"- `{s['path']}` ({s['size']:,} bytes)" for s in stats["build"]["sources"]] or ["- (hub)"]
+    lines += _source_lines(stats["build"]["sources"]) or ["- (hub)"]
     lines += ["", "## Rows and labels per split", "",
               "| split | rows | " + " | ".join(stats["labels"]) + " |",
               "|---|---:|" + "---:|" * len(stats["labels"])]

@@ -74,8 +74,11 @@ def source_paths(loaded: LoadedSpec) -> list[Path]:
         if source.join is not None:
             paths.append(loaded.resolve(source.join.file))
     elif source.articles is not None:
+        from bench.corpus.articles import article_files
+
         folder = loaded.resolve(source.articles.path)
-        paths.extend(sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else [folder])
+        paths.extend(path for _, path in article_files(folder, source.articles.include)) if folder.is_dir() \
+            else paths.append(folder)
         if source.articles.labels is not None:
             paths.append(loaded.resolve(source.articles.labels))
     elif source.disk is not None:
