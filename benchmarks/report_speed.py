@@ -25,7 +25,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 TARGET_SECONDS = 10.0
 TARGET_BYTES = 5 * 1024 * 1024
-VARIANTS = ((), ("name=demo-c1", "models.2.params.C=1.0"), ("name=demo-unigram", "features.0.params.ngram_range=[1, 1]"))
+VARIANTS = ((), ("name=demo-c1", "models.2.params.C=1.0"),
+            ("name=demo-unigram", "features.0.params.ngram_range=[1, 1]"))
 
 
 def make_runs(root: Path) -> list[Path]:

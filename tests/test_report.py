@@ -162,7 +162,8 @@ def test_missing_dataset_is_a_warning_not_a_failure(runs: ReportRuns, tmp_path: 
     assert '<div class="warning">' in page and "(text not available)" in page
 
 
-def test_data_option_finds_a_moved_dataset(runs: ReportRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_data_option_finds_a_moved_dataset(runs: ReportRuns, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
     run = Path(shutil.copytree(runs.runs[0], tmp_path / "results" / runs.runs[0].name))
     manifest = (run / "manifest.json").read_text(encoding="utf-8")
     (run / "manifest.json").write_text(manifest.replace(str(runs.data), str(tmp_path / "gone")), encoding="utf-8")

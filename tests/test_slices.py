@@ -14,9 +14,8 @@ import pytest
 from bench.cli import main
 from bench.compare.systems import Outputs, SystemKey
 from bench.errors import DataError
+from bench.slices import DIMENSIONS, MIN_ITEMS, format_slices, item_groups, length_buckets, slice_metrics, slice_run
 from bench.store import RunDir
-from bench.slices import (DIMENSIONS, MIN_ITEMS, format_slices, item_groups, length_buckets, slice_metrics,
-                          slice_run)
 from tests.report_runs import ReportRuns, build_report_runs
 
 LABELS = ("a", "b", "c")

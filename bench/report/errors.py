@@ -201,6 +201,7 @@ def analyse(ds: DatasetView, top: int = 10) -> ErrorAnalysis:
     confident = _confident(systems, names, top)
     if not confident:
         notes.append("No system has per-class scores for single-label items, so no most-confident errors.")
-    return ErrorAnalysis(dataset=ds.name, systems=tuple(names), confusions=tuple(_confusions(first.ids, gold, preds, top)),
+    confusions = _confusions(first.ids, gold, preds, top)
+    return ErrorAnalysis(dataset=ds.name, systems=tuple(names), confusions=tuple(confusions),
                          confident=tuple(confident), shared=tuple(shared), n_shared=n_shared,
                          n_items=first.n_items, notes=tuple(notes))

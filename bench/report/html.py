@@ -31,7 +31,8 @@ CSS = """
 body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;margin:0 auto;max-width:1200px;padding:0 1.2em 3em;
 color:#1f2328;line-height:1.45;font-size:14px}
 h1{margin:.8em 0 .2em}h2{border-bottom:2px solid #d0d7de;padding-bottom:.2em;margin-top:2em}
-h3{margin-top:1.6em}nav ul{columns:2;padding-left:1.2em}code,pre{font-family:"DejaVu Sans Mono",monospace;font-size:12px}
+h3{margin-top:1.6em}nav ul{columns:2;padding-left:1.2em}
+code,pre{font-family:"DejaVu Sans Mono",monospace;font-size:12px}
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap}
 table{border-collapse:collapse;margin:.6em 0;font-size:12.5px}th,td{border:1px solid #d0d7de;padding:3px 7px;
 vertical-align:top}th{background:#f6f8fa;text-align:left}td.num{text-align:right;white-space:nowrap}
@@ -162,7 +163,8 @@ def _errors(ds: DatasetView, analysis: ErrorAnalysis) -> str:
         out.append("<p>None to show (see the note above).</p>")
     out.append("<h4>Errors shared by every system</h4>")
     if len(analysis.systems) >= 2:
-        out.append(f"<p>{analysis.n_shared} of {analysis.n_items} items ({analysis.n_shared / max(analysis.n_items, 1):.1%})"
+        share = analysis.n_shared / max(analysis.n_items, 1)
+        out.append(f"<p>{analysis.n_shared} of {analysis.n_items} items ({share:.1%})"
                    " are wrong for every system: hard items, or gold labels to check (above all where every system "
                    "predicts the same other label, listed first).</p>")
         rows = [[item_link(ds.name, e.id), esc(e.gold), esc(", ".join(f"{p} ×{n}" for p, n in e.predictions)),
@@ -224,7 +226,8 @@ def _items(ds: DatasetView, ids: Sequence[str]) -> str:
         text = _text(ds, item_id, ITEM_CHARS) or "(text not available)"
         out.append(f'<div class="item" id="{item_anchor(ds.name, item_id)}"><b>{esc(item_id)}</b> '
                    f'<span class="muted">({esc(ds.name)})</span> · '
-                   f'{" · ".join([gold_text, *facts] if gold_text else facts)}<p>{esc(text)}</p><p class="muted">{"; ".join(preds)}</p></div>')
+                   f'{" · ".join([gold_text, *facts] if gold_text else facts)}<p>{esc(text)}</p>'
+                   f'<p class="muted">{"; ".join(preds)}</p></div>')
     return "".join(out)
 
 

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bench.report.collect import (DatasetView, ReportData, SystemView, cell_of, confusion, per_class_f1,
-                                  short_labels)
+from bench.report.collect import DatasetView, ReportData, SystemView, cell_of, confusion, per_class_f1, short_labels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
