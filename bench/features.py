@@ -15,7 +15,7 @@ union's own ``interaction`` has no effect: each member brings what its own setti
 topic tasks have no target, so there ``interaction`` has no effect either. For
 stance the vectorizer is fitted on the *distinct* train texts and targets: FNC-1 pairs each
 body with ~30 headlines, and counting a body 30 times would skew idf and ``min_df`` by how
-many headlines it got (it is also ~30x less work).
+many headlines it got (and each body is vectorized once instead of once per headline).
 
 Heavy modules (scipy, scikit-learn, pandas) are imported inside functions, so that
 ``bench --help`` and ``bench validate`` do not pay for them until a feature is checked.
@@ -232,7 +232,8 @@ def check_feature_params(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec] | 
         if key not in allowed:
             hint = _closest(str(key), allowed)
             raise FeatureParamError(f"params.{key}", f"unknown parameter {key!r} of {cls.__name__}; "
-                                    + (f"did you mean {hint[0]!r}?" if hint else f"expected one of {', '.join(allowed)}"))
+                                    + (f"did you mean {hint[0]!r}?" if hint
+                                       else f"expected one of {', '.join(allowed)}"))
     params = _normalize_params(spec.params)
     ngram = params.get("ngram_range")
     if ngram is not None and not (isinstance(ngram, tuple) and len(ngram) == 2
@@ -276,7 +277,8 @@ def _check_union(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec] | None) ->
     _union_members(spec, blocks)  # raises on cycles
 
 
-def _union_members(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec], trail: tuple[str, ...] = ()) -> list[FeatureSpec]:
+def _union_members(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec],
+                   trail: tuple[str, ...] = ()) -> list[FeatureSpec]:
     """The base (non-union) blocks of ``spec`` in column order."""
     if spec.kind != "union":
         return [spec]

@@ -186,7 +186,8 @@ def check_model_params(spec: ModelSpec) -> None:
             validate()
         except InvalidParameterError as exc:
             match = re.search(r"The '([^']+)' parameter", str(exc))
-            raise ModelParamError(f"params.{match.group(1)}" if match else "params", f"{str(exc).rstrip('.')}; fix the value") from None
+            key = f"params.{match.group(1)}" if match else "params"
+            raise ModelParamError(key, f"{str(exc).rstrip('.')}; fix the value") from None
 
 
 def score_kind(spec: ModelSpec) -> ScoreKind:

@@ -12,9 +12,10 @@ the other in each repetition so that machine load hits both alike, with a fresh 
 folder (so a cold feature cache) every time; medians of wall and of CPU seconds are
 compared (CPU time is far steadier than wall time on a shared machine). Bootstrap CIs are
 off on the newsbench side because the plain scripts compute none. The corpus is synthetic
-(seeded; 4 topics, ~120 words a document) so that the script runs anywhere; it is built
-once with ``bench data build`` before timing; the plain scripts read its Arrow files. Accuracies of both sides are printed: they
-must agree, which shows the work is the same.
+(seeded; 4 topics, 60-180 words a document) so that the script runs anywhere; it is built
+once with ``bench data build`` before timing, and the plain scripts read its Arrow files.
+Each side's accuracy per job is compared: they must be equal ("same accuracy: True"),
+which shows that the work is the same.
 
     python benchmarks/runner_overhead.py [--p1-rows 30000] [--p2-rows 6000] [--repeat 5] [--p2-repeat 1]
                                          [--jobs 1] [--only p1|p2]
