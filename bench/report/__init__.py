@@ -21,6 +21,8 @@ from bench.report.collect import ReportData, ReportOptions
 if TYPE_CHECKING:
     from bench.report.plots import Plot
 
+CONFIDENT_SYSTEMS = 5  # the most confident errors of the best 5 systems of each dataset
+
 __all__ = ["ReportData", "ReportOptions", "build_report", "plots_folder", "write_report"]
 
 
@@ -54,7 +56,7 @@ def _slices(data: ReportData) -> dict[str, list]:
 def build_report(run_dirs: Sequence[str | Path], options: ReportOptions,
                  plots_dir: str) -> tuple[str, list[Plot], ReportData]:
     """The page, its plots and the data they show, nothing written."""
-    from bench.report.collect import collect
+    from bench.report.collect import best_systems, collect
     from bench.report.errors import analyse
     from bench.report.html import render_page
     from bench.report.plots import all_plots
@@ -63,7 +65,8 @@ def build_report(run_dirs: Sequence[str | Path], options: ReportOptions,
     runs = [RunDir.open(path) for path in run_dirs]
     data = collect(runs, options)
     plots = all_plots(data)
-    analyses = {ds.name: analyse(ds, options.top) for ds in data.datasets}
+    analyses = {ds.name: analyse(ds, options.top, best_systems(data, [s for s in ds.systems if not s.is_majority],
+                                                               CONFIDENT_SYSTEMS)) for ds in data.datasets}
     page = render_page(data, plots, analyses, _slices(data), plots_dir)
     return page, [p for group in plots.values() for p in group], data
 

@@ -259,6 +259,18 @@ def cell_of(data: ReportData, system: SystemView) -> Cell | None:
     return cells[0] if cells else None
 
 
+def best_systems(data: ReportData, systems: Sequence[SystemView], limit: int) -> list[SystemView]:
+    """The ``limit`` best of ``systems`` by the report's metric, in their original order."""
+    def score(system: SystemView) -> float:
+        cell = cell_of(data, system)
+        if cell is None or not np.isfinite(cell.value):
+            return -np.inf
+        return cell.value if data.comparison.greater_is_better else -cell.value
+
+    best = {id(s) for s in sorted(systems, key=score, reverse=True)[:limit]}
+    return [s for s in systems if id(s) in best]
+
+
 def per_class_f1(system: SystemView, options: ReportOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per label: seed-mean F1 and its bootstrap CI over items (``(L,)`` arrays: value, low, high)."""
     from bench.compare.resample import JointSample, resolve_metric

@@ -188,8 +188,16 @@ def _shared(ids: np.ndarray, gold: np.ndarray, preds: list[np.ndarray], top: int
     return items[:top], len(items)
 
 
-def analyse(ds: DatasetView, top: int = 10) -> ErrorAnalysis:
-    """The error analysis of a dataset's systems; ``top`` bounds each table."""
+def analyse(ds: DatasetView, top: int = 10, confident_from: Sequence[SystemView] | None = None) -> ErrorAnalysis:
+    """The error analysis of a dataset's systems.
+
+    Args:
+        ds: the dataset and its systems.
+        top: bounds each table.
+        confident_from: the systems whose most confident errors are listed (default: all
+            analysed systems; the report passes the best few, since margins of different
+            systems are not comparable and one block per system grows long).
+    """
     systems, notes = _considered(ds)
     names = short_labels(systems)
     first = systems[0].outputs
@@ -198,7 +206,11 @@ def analyse(ds: DatasetView, top: int = 10) -> ErrorAnalysis:
     shared, n_shared = _shared(first.ids, gold, preds, 2 * top) if len(systems) >= 2 else ([], 0)
     if len(systems) < 2:
         notes.append("Errors shared by every system need at least two systems.")
-    confident = _confident(systems, names, top)
+    keep = [confident_from is None or any(s is c for c in confident_from) for s in systems]
+    chosen = [s for s, k in zip(systems, keep) if k]
+    confident = _confident(chosen, [n for n, k in zip(names, keep) if k], top)
+    if len(chosen) < len(systems) and confident:
+        notes.append(f"Most confident errors: the {len(chosen)} best systems by the report's metric only.")
     if not confident:
         notes.append("No system has per-class scores for single-label items, so no most-confident errors.")
     confusions = _confusions(first.ids, gold, preds, top)

@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bench.report.collect import DatasetView, ReportData, SystemView, cell_of, confusion, per_class_f1, short_labels
+from bench.report.collect import (
+    DatasetView,
+    ReportData,
+    SystemView,
+    best_systems,
+    cell_of,
+    confusion,
+    per_class_f1,
+    short_labels,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -103,11 +112,8 @@ def _pick(data: ReportData, ds: DatasetView, limit: int) -> tuple[list[SystemVie
     if len(systems) < len(ds.systems):
         notes.append("Majority-class baselines are left out (see the forest plot).")
     if len(systems) > limit:
-        sign = 1 if data.comparison.greater_is_better else -1
-        score = {id(s): sign * (cell.value if (cell := cell_of(data, s)) else -math.inf) for s in systems}
-        best = set(sorted(score, key=lambda k: -score[k])[:limit])
         notes.append(f"Only the {limit} best of {len(systems)} systems by {data.metric} are drawn.")
-        systems = [s for s in systems if id(s) in best]
+        systems = best_systems(data, systems, limit)
     return systems, (" " + " ".join(notes)) if notes else ""
 
 
