@@ -247,3 +247,21 @@ def test_report_fonts_draw_accents_greek_and_cyrillic() -> None:
             png = _png(fig)
     assert png.startswith(b"\x89PNG")
     assert not [w for w in caught if "missing from" in str(w.message)]
+
+
+def test_imported_predictions_join_the_report_without_timings(runs: ReportRuns, tmp_path: Path) -> None:
+    """A `bench import` run has no timings: it is in the table and forest plot, not in the time plot."""
+    import pandas as pd
+
+    frame = pd.read_parquet(runs.runs[0] / "predictions" / "tiny_stance__word__logreg__s0.parquet")
+    outside = pd.DataFrame({"id": frame["id"], "label": frame["pred"]})
+    outside.loc[::4, "label"] = "NONE"
+    outside.to_csv(tmp_path / "outside.csv", index=False)
+    assert main(["import", str(tmp_path / "outside.csv"), "--dataset", "tiny_stance", "--data", str(runs.data),
+                 "--name", "outside", "--results", str(tmp_path / "results")]) == 0
+    (imported,) = [p for p in (tmp_path / "results").iterdir() if not p.name.startswith(".")]
+    out = tmp_path / "r.html"
+    assert main(["report", str(runs.runs[0]), str(imported), "-o", str(out), *SAMPLES]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "outside" in page and 'data-plot="forest-tiny_stance"' in page
+    assert "1 system without timings (e.g. imported predictions) is left out." in page

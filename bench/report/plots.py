@@ -285,7 +285,8 @@ def score_vs_time(data: ReportData, ds: DatasetView) -> Plot | None:
     fig.suptitle(f"{ds.name}: {data.metric} against time", fontsize=10)
     fig.legend(handles=handles, fontsize=7, frameon=False, loc="lower center", ncols=ncols)
     left_out = len(ds.systems) - len(systems)
-    note = f" {left_out} systems without timings (e.g. imported predictions) are left out." if left_out else ""
+    note = (f" {left_out} system{'s' if left_out > 1 else ''} without timings (e.g. imported predictions) "
+            f"{'are' if left_out > 1 else 'is'} left out." if left_out else "")
     return Plot(name=f"time-{safe_name(ds.name)}", title=f"{ds.name}: score against fit and predict time",
                 caption="Each system's score with its CI against the seconds spent fitting (left) and predicting "
                 f"(right) on this machine, featurisation excluded.{note}", png=_png(fig))
