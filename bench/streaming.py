@@ -254,7 +254,7 @@ def _featurize(job: Job, split: str, columns: tuple[str, ...], keep: tuple[str, 
 
 
 def feature_workers(job: Job) -> int:
-    """Helper processes for ``job`` (1: none). A daemon process (a loky worker) may not have children."""
+    """Helper processes for ``job`` (1: none). A daemon process (a Dask worker) may not have children."""
     import multiprocessing
 
     wanted = job.evaluation.streaming.workers
