@@ -256,8 +256,9 @@ def render_page(data: ReportData, plots: Mapping[str, Sequence[Plot]], analyses:
     body.append(f'<section id="plots"><h2>Plots</h2>{"".join(figures)}</section>')
     body.append('<section id="errors"><h2>Error analysis</h2>' + "".join(
         f"<h3>{esc(ds.name)}</h3>{_errors(ds, analyses[ds.name])}" for ds in data.datasets) + "</section>")
-    body.append(f'<section id="slices"><h2>Slices</h2><p>{esc(c.metric)} per slice of the test items, mean over '
-                f'seeds [{data.options.confidence:.0%} bootstrap CI]. Slices with fewer than {MIN_ITEMS} items are '
+    body.append(f'<section id="slices"><h2>Slices</h2><p>{esc(c.metric)} per slice of the evaluated items (the test '
+                f'split, or the out-of-fold predictions of cross-validation), mean over seeds '
+                f'[{data.options.confidence:.0%} bootstrap CI]. Slices with fewer than {MIN_ITEMS} items are '
                 "marked <i>too small</i> and get no number. Length buckets cut the word counts at the terciles.</p>"
                 + "".join(f"<h3>{esc(ds.name)}</h3>{_slices(ds, slices.get(ds.name, []))}" for ds in data.datasets)
                 + "</section>")
