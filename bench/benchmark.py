@@ -145,6 +145,14 @@ def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, Bui
     }
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM stopped a run; ``path`` is its ``.partial`` folder (marked ``interrupted``)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
 @contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Treat SIGTERM like Ctrl-C so that the run is marked ``interrupted`` either way."""
@@ -185,7 +193,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
     ``make_executor(n_jobs)``.
 
     Raises:
-        KeyboardInterrupt: after marking the run ``interrupted`` (Ctrl-C or SIGTERM).
+        RunInterrupted: after marking the run ``interrupted`` (Ctrl-C or SIGTERM).
         BenchError: a user error; the run (if created) is marked ``failed``.
     """
     from bench.executors import make_executor
@@ -224,8 +232,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
                 progress.advance(result.job_id, result.seconds)
     except KeyboardInterrupt:
         run.update_manifest(status="interrupted")
-        progress.note(f"interrupted; resume with `bench run --resume {run.path}`")
-        raise
+        raise RunInterrupted(run.path) from None
     except BaseException as exc:
         run.update_manifest(status="failed", error=f"{type(exc).__name__}: {exc}")
         raise

@@ -101,7 +101,7 @@ def validate_command(args: argparse.Namespace) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the jobs, print the table, and print the run folder last."""
-    from bench.benchmark import run_benchmark
+    from bench.benchmark import RunInterrupted, run_benchmark
     from bench.config import config_hash, load_config
     from bench.errors import BenchError
     from bench.progress import make_progress
@@ -130,8 +130,8 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         run = run_benchmark(loaded, data_root=args.data, results_root=results_root, n_jobs=args.jobs,
                             progress=progress, command=["bench", *sys.argv[1:]], resume=resume, executor=executor)
-    except KeyboardInterrupt:
-        print("bench: interrupted; the run is marked interrupted and can be resumed", file=sys.stderr)
+    except RunInterrupted as stop:
+        print(f"bench: interrupted; resume with `bench run --resume {stop.path}`", file=sys.stderr)
         return 130
     finally:
         if executor is not None:
