@@ -6,7 +6,8 @@ function and news words plus syllable-built words of each language (accents incl
 each topic raises the odds of its own words, so that a linear model learns something.
 
 For each size, in a fresh process (so that peak memory is that step's and the steps
-before it), the script measures documents/s and peak resident memory (``ru_maxrss``) of:
+before it), the script measures documents/s and peak memory (RSS and PSS summed over the
+step's process and its helper processes, see ``TreeMemory``) of:
 
 * ``build``: ``bench.corpus.build_dataset`` (read the parquet sources, clean, check labels,
   deduplicate, audit train/test overlap, write the Arrow dataset);
@@ -172,9 +173,58 @@ labels: [{", ".join(TOPICS)}]
 
 # --- steps, each in a fresh process ----------------------------------------------------------
 
-def peak_mb() -> float:
-    """Peak resident memory of this process so far, in MB (Linux ``ru_maxrss`` is in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+class TreeMemory:
+    """Peak memory of this process plus its children (helper processes), sampled every 0.1 s.
+
+    Two sums over the process tree: resident memory (RSS; counts the pages of the
+    memory-mapped dataset that each process touched, once per process, so it over-counts)
+    and proportional set size (PSS; shared pages split between the processes that share
+    them). Sampling can miss a peak shorter than 0.1 s, so RSS is at least this process's
+    ``ru_maxrss``.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self.rss = self.pss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        try:
+            import psutil
+        except ImportError:  # psutil comes with dask[distributed]; without it, ru_maxrss only
+            return
+        me = psutil.Process()
+        while not self._stop.wait(0.1):
+            rss = pss = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    info = proc.memory_full_info()
+                except psutil.Error:
+                    continue
+                rss, pss = rss + info.rss, pss + getattr(info, "pss", info.rss)
+            self.rss, self.pss = max(self.rss, rss), max(self.pss, pss)
+
+    def peaks_mb(self) -> tuple[float, float]:
+        """Peak RSS and peak PSS of the tree, in MB."""
+        self._stop.set()
+        self._thread.join()
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
+        return max(self.rss, own) / 2**20, (self.pss or own) / 2**20
+
+
+MEMORY: TreeMemory | None = None
+
+
+def peak_mb() -> dict[str, float]:
+    """``{"peak_mb": RSS, "pss_mb": PSS}``: this step's process tree's peaks so far (once per step)."""
+    if MEMORY is None:
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        return {"peak_mb": own, "pss_mb": own}
+    rss, pss = MEMORY.peaks_mb()
+    return {"peak_mb": rss, "pss_mb": pss}
 
 
 def step_build(spec: Path, data: Path) -> dict:
@@ -182,7 +232,7 @@ def step_build(spec: Path, data: Path) -> dict:
 
     start = time.perf_counter()
     result = build_dataset(spec, data, force=True)
-    return {"seconds": time.perf_counter() - start, "docs": result.n_rows, "peak_mb": peak_mb()}
+    return {"seconds": time.perf_counter() - start, "docs": result.n_rows, **peak_mb()}
 
 
 def step_hashing(data: Path, name: str) -> dict:
@@ -202,7 +252,7 @@ def step_hashing(data: Path, name: str) -> dict:
             vectorizer.transform(texts)
             seconds += time.perf_counter() - start
             n += len(texts)
-    return {"seconds": seconds, "docs": n, "peak_mb": peak_mb()}
+    return {"seconds": seconds, "docs": n, **peak_mb()}
 
 
 def step_run(data: Path, name: str, results: Path, workers: int) -> dict:
@@ -228,7 +278,7 @@ evaluation:
     (run,) = [p for p in results.iterdir() if p.is_dir() and not p.name.startswith(".")]
     job = json.loads(next((run / "jobs").glob("*.json")).read_text())
     rows = json.loads((run / "metrics.json").read_text())["rows"]
-    return {"seconds": seconds, "docs": job["n_train"] + job["n_test"], "peak_mb": peak_mb(),
+    return {"seconds": seconds, "docs": job["n_train"] + job["n_test"], **peak_mb(),
             "fit_seconds": job["fit_seconds"], "predict_seconds": job["predict_seconds"],
             "feature_seconds": job["feature_seconds"], "n_train": job["n_train"], "n_test": job["n_test"],
             "metrics": {r["metric"]: [round(r["value"], 4), round(r["ci_low"], 4), round(r["ci_high"], 4)]
@@ -237,11 +287,13 @@ evaluation:
 
 def child(args: argparse.Namespace) -> None:
     """One step in this process; prints its JSON result."""
+    global MEMORY
+    MEMORY = TreeMemory()
     work = Path(args.work)
     if args.step == "generate":
         start = time.perf_counter()
         write_corpus(work / "src", args.size)
-        out = {"seconds": time.perf_counter() - start, "docs": args.size, "peak_mb": peak_mb()}
+        out = {"seconds": time.perf_counter() - start, "docs": args.size, **peak_mb()}
     elif args.step == "build":
         out = step_build(work / "src" / f"news{args.size}.yaml", work / "data")
     elif args.step == "hashing":
@@ -298,17 +350,17 @@ def report_size(size: int, steps: dict[str, dict]) -> None:
     build, hashing, run = steps["build"], steps["hashing"], steps["run"]
     end_to_end = build["seconds"] + run["seconds"]
     print(f"\n== {size:,} documents (generated in {steps['generate']['seconds']:.1f} s) ==")
-    print(f"{'step':<22}{'seconds':>10}{'docs/s':>12}{'peak MB':>10}")
-    lines = [("build", build["seconds"], build["docs"], build["peak_mb"]),
-             ("hashing alone", hashing["seconds"], hashing["docs"], hashing["peak_mb"]),
-             ("run: features", run["feature_seconds"], run["docs"], None),
+    print(f"{'step':<26}{'seconds':>10}{'docs/s':>12}{'peak RSS MB':>13}{'peak PSS MB':>13}")
+    lines = [("build", build["seconds"], build["docs"], build),
+             ("hashing alone", hashing["seconds"], hashing["docs"], hashing),
+             ("run: features (helpers)", run["feature_seconds"], run["docs"], None),
              ("run: fit (SGD)", run["fit_seconds"], run["n_train"], None),
              ("run: predict", run["predict_seconds"], run["n_test"], None),
-             ("run (bench run)", run["seconds"], run["docs"], run["peak_mb"]),
-             ("end to end", end_to_end, run["docs"], max(build["peak_mb"], run["peak_mb"]))]
-    for name, seconds, docs, mb in lines:
-        mb_text = f"{mb:>10.0f}" if mb is not None else f"{'':>10}"
-        print(f"{name:<22}{seconds:>10.2f}{docs / seconds if seconds else float('nan'):>12,.0f}{mb_text}")
+             ("run (bench run)", run["seconds"], run["docs"], run),
+             ("end to end", end_to_end, run["docs"], {k: max(build[k], run[k]) for k in ("peak_mb", "pss_mb")})]
+    for name, seconds, docs, mem in lines:
+        mb_text = f"{mem['peak_mb']:>13,.0f}{mem['pss_mb']:>13,.0f}" if mem else ""
+        print(f"{name:<26}{seconds:>10.2f}{docs / seconds if seconds else float('nan'):>12,.0f}{mb_text}")
     ratio_run = (hashing["docs"] / hashing["seconds"]) / (run["docs"] / run["seconds"])
     ratio_e2e = (hashing["docs"] / hashing["seconds"]) / (run["docs"] / end_to_end)
     print(f"hashing-alone throughput / run throughput: {ratio_run:.2f}x; / end-to-end throughput: {ratio_e2e:.2f}x")
@@ -324,9 +376,9 @@ def report_growth(measured: dict[int, dict[str, dict]]) -> None:
         factor = b / a
         for step in ("build", "hashing", "run"):
             ta, tb = measured[a][step]["seconds"], measured[b][step]["seconds"]
-            ma, mb = measured[a][step]["peak_mb"], measured[b][step]["peak_mb"]
+            ma, mb = measured[a][step]["pss_mb"], measured[b][step]["pss_mb"]
             print(f"{a:>9,} -> {b:>9,} {step:<8} time x{tb / ta:6.1f} ({tb / ta / factor:.2f} of linear); "
-                  f"peak memory {ma:,.0f} -> {mb:,.0f} MB")
+                  f"peak PSS {ma:,.0f} -> {mb:,.0f} MB")
         ea = measured[a]["build"]["seconds"] + measured[a]["run"]["seconds"]
         eb = measured[b]["build"]["seconds"] + measured[b]["run"]["seconds"]
         print(f"{a:>9,} -> {b:>9,} end to end time x{eb / ea:6.1f} ({eb / ea / factor:.2f} of linear)")
