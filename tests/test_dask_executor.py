@@ -22,7 +22,8 @@ try:
 except ImportError:
     distributed = None
 
-needs_dask = pytest.mark.skipif(distributed is None, reason='dask[distributed] is not installed: pip install -e ".[dask]"')
+needs_dask = pytest.mark.skipif(distributed is None,
+                                reason='dask[distributed] is not installed: pip install -e ".[dask]"')
 
 GRID = """\
 name: grid

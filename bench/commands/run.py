@@ -48,7 +48,8 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--executor", choices=("local", "dask"), default="local",
                        help="local: this machine (--jobs); dask: Dask workers (default local)")
     group.add_argument("--scheduler", metavar="ADDRESS",
-                       help="with --executor dask: a running scheduler, e.g. tcp://HOST:8786 (default: a local cluster)")
+                       help="with --executor dask: a running scheduler, e.g. tcp://HOST:8786 "
+                            "(default: a local cluster)")
     group.add_argument("--workers", type=int, metavar="N",
                        help="with --executor dask and no --scheduler: local worker processes (default: CPUs)")
     group.add_argument("--retries", type=int, default=3, metavar="N",
