@@ -19,14 +19,10 @@ import yaml
 
 from bench.metrics import BootstrapSpec
 from bench.rescore import score_frame
+from bench.runner import make_job_id
 from bench.store import RunDir
 
 LABELS = ("agree", "disagree", "discuss", "unrelated")
-
-
-def make_job_id(dataset: str, features: str, model: str, seed: int) -> str:
-    """The contract's job id, ``<dataset>__<features>__<model>__s<seed>`` (test names are already safe)."""
-    return f"{dataset}__{features}__{model}__s{seed}"
 
 
 @dataclass(frozen=True, kw_only=True)
