@@ -236,16 +236,23 @@ class RunDir:
         return RunDir(final)
 
 
-def list_runs(results_root: str | Path) -> list[RunDir]:
-    """Every run under ``results_root`` (complete and ``.partial``), oldest first."""
+def list_runs(results_root: str | Path, problems: list[str] | None = None) -> list[RunDir]:
+    """Every run under ``results_root`` (complete and ``.partial``), oldest first.
+
+    Args:
+        results_root: the results folder (missing: no runs).
+        problems: when given, gets one message per folder with a manifest that cannot be read
+            (another schema version, damaged JSON); such folders are not listed.
+    """
     root = Path(results_root)
     if not root.is_dir():
         return []
     runs = []
-    for path in root.iterdir():
+    for path in sorted(root.iterdir()):
         if path.is_dir() and (path / "manifest.json").is_file() and not path.name.endswith(".tmp"):
             try:
                 runs.append(RunDir.open(path))
-            except ResultsError:
-                continue  # not ours or another schema: `bench ls` lists what it can read
+            except ResultsError as exc:
+                if problems is not None:
+                    problems.append(str(exc))
     return sorted(runs, key=lambda r: (str(r.manifest.get("created", "")), r.path.name))

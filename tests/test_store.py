@@ -110,6 +110,12 @@ def test_list_runs_oldest_first_with_partial_ones(tmp_path: Path) -> None:
     assert [r.run_id for r in runs] == ["20260101T000000-demo-00000001", "20260102T000000-demo-00000002"]
     assert [r.is_partial for r in runs] == [True, False]
     assert list_runs(tmp_path / "missing") == []
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "manifest.json").write_text('{"schema_version": 2}')
+    problems: list[str] = []
+    assert len(list_runs(tmp_path, problems)) == 2
+    assert len(problems) == 1 and "schema_version 2" in problems[0]
 
 
 def test_update_manifest_keeps_other_keys(tmp_path: Path) -> None:

@@ -40,10 +40,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run_rows(results: Path) -> list[dict[str, object]]:
+    import sys
+
     from bench.store import list_runs
 
+    problems: list[str] = []
+    runs = list_runs(results, problems)
+    for problem in problems:
+        print(f"bench: warning: not listed: {problem}", file=sys.stderr)
     rows = []
-    for run in list_runs(results):
+    for run in runs:
         m = run.manifest
         jobs = m.get("jobs", {})
         rows.append({"run_id": run.run_id, "name": m.get("name"), "status": m.get("status"),
