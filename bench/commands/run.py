@@ -86,7 +86,9 @@ def validate_command(args: argparse.Namespace) -> int:
         if info is None:
             print(f"bench: note: {entry} is not built yet; `bench run` builds it and checks splits and "
                   "metrics before training", file=sys.stderr)
-    names = {entry: (info.name if info else Path(entry).stem) for entry, info in infos.items()}
+    from bench.corpus.spec import load_spec
+
+    names = {entry: (info.name if info else load_spec(entry).spec.name) for entry, info in infos.items()}
     for entry in config.datasets:
         for feat in config.features:
             for model in config.models:
