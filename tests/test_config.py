@@ -126,3 +126,17 @@ def test_bench_validate_lists_jobs(good: Path, capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out.splitlines()
     assert out[:2] == ["topic_tiny__word__majority__s5", "topic_tiny__word__logreg__s5"]
     assert len(out) == 10 and "ok: 9 jobs" in out[-1]
+
+
+BENCHMARKS = ["fnc1", "fnc1_tuning", "semeval2016", "bbc", "masakhanews", "sib200", "x_stance", "arc", "article_bias"]
+
+
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_benchmark_configs_validate(name: str, data_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The shipped configs pass `bench validate` (datasets unbuilt: specs are read, not built)."""
+    monkeypatch.chdir(HERE.parent)  # configs name dataset specs relative to the repository root
+    config = Path("configs") / f"{name}.yaml"
+    assert main(["validate", str(config), "--data", str(tmp_path / "data")]) == 0
+    out = capsys.readouterr().out
+    assert f"{config}: ok: " in out
