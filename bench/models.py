@@ -179,7 +179,9 @@ def check_model_params(spec: ModelSpec) -> None:
                                   "indices inside newsbench); use 'balanced' or null")
     estimator = cls(**_params(spec))
     validate = getattr(estimator, "_validate_params", None)
-    if validate is not None:  # scikit-learn's own type/range/choice checks, normally run at fit time
+    # scikit-learn's own type/range/choice checks, normally run at fit time; a third-party
+    # BaseEstimator subclass inherits _validate_params without the constraints it reads.
+    if validate is not None and hasattr(estimator, "_parameter_constraints"):
         from sklearn.utils._param_validation import InvalidParameterError
 
         try:

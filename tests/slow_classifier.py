@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -11,8 +10,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 class SlowClassifier(ClassifierMixin, BaseEstimator):
     """Predicts the most frequent training label after sleeping ``delay`` seconds in ``fit``."""
-
-    _parameter_constraints: dict = {"delay": [Real]}
 
     def __init__(self, delay: float = 0.5) -> None:
         self.delay = delay
