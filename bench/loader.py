@@ -73,13 +73,22 @@ class _StrictLoader(yaml.SafeLoader):
 
 
 def _expand_vars(text: str, on_unset: typing.Callable[[str], Exception]) -> str:
+    """Expand ``${VAR}`` and ``${VAR:-default}``.
+
+    A variable that starts a path (``${NEWSBENCH_DATA}/fnc1/x.csv``) and holds a relative path
+    is made absolute against the current folder: the user set it from a shell there, and the
+    path must not be re-read relative to the config file's folder.
+    """
     def replace(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         value = os.environ.get(name)
         if value is None or (value == "" and default is not None):
             if default is None:
                 raise on_unset(name)
-            return default
+            value = default
+        starts_path = match.start() == 0 and text[match.end():match.end() + 1] in ("", "/")
+        if starts_path and value and default is None and not os.path.isabs(value):
+            value = os.path.abspath(value)
         return value
 
     return _VAR.sub(replace, text)

@@ -68,6 +68,14 @@ def test_env_vars_expand_with_default_and_unset_is_named(monkeypatch: pytest.Mon
         parse_yaml("p: ${NB_MISSING}/x\n", "c.yaml")
 
 
+def test_a_relative_variable_that_starts_a_path_is_relative_to_the_current_folder(
+        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NB_ROOT", "../data")
+    data = parse_yaml("p: ${NB_ROOT}/x.csv\nq: a-${NB_ROOT}\n", "c.yaml").data
+    assert data == {"p": str(tmp_path.parent / "data") + "/x.csv", "q": "a-../data"}
+
+
 def test_overrides_are_parsed_as_yaml_and_validated() -> None:
     cfg = load(GOOD, ("seeds=[7,8,9]", "models.0.params.C=2"))
     assert cfg.seeds == (7, 8, 9) and cfg.models[0].params == {"C": 2}
