@@ -6,32 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from bench.commands import fraction, non_negative, positive_int
+
 FORMATS = ("md", "csv", "json", "latex", "html")
 TESTS = ("bootstrap", "mcnemar", "permutation")
 CORRECTIONS = ("holm", "bh")
 DEFAULT_RESULTS = Path("results")
 DEFAULT_DATA = Path("data")
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
-
-
-def _non_negative(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -52,14 +33,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="paired test: bootstrap (default; any metric), mcnemar (error rates), permutation")
     cmp.add_argument("--correction", choices=CORRECTIONS, default="holm",
                      help="multiple-comparison correction over the table (default holm; bh = Benjamini-Hochberg)")
-    cmp.add_argument("--samples", type=_positive_int, default=10_000, help="bootstrap resamples (default 10000)")
-    cmp.add_argument("--confidence", type=_fraction, default=0.95, help="CI level (default 0.95)")
-    cmp.add_argument("--alpha", type=_fraction, default=0.05, help="significance level after correction")
+    cmp.add_argument("--samples", type=positive_int, default=10_000, help="bootstrap resamples (default 10000)")
+    cmp.add_argument("--confidence", type=fraction, default=0.95, help="CI level (default 0.95)")
+    cmp.add_argument("--alpha", type=fraction, default=0.05, help="significance level after correction")
     cmp.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
     cmp.add_argument("--fail-on-regression", action="store_true",
                      help="exit 1 when a run is significantly worse than the baseline (after correction) "
                      "by more than --min-effect")
-    cmp.add_argument("--min-effect", type=_non_negative, default=0.0, metavar="X",
+    cmp.add_argument("--min-effect", type=non_negative, default=0.0, metavar="X",
                      help="smallest drop (metric units) that fails the gate; default 0: any significant drop")
     cmp.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
                      help="where run ids are looked up (default results/)")
@@ -88,8 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics (default: accuracy, f1_macro, and "
                      "f_avg or fnc1_score when the labels allow)")
     imp.add_argument("--seed", type=int, default=0, help="seed of the bootstrap CIs and the job id (default 0)")
-    imp.add_argument("--samples", type=_positive_int, default=1000, help="bootstrap resamples of the CIs (default 1000)")
-    imp.add_argument("--confidence", type=_fraction, default=0.95, help="CI level (default 0.95)")
+    imp.add_argument("--samples", type=positive_int, default=1000, help="bootstrap resamples of the CIs (default 1000)")
+    imp.add_argument("--confidence", type=fraction, default=0.95, help="CI level (default 0.95)")
     imp.set_defaults(handler=import_command)
 
 

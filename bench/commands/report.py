@@ -6,19 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
+from bench.commands import fraction, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,13 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--baseline", metavar="RUN", help="the run the others are compared with (default: the first)")
     parser.add_argument("--metric", metavar="NAME", help="metric of the table, plots and slices, e.g. f1_macro or "
                         "f1[agree] (default: the baseline run's first metric)")
-    parser.add_argument("--samples", type=_positive_int, default=10_000,
+    parser.add_argument("--samples", type=positive_int, default=10_000,
                         help="bootstrap resamples of the comparison table (default 10000, as bench compare)")
-    parser.add_argument("--slice-samples", type=_positive_int, default=1000,
+    parser.add_argument("--slice-samples", type=positive_int, default=1000,
                         help="bootstrap resamples per slice and per class F1 (default 1000)")
-    parser.add_argument("--confidence", type=_fraction, default=0.95, help="CI level (default 0.95)")
+    parser.add_argument("--confidence", type=fraction, default=0.95, help="CI level (default 0.95)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
-    parser.add_argument("--top", type=_positive_int, default=10, help="rows per error-analysis table (default 10)")
+    parser.add_argument("--top", type=positive_int, default=10, help="rows per error-analysis table (default 10)")
     parser.add_argument("--results", type=Path, default=Path("results"), metavar="DIR",
                         help="where run ids are looked up (default results/)")
     parser.add_argument("--data", type=Path, default=Path("data"), metavar="DIR",
