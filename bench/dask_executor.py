@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bench.errors import BenchError
-from bench.features import MissingExtraError
+from bench.errors import MissingExtraError
 
 T = TypeVar("T")
 R = TypeVar("R")

