@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bench.corpus.spec import ArticlesSpec, HubSpec, JoinSpec, LoadedSpec, SourceSpec
+from bench.corpus.spec import ArticlesSpec, JoinSpec, LoadedSpec, SourceSpec
 from bench.errors import DataError
 
 if TYPE_CHECKING:
@@ -59,9 +59,11 @@ def read_source(loaded: LoadedSpec) -> dict[str, SourceTable]:
         return _read_files(loaded, source, source.files)
     if source.articles is not None:
         return _read_articles(loaded, source.articles)
+    from bench.corpus.hub import read_disk, read_hub  # imports `datasets`: only when asked
+
     if source.hub is not None:
-        return _read_hub(loaded, source.hub)
-    return _read_disk(loaded, source.disk or Path("."))
+        return read_hub(loaded, source.hub)
+    return read_disk(loaded, source.disk or Path("."))
 
 
 def source_paths(loaded: LoadedSpec) -> list[Path]:
@@ -339,7 +341,7 @@ def _join(table: SourceTable, join: JoinSpec, base: _ReadOptions, loaded: Loaded
     return SourceTable(frame=frame, files=table.files)
 
 
-# --- articles, hub, disk ------------------------------------------------------------------
+# --- articles ------------------------------------------------------------------------------
 
 def _read_articles(loaded: LoadedSpec, spec: ArticlesSpec) -> dict[str, SourceTable]:
     from bench.corpus.articles import read_articles
@@ -354,56 +356,3 @@ def _read_articles(loaded: LoadedSpec, spec: ArticlesSpec) -> dict[str, SourceTa
     frame[ORIGIN_FILE] = 0
     frame[ORIGIN_ROW] = range(1, len(frame) + 1)
     return {spec.split: SourceTable(frame=frame.reset_index(drop=True), files=(str(folder),))}
-
-
-def _from_datasets(obj: Any, origin: str) -> dict[str, SourceTable]:
-    """A ``Dataset`` or ``DatasetDict`` -> tables; ``ClassLabel`` integers become their names."""
-    splits = obj if isinstance(obj, Mapping) else {"train": obj}
-    out: dict[str, SourceTable] = {}
-    for split, dataset in splits.items():
-        frame = dataset.to_pandas()
-        for name, feature in dataset.features.items():
-            names = getattr(feature, "names", None)
-            inner = getattr(getattr(feature, "feature", None), "names", None)
-            if names is not None:
-                frame[name] = [names[v] if v is not None and v >= 0 else None for v in frame[name]]
-            elif inner is not None:
-                frame[name] = [[inner[v] for v in values] for values in frame[name]]
-        frame[ORIGIN_FILE] = 0
-        frame[ORIGIN_ROW] = range(1, len(frame) + 1)
-        out[str(split)] = SourceTable(frame=frame, files=(f"{origin}[{split}]",))
-    return out
-
-
-def _read_hub(loaded: LoadedSpec, hub: HubSpec) -> dict[str, SourceTable]:
-    from bench.hf import import_datasets
-
-    datasets = import_datasets(online=True)
-    try:
-        obj = datasets.load_dataset(hub.path, hub.name, revision=hub.revision)
-    except (ConnectionError, OSError) as exc:
-        offline = "offline" in str(exc).lower() or "couldn't reach" in str(exc).lower() \
-            or isinstance(exc, ConnectionError)
-        problem = (f"the Hugging Face hub is not reachable and {hub.path!r} (revision {hub.revision}) is not "
-                   "cached; connect once to cache it, or download it and use source.files or source.disk"
-                   if offline else f"cannot load {hub.path!r} ({exc}); check path, name and revision")
-        raise loaded.doc.error(("source", "hub"), problem) from None
-    except (ValueError, FileNotFoundError) as exc:
-        raise loaded.doc.error(("source", "hub"), f"cannot load {hub.path!r}: {str(exc).splitlines()[0]}; "
-                               "check path, name and revision") from None
-    return _from_datasets(obj, f"hub:{hub.path}@{hub.revision}")
-
-
-def _read_disk(loaded: LoadedSpec, disk: Path) -> dict[str, SourceTable]:
-    from bench.hf import import_datasets
-
-    folder = loaded.resolve(disk)
-    if not folder.is_dir():
-        raise loaded.doc.error(("source", "disk"), f"folder not found: {folder}; give a save_to_disk folder")
-    datasets = import_datasets()
-    try:
-        obj = datasets.load_from_disk(str(folder))
-    except (FileNotFoundError, ValueError) as exc:
-        raise loaded.doc.error(("source", "disk"), f"{folder} is not a saved dataset ({exc}); "
-                               "give a folder written by save_to_disk") from None
-    return _from_datasets(obj, str(folder))
