@@ -237,14 +237,14 @@ def test_error_analysis_counts_confusions_and_shared_errors(runs: ReportRuns) ->
 
 
 def test_report_fonts_draw_accents_greek_and_cyrillic() -> None:
-    from bench.report.plots import _figure, _png, _style
+    from bench.report.figure import new_figure, style, to_png
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        with _style():
-            fig = _figure(3, 2)
+        with style():
+            fig = new_figure(3, 2)
             fig.subplots().set_title("économie, santé, Ελλάδα, Москва, İstanbul, Łódź")
-            png = _png(fig)
+            png = to_png(fig)
     assert png.startswith(b"\x89PNG")
     assert not [w for w in caught if "missing from" in str(w.message)]
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from bench.report.collect import ReportData, ReportOptions
 
 if TYPE_CHECKING:
-    from bench.report.plots import Plot
+    from bench.report.figure import Plot
 
 CONFIDENT_SYSTEMS = 5  # the most confident errors of the best 5 systems of each dataset
 

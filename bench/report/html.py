@@ -20,7 +20,7 @@ import numpy as np
 from bench import __version__
 from bench.report.collect import DatasetView, ReportData, short_labels
 from bench.report.errors import ErrorAnalysis, label_strings
-from bench.report.plots import Plot, safe_name
+from bench.report.figure import Plot, safe_name
 from bench.slices import MIN_ITEMS, SliceRow
 
 SNIPPET_CHARS = 160

@@ -1,21 +1,14 @@
-"""The report's figures, drawn with matplotlib's Agg canvas into PNG bytes.
+"""The report's figures: forest plots, per-class F1, confusion matrices, score against time,
+learning curves and the critical-difference diagram, each drawn into PNG bytes.
 
-Figures are made with ``matplotlib.figure.Figure`` and never through ``pyplot``, so no
-GUI backend is touched and no global figure state leaks between reports. Text uses DejaVu
-Sans (shipped with matplotlib: Latin with accents, Greek, Cyrillic, Hebrew, Arabic
-letters) and falls back, glyph by glyph, to any installed Noto/CJK font for other
-scripts. PNGs are written without a timestamp or version tag, so the same data draws the
-same bytes.
+Fonts, sizes and deterministic PNG output come from ``bench.report.figure``; the same data
+draws the same bytes.
 """
 
 from __future__ import annotations
 
-import io
 import math
-import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,72 +23,17 @@ from bench.report.collect import (
     per_class_f1,
     short_labels,
 )
+from bench.report.figure import Plot, new_figure, safe_name, set_margins, style, text_inches, to_png
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from bench.compare import Cell, Ranking
 
-DPI = 100
 MAX_MATRICES = 9
 MAX_BARS = 6
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
-FALLBACK_FONTS = ("Noto Sans", "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans Arabic", "Noto Sans Devanagari",
-                  "Droid Sans Fallback", "WenQuanYi Zen Hei")
 BASELINE_COLOR, BETTER_COLOR, WORSE_COLOR, SAME_COLOR = "#222222", "#1a7f37", "#c62828", "#4f6d9a"
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Plot:
-    """One figure: a file-safe name, a title, a caption that says how to read it, PNG bytes."""
-
-    name: str
-    title: str
-    caption: str
-    png: bytes
-
-
-def safe_name(text: str) -> str:
-    """A file-name part: unsafe characters become ``-``."""
-    return _UNSAFE.sub("-", text).strip("-") or "x"
-
-
-@contextmanager
-def _style() -> Iterator[None]:
-    """Fonts and sizes for the report, without touching the caller's matplotlib settings."""
-    import matplotlib
-    from matplotlib import font_manager
-
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    fonts = ["DejaVu Sans", *(f for f in FALLBACK_FONTS if f in installed)]
-    with matplotlib.rc_context({"font.family": fonts, "font.size": 9, "axes.titlesize": 10,
-                                "axes.spines.top": False, "axes.spines.right": False}):
-        yield
-
-
-def _figure(width: float, height: float) -> Figure:
-    """A figure whose margins are set by hand (``_margins``): constrained layout doubles the drawing time."""
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), dpi=DPI)
-
-
-def _text_inches(texts: Sequence[str], size: float = 9.0) -> float:
-    """About how wide the longest text is (DejaVu Sans averages 0.56 em per character)."""
-    return 0.56 * size / 72 * max((len(t) for t in texts), default=0)
-
-
-def _margins(fig: Figure, left: float, right: float, bottom: float, top: float) -> None:
-    """Axes margins in inches: set by hand, since constrained layout measures every text twice."""
-    width, height = fig.get_size_inches()
-    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height)
-
-
-def _png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
-    return buffer.getvalue()
 
 
 def _err(cell: Cell) -> list[list[float]]:
@@ -136,9 +74,9 @@ def forest(data: ReportData, ds: DatasetView) -> Plot | None:
         return None
     labels = short_labels(systems)
     colors = {"baseline": BASELINE_COLOR, "better": BETTER_COLOR, "worse": WORSE_COLOR, "none": SAME_COLOR}
-    label_in = _text_inches([f"{label}  (baseline)" for label in labels]) + 0.25
-    fig = _figure(5.5 + label_in, 1.1 + 0.32 * len(systems))
-    _margins(fig, label_in, 0.2, 0.55, 0.35)
+    label_in = text_inches([f"{label}  (baseline)" for label in labels]) + 0.25
+    fig = new_figure(5.5 + label_in, 1.1 + 0.32 * len(systems))
+    set_margins(fig, label_in, 0.2, 0.55, 0.35)
     ax = fig.subplots()
     for y, system in enumerate(systems):
         cell = cell_of(data, system)
@@ -161,7 +99,7 @@ def forest(data: ReportData, ds: DatasetView) -> Plot | None:
                 caption="Each system's score (mean over seeds) with its bootstrap CI over test items. Black squares: "
                 "the baseline run; green/red: significantly better/worse than the baseline after correction; "
                 f"blue: no significant difference. Dashed: the floor ({floor.floor_source if floor else 'n/a'}).",
-                png=_png(fig))
+                png=to_png(fig))
 
 
 def class_f1(data: ReportData, ds: DatasetView) -> Plot | None:
@@ -172,11 +110,11 @@ def class_f1(data: ReportData, ds: DatasetView) -> Plot | None:
     labels = short_labels(systems)
     k = len(ds.labels)
     width = 0.8 / len(systems)
-    legend_in = _text_inches(labels, 7) + 0.5
+    legend_in = text_inches(labels, 7) + 0.5
     rotate = k > 5
-    bottom_in = 0.5 + (0.7 * _text_inches(ds.labels) if rotate else 0.0)
-    fig = _figure(min(12.0, 2.5 + 0.3 * k * len(systems) + 0.5 * k) + legend_in, 3.3 + bottom_in)
-    _margins(fig, 0.6, legend_in, bottom_in, 0.35)
+    bottom_in = 0.5 + (0.7 * text_inches(ds.labels) if rotate else 0.0)
+    fig = new_figure(min(12.0, 2.5 + 0.3 * k * len(systems) + 0.5 * k) + legend_in, 3.3 + bottom_in)
+    set_margins(fig, 0.6, legend_in, bottom_in, 0.35)
     ax = fig.subplots()
     cmap = _colors(len(systems))
     for j, system in enumerate(systems):
@@ -192,7 +130,7 @@ def class_f1(data: ReportData, ds: DatasetView) -> Plot | None:
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return Plot(name=f"class_f1-{safe_name(ds.name)}", title=f"{ds.name}: F1 per class",
                 caption="F1 of each class for each system (mean over seeds), whiskers the "
-                f"{data.options.confidence:.0%} bootstrap CI over test items.{more}", png=_png(fig))
+                f"{data.options.confidence:.0%} bootstrap CI over test items.{more}", png=to_png(fig))
 
 
 def _colors(n: int) -> list:
@@ -216,7 +154,7 @@ def confusion_matrices(data: ReportData, ds: DatasetView) -> Plot | None:
     label_in = 0.3 + 0.075 * max((len(t) for t in ticks), default=0)
     side = max(2.2, 0.4 * k + 0.9)
     width, height = label_in + cols * (side + 0.25) + 1.2, label_in * 0.75 + rows * (side + 0.45) + 0.2
-    fig = _figure(width, height)
+    fig = new_figure(width, height)
     fig.subplots_adjust(left=label_in / width, right=1 - 1.2 / width, bottom=label_in * 0.75 / height,
                         top=1 - 0.35 / height, wspace=0.25 / side, hspace=0.45 / side)
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False))
@@ -245,7 +183,7 @@ def confusion_matrices(data: ReportData, ds: DatasetView) -> Plot | None:
         fig.colorbar(image, cax=cax, label="share of the gold class")
     return Plot(name=f"confusion-{safe_name(ds.name)}", title=f"{ds.name}: normalised confusion matrices",
                 caption="Rows are gold classes, columns predictions, summed over seeds and divided by the row total: "
-                f"the diagonal is each class's recall.{more}", png=_png(fig))
+                f"the diagonal is each class's recall.{more}", png=to_png(fig))
 
 
 def score_vs_time(data: ReportData, ds: DatasetView) -> Plot | None:
@@ -267,8 +205,8 @@ def score_vs_time(data: ReportData, ds: DatasetView) -> Plot | None:
         handles += [Line2D([], [], color="#555555", marker=markers[r], linestyle="", label=f"run {r}") for r in runs]
     ncols = min(4, len(handles))
     legend_in = 0.2 * math.ceil(len(handles) / ncols) + 0.1
-    fig = _figure(10.0, 3.6 + legend_in)
-    _margins(fig, 0.65, 0.2, 0.55 + legend_in, 0.4)
+    fig = new_figure(10.0, 3.6 + legend_in)
+    set_margins(fig, 0.65, 0.2, 0.55 + legend_in, 0.4)
     fig.subplots_adjust(wspace=0.08)
     axes = fig.subplots(1, 2, sharey=True)
     for ax, attr, name in zip(axes, ("fit_seconds", "predict_seconds"), ("fit", "predict")):
@@ -289,7 +227,7 @@ def score_vs_time(data: ReportData, ds: DatasetView) -> Plot | None:
             f"{'are' if left_out > 1 else 'is'} left out." if left_out else "")
     return Plot(name=f"time-{safe_name(ds.name)}", title=f"{ds.name}: score against fit and predict time",
                 caption="Each system's score with its CI against the seconds spent fitting (left) and predicting "
-                f"(right) on this machine, featurisation excluded.{note}", png=_png(fig))
+                f"(right) on this machine, featurisation excluded.{note}", png=to_png(fig))
 
 
 def learning_curves(data: ReportData, ds: DatasetView) -> Plot | None:
@@ -303,9 +241,9 @@ def learning_curves(data: ReportData, ds: DatasetView) -> Plot | None:
     curves = {k: sorted(v) for k, v in curves.items() if len({p[0] for p in v}) >= 2}
     if not curves:
         return None
-    legend_in = _text_inches([f"{f}/{m}" for f, m in curves], 7) + 0.5
-    fig = _figure(6.0 + legend_in, 3.8)
-    _margins(fig, 0.65, legend_in, 0.55, 0.35)
+    legend_in = text_inches([f"{f}/{m}" for f, m in curves], 7) + 0.5
+    fig = new_figure(6.0 + legend_in, 3.8)
+    set_margins(fig, 0.65, legend_in, 0.55, 0.35)
     ax = fig.subplots()
     for color, ((features, model), points) in zip(_colors(len(curves)), sorted(curves.items())):
         x, y, lo, hi = (np.array(c, dtype=np.float64) for c in zip(*points))
@@ -319,7 +257,7 @@ def learning_curves(data: ReportData, ds: DatasetView) -> Plot | None:
     ax.grid(alpha=0.3, which="both")
     return Plot(name=f"learning_curve-{safe_name(ds.name)}", title=f"{ds.name}: learning curve",
                 caption="Score against the number of training items, for each system that the given runs trained "
-                "at two or more sizes; bands are the bootstrap CIs.", png=_png(fig))
+                "at two or more sizes; bands are the bootstrap CIs.", png=to_png(fig))
 
 
 def _cliques(ranks: Sequence[float], cd: float) -> list[tuple[int, int]]:
@@ -339,7 +277,7 @@ def critical_difference(ranking: Ranking) -> Plot:
     half = (k + 1) // 2
     cliques = _cliques(ranks, cd)
     height = 1.6 + 0.28 * max(half, k - half) + 0.12 * len(cliques)
-    fig = _figure(9.0, height)
+    fig = new_figure(9.0, height)
     ax = fig.add_axes((0.02, 0.02, 0.96, 0.96))
     ax.set_axis_off()
     top = 0.0
@@ -370,7 +308,7 @@ def critical_difference(ranking: Ranking) -> Plot:
     return Plot(name="critical_difference", title="Critical-difference diagram",
                 caption=f"Average ranks over {len(ranking.datasets)} datasets (1 = best). Systems joined by a red bar "
                 f"are not significantly different (Nemenyi, alpha 0.05, CD = {cd:.3f}); Friedman p = "
-                f"{ranking.friedman_p:.3g}.", png=_png(fig))
+                f"{ranking.friedman_p:.3g}.", png=to_png(fig))
 
 
 PER_DATASET = (forest, class_f1, confusion_matrices, score_vs_time, learning_curves)
@@ -380,7 +318,7 @@ _SHARED: list[ReportData] = []  # the data of the report being drawn, inherited 
 def _draw(task: tuple[int, int]) -> Plot | None:
     """One figure: ``(dataset index, figure index)``; ``(-1, 0)`` is the critical-difference diagram."""
     data = _SHARED[-1]
-    with _style():
+    with style():
         if task[0] < 0:
             return critical_difference(data.comparison.ranking)
         return PER_DATASET[task[1]](data, data.datasets[task[0]])
