@@ -118,10 +118,11 @@ class DaskExecutor:
         n = workers if workers is not None else (os.cpu_count() or 1)
         if n < 1:
             raise BenchError(f"--workers: expected a positive number of workers, got {n}; use --workers 2")
-        # allowed-failures is read by the scheduler when it starts: set it for the one we start
+        # allowed-failures is read by the scheduler when it starts: set it for the one we start;
+        # ":0" puts its HTTP endpoints on a free port (8787 may belong to another cluster)
         with dask.config.set({"distributed.scheduler.allowed-failures": retries}):
             cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                                               dashboard_address=None, silence_logs=40)
+                                               dashboard_address=":0", silence_logs=40)
         client = distributed.Client(cluster, set_as_default=False)
         return cls(client, retries=retries, cluster=cluster)
 

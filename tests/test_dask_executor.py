@@ -198,3 +198,18 @@ def test_without_dask_the_error_says_how_to_install_it(project: dict[str, Path],
     assert code == 2 and err.count("\n") == 1
     assert 'install it with: pip install -e ".[dask]"' in err
 
+
+
+@needs_dask
+def test_a_job_that_keeps_losing_workers_stops_the_run_with_one_line() -> None:
+    """With retries 0, the first lost worker ends the run with a user-readable error, not a hang."""
+    from bench.dask_executor import DaskExecutor
+
+    with DaskExecutor.start(workers=1, retries=0) as executor:
+        with pytest.raises(BenchError, match=r"^dask: a _die task lost its worker more than 0 times .*raise --retries$"):
+            list(executor.map_unordered(_die, [0]))
+
+
+def _die(item: int) -> int:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return item
