@@ -16,8 +16,9 @@ no number depends on N. Featurizing dominates (the hashing vectorizer tokenizes 
 Python), so this is where a second core helps.
 
 Prediction is per chunk and vectorised; the metrics and their bootstrap CIs come from
-``bench.metrics.score_metrics`` over the whole test split (the confusion-count bootstrap
-costs the same for a million items as for a thousand). The job result is a
+``bench.metrics.score_metrics`` over the whole test split (its bootstrap for
+confusion-matrix metrics resamples cells, not items, so a resample costs the same for a
+million items as for a thousand). The job result is a
 ``bench.runner.JobResult`` like any other, so the run folder is the same.
 
 ``evaluation.streaming`` decides (``bench.config.StreamingSpec``): ``auto`` streams a job
