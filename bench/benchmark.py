@@ -100,7 +100,7 @@ def new_run_id(loaded: LoadedConfig, now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%S}-{loaded.config.name}-{config_hash(loaded.config)[:8]}"
 
 
-def _git() -> dict[str, Any]:
+def git_state() -> dict[str, Any]:
     """Commit and dirty flag of the working tree the run starts from (null outside git)."""
     def git(*args: str) -> str | None:
         try:
@@ -135,7 +135,7 @@ def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, Bui
     return {
         "schema_version": SCHEMA_VERSION, "run_id": run_id, "name": config.name, "status": "running",
         "command": list(command), "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "config_hash": config_hash(config), "git": _git(), "versions": versions(),
+        "config_hash": config_hash(config), "git": git_state(), "versions": versions(),
         "datasets": {ds.name: {"fingerprint": ds.fingerprint, "path": str(ds.path), "task": ds.task,
                                "labels": list(ds.labels), "multilabel": ds.multilabel, "splits": list(ds.splits)}
                      for ds in datasets.values()},

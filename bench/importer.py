@@ -258,7 +258,7 @@ def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_
 
     from bench.corpus import load_split
     from bench.metrics import BootstrapSpec  # noqa: F811 (the annotation import is for type checkers only)
-    from bench.benchmark import _git, versions
+    from bench.benchmark import git_state, versions
     from bench.rescore import score_frame
     from bench.runner import make_job_id, safe_part
     from bench.store import RunDir
@@ -288,7 +288,7 @@ def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_
     manifest = {
         "schema_version": 1, "run_id": run_id, "name": name, "status": "running",
         "command": list(command or ["bench", *sys.argv[1:]]), "created": now.isoformat(timespec="seconds"),
-        "git": _git(), "versions": versions(),
+        "git": git_state(), "versions": versions(),
         "datasets": {dataset.name: {"fingerprint": dataset.fingerprint, "path": str(dataset.path),
                                     "task": dataset.task, "labels": list(dataset.labels),
                                     "multilabel": dataset.multilabel}},

@@ -280,7 +280,7 @@ def run_job(job: Job) -> JobResult:
         fit_s += out.fit_seconds
         predict_s += out.predict_seconds
         if unit.fold is not None:
-            rows += _score(job, unit.test, y_test, out.pred, out.scores, fold=unit.fold, split=unit.split,
+            rows += score_job(job, unit.test, y_test, out.pred, out.scores, fold=unit.fold, split=unit.split,
                            bootstrap=False)
         golds.append(y_test)
         preds.append(out.pred)
@@ -290,7 +290,7 @@ def run_job(job: Job) -> JobResult:
     y_true, y_pred = np.concatenate(golds), np.concatenate(preds)
     y_scores = None if any(s is None for s in scores) else np.concatenate(scores)
     split = job.evaluation.test or job.evaluation.train
-    pooled = _score(job, test, y_true, y_pred, y_scores, fold=None, split=split, bootstrap=True)
+    pooled = score_job(job, test, y_true, y_pred, y_scores, fold=None, split=split, bootstrap=True)
     report = {"dataset": ds.name, "features": job.features.name, "model": job.model.name, "seed": job.seed,
               "split": split, "n_train": int(len(_frame(ds, job.evaluation.train))), "n_test": int(len(y_true)),
               "n_features": int(n_features), **class_report(y_true, y_pred, labels, ds.multilabel)}
@@ -300,8 +300,8 @@ def run_job(job: Job) -> JobResult:
                      seconds=time.perf_counter() - start)
 
 
-def _score(job: Job, test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
-           *, fold: int | None, split: str, bootstrap: bool) -> list[dict[str, Any]]:
+def score_job(job: Job, test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
+              *, fold: int | None, split: str, bootstrap: bool) -> list[dict[str, Any]]:
     """Metric rows for one sample, overall and (with ``by_target``) per target value."""
     from bench.metrics import score_metrics
 

@@ -295,7 +295,7 @@ def run_streaming_job(job: Job) -> JobResult:
     import pandas as pd
 
     from bench.predictions import class_report, prediction_frame
-    from bench.runner import JobResult, _score
+    from bench.runner import JobResult, score_job
 
     start = time.perf_counter()
     ds, ev, settings = job.dataset, job.evaluation, job.evaluation.streaming
@@ -330,7 +330,7 @@ def run_streaming_job(job: Job) -> JobResult:
     y_true, y_pred = np.concatenate(golds), np.concatenate(preds)
     y_scores = None if any(s is None for s in scores) else np.concatenate(scores)
     labels = list(ds.labels)
-    rows = _score(job, test, y_true, y_pred, y_scores, fold=None, split=ev.test, bootstrap=True)
+    rows = score_job(job, test, y_true, y_pred, y_scores, fold=None, split=ev.test, bootstrap=True)
     report = {"dataset": ds.name, "features": job.features.name, "model": job.model.name, "seed": job.seed,
               "split": ev.test, "n_train": int(n_train), "n_test": int(len(y_true)), "n_features": int(n_features),
               **class_report(y_true, y_pred, labels, ds.multilabel),
