@@ -28,26 +28,19 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bench.errors import BenchError
-from bench.errors import MissingExtraError
+from bench.errors import BenchError, import_extra
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-DASK_HINT = 'pip install -e ".[dask]"'
 DEFAULT_RETRIES = 3
 
-__all__ = ["DASK_HINT", "DaskExecutor", "import_distributed"]
+__all__ = ["DaskExecutor", "import_distributed"]
 
 
 def import_distributed() -> Any:
     """The ``distributed`` module, or a one-line error that says how to install it."""
-    try:
-        import distributed
-    except ImportError:
-        raise MissingExtraError(f"--executor dask needs the optional package dask[distributed]; install it with: "
-                                f"{DASK_HINT}") from None
-    return distributed
+    return import_extra("distributed", needed_by="--executor dask", package="dask[distributed]", extra="dask")
 
 
 @dataclass(frozen=True)

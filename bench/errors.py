@@ -7,8 +7,10 @@ exception is a bug and keeps its traceback. Messages follow one shape,
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 
 class BenchError(Exception):
@@ -49,6 +51,15 @@ class ResultsError(BenchError):
 
 class MissingExtraError(BenchError):
     """An optional dependency group (``pip install -e ".[extra]"``) is needed for what was asked."""
+
+
+def import_extra(module: str, *, needed_by: str, package: str, extra: str) -> ModuleType:
+    """Import an optional module, or raise one line saying what needs it and how to install it."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtraError(f"{needed_by} needs the optional package {package}; install it with: "
+                                f'pip install -e ".[{extra}]"') from None
 
 
 class RegistryError(BenchError):

@@ -27,3 +27,19 @@ class SlowClassifier(ClassifierMixin, BaseEstimator):
         proba = np.zeros((X.shape[0], len(self.classes_)))
         proba[:, int(np.flatnonzero(self.classes_ == self.majority_)[0])] = 1.0
         return proba
+
+
+def slow_config(topic: str, *, delay: float, seeds: int, metrics: str, samples: int) -> str:
+    """A run config whose one model is ``SlowClassifier``: ``seeds`` jobs of ``delay`` seconds each."""
+    return f"""\
+name: slow
+datasets: [{topic}]
+features:
+  - {{name: word, kind: tfidf}}
+models:
+  - {{name: slow, estimator: tests.slow_classifier.SlowClassifier, params: {{delay: {delay}}}}}
+seeds: {list(range(seeds))}
+evaluation:
+  metrics: [{metrics}]
+  bootstrap: {{samples: {samples}}}
+"""

@@ -15,6 +15,7 @@ import pytest
 from bench.cli import main
 from bench.store import RunDir
 from tests.conftest import REPO
+from tests.slow_classifier import slow_config
 from tests.tiny_news import write_stance, write_topic
 
 CONFIG = """\
@@ -32,20 +33,6 @@ evaluation:
   metrics: [accuracy, f1_macro, f1_per_class]
   bootstrap: {{samples: 200}}
 """
-
-SLOW = """\
-name: slow
-datasets: [{topic}]
-features:
-  - {{name: word, kind: tfidf}}
-models:
-  - {{name: slow, estimator: tests.slow_classifier.SlowClassifier, params: {{delay: {delay}}}}}
-seeds: [0, 1, 2, 3, 4, 5]
-evaluation:
-  metrics: [accuracy]
-  bootstrap: {{samples: 50}}
-"""
-
 
 @pytest.fixture
 def project(tmp_path: Path) -> dict[str, Path]:
@@ -174,7 +161,7 @@ def _wait_for_jobs(project: dict[str, Path], n: int, proc: subprocess.Popen[str]
 def test_sigkill_then_resume_gives_the_uninterrupted_metrics(project: dict[str, Path],
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     slow = project["root"] / "slow.yaml"
-    slow.write_text(SLOW.format(topic=project["topic"], delay=0.4))
+    slow.write_text(slow_config(project["topic"], delay=0.4, seeds=6, metrics="accuracy", samples=50))
     proc = _spawn(project, str(slow))
     partial = _wait_for_jobs(project, 2, proc)
     proc.kill()
@@ -201,7 +188,7 @@ def test_sigkill_then_resume_gives_the_uninterrupted_metrics(project: dict[str, 
 @pytest.mark.slow
 def test_sigterm_marks_the_run_interrupted(project: dict[str, Path]) -> None:
     slow = project["root"] / "slow.yaml"
-    slow.write_text(SLOW.format(topic=project["topic"], delay=0.5))
+    slow.write_text(slow_config(project["topic"], delay=0.5, seeds=6, metrics="accuracy", samples=50))
     proc = _spawn(project, str(slow))
     partial = _wait_for_jobs(project, 1, proc)
     proc.send_signal(signal.SIGTERM)
@@ -214,7 +201,8 @@ def test_sigterm_marks_the_run_interrupted(project: dict[str, Path]) -> None:
 @pytest.mark.slow
 def test_a_job_that_raises_marks_the_run_failed(project: dict[str, Path]) -> None:
     slow = project["root"] / "slow.yaml"
-    slow.write_text(SLOW.format(topic=project["topic"], delay=-1))  # time.sleep(-1) raises ValueError
+    # time.sleep(-1) raises ValueError
+    slow.write_text(slow_config(project["topic"], delay=-1, seeds=6, metrics="accuracy", samples=50))
     proc = _spawn(project, str(slow), "--quiet")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 1 and "Traceback" in err and "ValueError" in err

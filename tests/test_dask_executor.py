@@ -15,6 +15,7 @@ from bench.cli import main
 from bench.config import load_config
 from bench.errors import BenchError, DataError
 from bench.store import RunDir
+from tests.slow_classifier import slow_config
 from tests.tiny_news import write_stance, write_topic
 
 try:
@@ -39,28 +40,14 @@ evaluation:
   bootstrap: {{samples: 200}}
 """
 
-SLOW = """\
-name: slow
-datasets: [{topic}]
-features:
-  - {{name: word, kind: tfidf}}
-models:
-  - {{name: slow, estimator: tests.slow_classifier.SlowClassifier, params: {{delay: {delay}}}}}
-seeds: [0, 1, 2, 3]
-evaluation:
-  metrics: [accuracy, f1_macro]
-  bootstrap: {{samples: 100}}
-"""
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("dask")
     topic, stance = write_topic(root / "src" / "topic"), write_stance(root / "src" / "stance")
     grid, slow, fast = root / "grid.yaml", root / "slow.yaml", root / "fast.yaml"
     grid.write_text(GRID.format(topic=topic, stance=stance))
-    slow.write_text(SLOW.format(topic=topic, delay=3.0))
-    fast.write_text(SLOW.format(topic=topic, delay=0.0))
+    slow.write_text(slow_config(topic, delay=3.0, seeds=4, metrics="accuracy, f1_macro", samples=100))
+    fast.write_text(slow_config(topic, delay=0.0, seeds=4, metrics="accuracy, f1_macro", samples=100))
     return {"root": root, "grid": grid, "slow": slow, "fast": fast, "data": root / "data"}
 
 
