@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.errors import DataError
+from bench.jsonlines import json_objects
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -100,18 +101,8 @@ def read_table(path: Path) -> Table:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise DataError(path, 1, "json", "expected a list of objects; write one object per item")
         return Table(path=path, frame=pd.DataFrame.from_records(records), lines=None)
-    records, lines = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(path, number, "json", f"{exc.msg}; write one JSON object per line") from None
-        if not isinstance(record, dict):
-            raise DataError(path, number, "json", "expected an object; write one JSON object per line")
-        records.append(record)
-        lines.append(number)
+    pairs = list(json_objects(text, path, "json"))
+    records, lines = [record for _, record in pairs], [number for number, _ in pairs]
     return Table(path=path, frame=pd.DataFrame.from_records(records), lines=tuple(lines))
 
 

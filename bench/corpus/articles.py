@@ -40,7 +40,6 @@ import csv
 import datetime as dt
 import difflib
 import fnmatch
-import json
 import os
 import re
 import unicodedata
@@ -52,6 +51,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bench.errors import DataError
+from bench.jsonlines import json_objects
 
 if TYPE_CHECKING:
     import pandas
@@ -268,15 +268,7 @@ def _read_sidecar(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]
     rows: list[tuple[int, dict[str, Any]]] = []
     if path.suffix.lower() in (".jsonl", ".ndjson"):
         columns: list[str] = []
-        for n, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(path, n, "", f"invalid JSON: {exc.msg}; one object per line") from None
-            if not isinstance(row, dict):
-                raise DataError(path, n, "", "expected a JSON object per line, e.g. {\"file\": \"a.txt\", ...}")
+        for n, row in json_objects(text, path):
             columns += [str(k) for k in row if str(k) not in columns]
             rows.append((n, {str(k): _label_value(v, str(path), n, str(k)) for k, v in row.items()}))
     elif path.suffix.lower() in (".csv", ".tsv"):

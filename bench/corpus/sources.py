@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from bench.corpus.spec import ArticlesSpec, JoinSpec, LoadedSpec, SourceSpec
 from bench.errors import DataError
+from bench.jsonlines import json_objects
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -254,19 +255,7 @@ def _read_json(text: str, path: Path, fmt: str) -> pd.DataFrame:
 
     records: list[Any]
     if fmt == "jsonl":
-        records = []
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(path, number, "", f"invalid JSON ({exc.msg}); fix the line or use one "
-                                "JSON object per line") from None
-            if not isinstance(record, dict):
-                raise DataError(path, number, "", "expected a JSON object per line, got "
-                                f"{type(record).__name__}")
-            records.append(record)
+        records = [record for _, record in json_objects(text, path)]
     else:
         try:
             records = json.loads(text)
