@@ -220,7 +220,7 @@ def _check_union(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec] | None) ->
         if name not in blocks:
             hint = difflib.get_close_matches(name, list(blocks), n=1)
             raise FeatureParamError("of", f"no feature block named {name!r}"
-                                    + (f"; did you mean {hint[0]!r}?" if hint else f"; define it under features"))
+                                    + (f"; did you mean {hint[0]!r}?" if hint else "; define it under features"))
     _union_members(spec, blocks)  # raises on cycles
 
 

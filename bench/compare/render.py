@@ -15,7 +15,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from bench.compare.result import Cell, Comparison, Delta

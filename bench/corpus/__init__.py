@@ -19,6 +19,8 @@ from bench.errors import DataError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from bench.corpus.spec import LoadedSpec
+
 __all__ = ["BuildResult", "BuiltDataset", "build_dataset", "ensure_built", "load_split", "open_dataset"]
 
 DEFAULT_ROOT = Path("data")
@@ -138,10 +140,12 @@ def is_up_to_date(spec_path: Path, data_root: Path = DEFAULT_ROOT) -> bool:
             and stats.get("build", {}).get("sources") == _stamps(source_paths(loaded)))
 
 
-def build_dataset(spec_path: str | Path, data_root: Path = DEFAULT_ROOT, *, force: bool = False) -> BuildResult:
-    """Build ``data_root/<name>/`` from a spec unless it is up to date (or ``force``)."""
-    from bench.corpus.build import make_dataset
-    from bench.corpus.card import build_stats, fingerprint, write_dataset
+def build_dataset(spec_path: str | Path, data_root: Path = DEFAULT_ROOT, *, force: bool = False,
+                  workers: int | None = None) -> BuildResult:
+    """Build ``data_root/<name>/`` from a spec unless it is up to date (or ``force``).
+
+    ``workers``: processes that prepare the batches of a large source (default: up to 2 CPUs).
+    """
     from bench.corpus.sources import source_paths
     from bench.corpus.spec import load_spec
 
@@ -161,13 +165,34 @@ def build_dataset(spec_path: str | Path, data_root: Path = DEFAULT_ROOT, *, forc
             ds = _from_stats(folder, stats)
             n_rows = sum(s["n_rows"] for s in stats["splits"].values())
             return BuildResult(dataset=ds, reused=True, seconds=time.perf_counter() - start, n_rows=n_rows)
-    prepared = make_dataset(loaded)
-    digest = fingerprint(prepared.splits, prepared.labels)
-    stats = build_stats(loaded, prepared, digest, stamps)
-    write_dataset(folder, prepared, stats, loaded.spec.multilabel)
-    n_rows = sum(len(f) for f in prepared.splits.values())
+    n_rows, stats = _build(loaded, folder, stamps, workers)
     return BuildResult(dataset=_from_stats(folder, stats), reused=False, seconds=time.perf_counter() - start,
                        n_rows=n_rows)
+
+
+def _build(loaded: LoadedSpec, folder: Path, stamps: list[dict[str, Any]],
+           workers: int | None) -> tuple[int, dict[str, Any]]:
+    """Prepare the rows into a scratch folder beside the dataset, write the dataset, drop the scratch."""
+    import shutil
+    import uuid
+
+    from bench.corpus.build import make_dataset
+    from bench.corpus.card import build_stats, render_card
+    from bench.corpus.writer import fingerprint, write_dataset, write_splits
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    work = folder.with_name(f".{folder.name}.build-{uuid.uuid4().hex[:8]}")
+    try:
+        (work / "spill").mkdir(parents=True)
+        prepared = make_dataset(loaded, work / "spill", workers)
+        files = write_splits(prepared, work / "splits", loaded.spec.multilabel)
+        stats = build_stats(loaded, prepared, fingerprint(prepared), stamps)
+        n_rows, labels = sum(len(f) for f in prepared.splits.values()), prepared.labels
+        del prepared  # the slim rows: the rest reads the split files
+        write_dataset(folder, files, labels, stats, render_card(stats))
+        return n_rows, stats
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def ensure_built(spec_path: Path, data_root: Path = DEFAULT_ROOT) -> BuiltDataset:

@@ -25,7 +25,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.corpus.build import Audit, _Rows
+    from bench.corpus.build import Audit, Rows
     from bench.corpus.spec import LoadedSpec
 
 _CHUNK = 10_000
@@ -208,12 +208,18 @@ def find_near_duplicates(texts: Sequence[str], *, shingle: int, permutations: in
                          threshold: float) -> NearDuplicates:
     """Cluster ``texts`` into groups of exact or near copies."""
     keys = text_keys(texts)
-    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    inverse = inverse.ravel()
-    unique_texts = [texts[i] for i in first]
-    signatures = minhash_signatures(unique_texts, shingle=shingle, permutations=permutations)
+    _, first = np.unique(keys, return_index=True)
+    signatures = minhash_signatures([texts[i] for i in first], shingle=shingle, permutations=permutations)
+    return cluster_near_duplicates(keys, signatures, bands=bands, threshold=threshold)
+
+
+def cluster_near_duplicates(keys: np.ndarray, signatures: np.ndarray, *, bands: int,
+                            threshold: float) -> NearDuplicates:
+    """``find_near_duplicates`` from the texts' keys and the MinHash signatures of the distinct
+    texts, one row per distinct key in ``np.unique(keys)`` order."""
+    inverse = np.unique(keys, return_inverse=True)[1].ravel()
     pairs = near_duplicate_pairs(signatures, bands=bands, threshold=threshold)
-    parent = np.arange(len(first))
+    parent = np.arange(len(signatures))
     for i, j in pairs:
         ri, rj = _root(parent, int(i)), _root(parent, int(j))
         if ri != rj:
@@ -231,23 +237,30 @@ def _root(parent: np.ndarray, i: int) -> int:
     return i
 
 
-def audit_overlap(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: _Rows,
-                  audit: Audit) -> dict[str, pd.DataFrame]:
+def audit_overlap(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: Rows, audit: Audit,
+                  signatures: np.ndarray | None) -> dict[str, pd.DataFrame]:
     """Count (and apply the policy to) texts of other splits that are in ``train``, exactly or nearly.
 
     Overlap compares ``text`` only (not the stance target): the same article in train and
     test leaks its content whatever the target. Near-duplicate clusters are also counted
     within each split. Without a ``train`` split there is no reference and nothing to compare.
+    The rows are slim (``bench.corpus.batches``): each has its text's key, and ``signatures``
+    (if near-duplicates are checked) a MinHash row per ``__spill__`` number.
     """
+    from bench.corpus.batches import SPILL, TEXT_KEY
+
     spec = loaded.spec
     near = spec.near_duplicates
     names = list(splits)
     sizes = [len(splits[s]) for s in names]
-    texts = [t for s in names for t in splits[s]["text"].tolist()]
+    keys = np.concatenate([splits[s][TEXT_KEY].to_numpy(dtype=np.uint64) for s in names]) if names \
+        else np.zeros(0, np.uint64)
     split_of = np.repeat(np.arange(len(names)), sizes)
-    if near.enabled and texts:
-        found = find_near_duplicates(texts, shingle=near.shingle, permutations=near.permutations,
-                                     bands=near.bands, threshold=near.threshold)
+    if near.enabled and len(keys) and signatures is not None:
+        spill = np.concatenate([splits[s][SPILL].to_numpy(dtype=np.int64) for s in names])
+        first = np.unique(keys, return_index=True)[1]
+        found = cluster_near_duplicates(keys, signatures[spill[first]], bands=near.bands,
+                                        threshold=near.threshold)
         keys, cluster = found.exact_key, found.cluster
         audit.near_duplicates = {"threshold": near.threshold, "shingle": near.shingle,
                                  "permutations": near.permutations, "bands": near.bands,
@@ -259,7 +272,7 @@ def audit_overlap(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: _Ro
             audit.near_duplicates["rows_with_near_copy"][name] = int((distinct[cluster[in_split]] > 1).sum()) \
                 if in_split.any() else 0
     else:
-        keys, cluster = (text_keys(texts) if texts else np.zeros(0, np.uint64)), None
+        cluster = None
     if "train" not in splits:
         return splits
     train = split_of == names.index("train")

@@ -1,10 +1,12 @@
 """Source tables -> cleaned, label-checked, deduplicated, split rows, with every check counted.
 
-``make_dataset`` is the pipeline; it writes nothing. The order is fixed: row filter
-(``where``), fields from columns, text cleaning (Unicode NFC, whitespace), language, labels
-(``label_map``, unknown labels), empty texts, duplicate ids, duplicates within a split,
-made splits, then the train/other-split overlap audit. Each policy outcome is recorded in
-``Audit`` (and so in ``stats.json`` and the card): a row is never dropped silently.
+``make_dataset`` is the pipeline. The order is fixed: row filter (``where``), fields from
+columns, text cleaning (Unicode NFC, whitespace), language, labels (``label_map``, unknown
+labels), empty texts -- these per batch of source rows, whose cleaned rows are spilled to
+disk (``bench.corpus.batches``) -- then, over the slim rows of the whole corpus, duplicate
+ids, duplicates within a split, made splits, and the train/other-split overlap audit. Each
+policy outcome is recorded in ``Audit`` (and so in ``stats.json`` and the card): a row is
+never dropped silently.
 
 Rows carry their origin (file and row) until the end so that any error names it.
 """
@@ -15,11 +17,12 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.corpus.sources import ORIGIN_FILE, ORIGIN_ROW, SourceTable, read_source
+from bench.corpus.sources import ORIGIN_FILE, ORIGIN_ROW, SourceTable
 from bench.corpus.spec import ColumnRef, DatasetSpec, LoadedSpec
 from bench.errors import DataError
 
@@ -47,18 +50,38 @@ class Audit:
         if count:
             self.dropped[problem] = self.dropped.get(problem, 0) + count
 
+    def add(self, batch: Audit) -> None:
+        """Add the counts of one batch's row-level checks (filter, unknown labels, empty texts)."""
+        self.filtered_out += batch.filtered_out
+        for mine, theirs in ((self.empty, batch.empty), (self.unknown_labels, batch.unknown_labels),
+                             (self.dropped, batch.dropped)):
+            for key, count in theirs.items():
+                mine[key] = mine.get(key, 0) + count
+
+
+@dataclass(frozen=True)
+class SpillFile:
+    """An Arrow file of cleaned rows: rows ``first`` to ``stop - 1`` (the ``__spill__`` numbers)."""
+
+    path: Path
+    first: int
+    stop: int
+
 
 @dataclass(frozen=True)
 class Prepared:
-    """The rows of every split (source order) plus the labels and what the checks found."""
+    """The slim rows of every split (source order), the labels, what the checks found, and
+    the spill files holding the full rows (``__spill__`` numbers point into them and ``digests``)."""
 
     splits: dict[str, pd.DataFrame]
     labels: tuple[str, ...]
     audit: Audit
     files: tuple[str, ...]
+    spills: tuple[SpillFile, ...]
+    digests: np.ndarray  # (rows, 32) sha256 of each spilled row, by ``__spill__`` number
 
 
-class _Rows:
+class Rows:
     """Names the file and row of a row by its origin columns (for error messages)."""
 
     def __init__(self, files: list[str]) -> None:
@@ -141,7 +164,7 @@ def clean_texts(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fields(loaded: LoadedSpec, split: str, table: SourceTable, file_offset: int) -> pd.DataFrame:
+def fields(loaded: LoadedSpec, split: str, table: SourceTable, file_offset: int) -> pd.DataFrame:
     """The dataset fields of one source split, plus origin columns."""
     import pandas as pd
 
@@ -178,7 +201,7 @@ def _fields(loaded: LoadedSpec, split: str, table: SourceTable, file_offset: int
     return result
 
 
-def _filter(loaded: LoadedSpec, split: str, table: SourceTable, audit: Audit) -> SourceTable:
+def apply_filter(loaded: LoadedSpec, split: str, table: SourceTable, audit: Audit) -> SourceTable:
     if not loaded.spec.where:
         return table
     frame = table.frame
@@ -188,8 +211,6 @@ def _filter(loaded: LoadedSpec, split: str, table: SourceTable, audit: Audit) ->
         allowed = {_scalar_text(w) for w in (wanted if isinstance(wanted, tuple) else (wanted,))}
         keep &= np.fromiter((v in allowed for v in values), dtype=bool, count=len(values))
     audit.filtered_out += int((~keep).sum())
-    if not keep.any():
-        raise loaded.doc.error(("where",), f"no row of split {split!r} passes the filter; check the values")
     return SourceTable(frame=frame[keep].reset_index(drop=True), files=table.files)
 
 
@@ -201,7 +222,7 @@ def _scalar_text(value: object) -> str:
 
 # --- labels -------------------------------------------------------------------------------
 
-def _map_labels(spec: DatasetSpec, values: np.ndarray) -> list[Any]:
+def map_labels(spec: DatasetSpec, values: np.ndarray) -> list[Any]:
     mapping = {_scalar_text(k): v for k, v in spec.label_map.items()}
     out: list[Any] = []
     for value in values:
@@ -215,89 +236,95 @@ def _map_labels(spec: DatasetSpec, values: np.ndarray) -> list[Any]:
     return out
 
 
-def _check_labels(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: _Rows,
-                  audit: Audit) -> tuple[str, ...]:
-    spec = loaded.spec
-    found: dict[str, set[str]] = {}
-    for split, frame in splits.items():
-        labels = frame["label"].tolist()
-        flat = [x for v in labels for x in v] if spec.multilabel else labels
-        found[split] = set(flat)
-        empty = [i for i, v in enumerate(labels) if (not v if spec.multilabel else v == "")]
-        if empty:
-            raise rows.error(frame, empty[0], f"empty label ({len(empty)} rows in {split}); "
-                             "fill it in, or remove the rows with a where: filter")
-    if spec.labels is None:
-        names = list(found)
-        for other in names[1:]:
-            if found[other] != found[names[0]]:
-                extra = sorted(found[other] ^ found[names[0]])
-                raise loaded.doc.error(("source",), f"the label set differs between predefined splits "
-                                       f"{names[0]!r} and {other!r} (only in one: {', '.join(map(repr, extra[:5]))}); "
-                                       "list every label in `labels:` (and map variants with label_map)")
-        return tuple(sorted(set().union(*found.values())))
-    allowed = set(spec.labels)
-    for split, frame in list(splits.items()):
-        labels = frame["label"].tolist()
-        bad = np.asarray([bool(set(v) - allowed) if spec.multilabel else v not in allowed for v in labels],
-                         dtype=bool)
-        if not bad.any():
-            continue
-        first = int(np.flatnonzero(bad)[0])
-        value = labels[first]
-        audit.unknown_labels[split] = int(bad.sum())
-        if spec.on_unknown_label == "error":
-            shown = sorted(set(value) - allowed)[0] if spec.multilabel else value
-            hint = difflib.get_close_matches(str(shown), list(allowed), n=1)
-            raise rows.error(frame, first, f"label {shown!r} is not in labels ({int(bad.sum())} rows in {split})"
-                             + (f"; did you mean {hint[0]!r}? map it with label_map" if hint else
-                                "; add it to labels, map it with label_map, or set on_unknown_label: drop"))
-        splits[split] = frame[~bad].reset_index(drop=True)
-        audit.drop("unknown_label", int(bad.sum()))
-    return spec.labels
-
-
 # --- the pipeline -------------------------------------------------------------------------
 
-def make_dataset(loaded: LoadedSpec) -> Prepared:
-    """Read, clean, check and split the rows of a spec; ``DataError``/``ConfigError`` on a problem."""
+def make_dataset(loaded: LoadedSpec, work: Path, workers: int | None = None) -> Prepared:
+    """Read, clean, check and split the rows of a spec, spilling cleaned rows under ``work``.
+
+    ``DataError``/``ConfigError`` on a problem. Row-level stages run per batch (see
+    ``bench.corpus.batches``); the checks that need every row run on the slim rows.
+    """
     from bench.corpus.audit import audit_overlap
+    from bench.corpus.batches import BATCH_ROWS, SPILL, prepare_batches
+    from bench.corpus.sources import iter_source
     from bench.corpus.splitting import make_splits
 
     spec = loaded.spec
     audit = Audit()
-    tables = read_source(loaded)
     files: list[str] = []
-    splits: dict[str, pd.DataFrame] = {}
-    for split in list(tables):
-        table = _filter(loaded, split, tables.pop(split), audit)  # pop: free raw tables as we go
-        splits[split] = _fields(loaded, split, table, len(files))
-        files.extend(table.files)
-        del table
-    rows = _Rows(files)
-    if spec.language is not None and spec.language.detect:
-        from bench.corpus.language import detect_languages
-
-        for frame in splits.values():
-            frame["language"] = np.asarray(detect_languages(frame["text"].tolist()), dtype=object)
-    elif spec.language is not None and spec.language.code is not None:
-        for frame in splits.values():
-            frame["language"] = spec.language.code
-    for frame in splits.values():
-        frame["label"] = object_array(_map_labels(spec, frame["label"].to_numpy(dtype=object)))
-    labels = _check_labels(loaded, splits, rows, audit)
-    for split in list(splits):
-        splits[split] = _check_empty(loaded, split, splits[split], rows, audit)
+    parts: dict[str, list[pd.DataFrame]] = {}
+    found: dict[str, set[str]] = {}
+    passed: dict[str, int] = {}
+    spills: list[SpillFile] = []
+    signatures: list[np.ndarray] = []
+    digests: list[np.ndarray] = []
+    shared: dict[Any, Any] = {}
+    total = 0
+    for done in prepare_batches(loaded, iter_source(loaded, BATCH_ROWS), work, files, workers):
+        audit.add(done.audit)
+        found.setdefault(done.split, set()).update(done.labels_found)
+        passed[done.split] = passed.get(done.split, 0) + done.passed_filter
+        rows = done.rows
+        rows[SPILL] = np.arange(total, total + len(rows), dtype=np.int64)
+        if done.spill is not None:
+            spills.append(SpillFile(path=done.spill, first=total, stop=total + len(rows)))
+        if done.signatures is not None:
+            signatures.append(done.signatures)
+        digests.append(done.digests)
+        _share_values(rows, shared)
+        total += len(rows)
+        parts.setdefault(done.split, []).append(rows)
+    for split, count in passed.items():
+        if spec.where and count == 0:
+            raise loaded.doc.error(("where",), f"no row of split {split!r} passes the filter; check the values")
+    labels = _label_set(loaded, found)
+    splits = {split: _concat(frames) for split, frames in parts.items()}
+    del parts
+    rows = Rows(files)
     _check_ids(splits, rows)
     for split in list(splits):
         splits[split] = _check_duplicates(loaded, split, splits[split], rows, audit)
     splits = make_splits(loaded, splits, rows, audit)
-    splits = audit_overlap(loaded, splits, rows, audit)
+    all_signatures = np.concatenate(signatures) if signatures else None
+    del signatures
+    splits = audit_overlap(loaded, splits, rows, audit, all_signatures)
     for split, frame in splits.items():
         if len(frame) == 0:
             raise loaded.doc.error(("splits",), f"split {split!r} has no rows left after the checks; "
                                    "see the policies (on_*) and the split sizes")
-    return Prepared(splits=splits, labels=labels, audit=audit, files=tuple(files))
+    return Prepared(splits=splits, labels=labels, audit=audit, files=tuple(files), spills=tuple(spills),
+                    digests=np.concatenate(digests) if digests else np.zeros((0, 32), np.uint8))
+
+
+def _share_values(rows: pd.DataFrame, shared: dict[Any, Any]) -> None:
+    """Make equal values of the repetitive columns one object (rows sent back by a worker process
+    arrive with a copy of each), which keeps a million slim rows small."""
+    for name in ("label", "language", "target", "group", "date"):
+        if name in rows.columns and rows[name].dtype == object:
+            values = rows[name].to_numpy(dtype=object)
+            if len(values) and isinstance(values[0], list):
+                continue
+            rows[name] = np.asarray([shared.setdefault(v, v) for v in values.tolist()], dtype=object)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    import pandas as pd
+
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _label_set(loaded: LoadedSpec, found: dict[str, set[str]]) -> tuple[str, ...]:
+    """The dataset's labels: ``labels:`` if given, else those found, the same in every predefined split."""
+    if loaded.spec.labels is not None:
+        return loaded.spec.labels
+    names = list(found)
+    for other in names[1:]:
+        if found[other] != found[names[0]]:
+            extra = sorted(found[other] ^ found[names[0]])
+            raise loaded.doc.error(("source",), f"the label set differs between predefined splits "
+                                   f"{names[0]!r} and {other!r} (only in one: {', '.join(map(repr, extra[:5]))}); "
+                                   "list every label in `labels:` (and map variants with label_map)")
+    return tuple(sorted(set().union(*found.values())))
 
 
 def object_array(values: list[Any]) -> np.ndarray:
@@ -308,7 +335,7 @@ def object_array(values: list[Any]) -> np.ndarray:
     return out
 
 
-def _check_empty(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: _Rows, audit: Audit) -> pd.DataFrame:
+def check_empty(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: Rows, audit: Audit) -> pd.DataFrame:
     empty = frame["text"].to_numpy(dtype=object) == ""
     if "target" in frame.columns:
         empty |= frame["target"].to_numpy(dtype=object) == ""
@@ -325,7 +352,7 @@ def _check_empty(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: _Row
     return frame[~empty].reset_index(drop=True)
 
 
-def _check_ids(splits: dict[str, pd.DataFrame], rows: _Rows) -> None:
+def _check_ids(splits: dict[str, pd.DataFrame], rows: Rows) -> None:
     import pandas as pd
 
     frames = [f[["id", ORIGIN_FILE, ORIGIN_ROW]] for f in splits.values()]
@@ -345,7 +372,10 @@ def _check_ids(splits: dict[str, pd.DataFrame], rows: _Rows) -> None:
 def input_keys(frame: pd.DataFrame) -> np.ndarray:
     """A 64-bit key per row of its model input (text, and target for stance)."""
     from bench.corpus.audit import text_keys
+    from bench.corpus.batches import KEY
 
+    if KEY in frame.columns:  # computed with the texts, which the slim rows no longer hold
+        return frame[KEY].to_numpy(dtype=np.uint64)
     keys = text_keys(frame["text"].tolist())
     if "target" in frame.columns:
         with np.errstate(over="ignore"):
@@ -353,7 +383,7 @@ def input_keys(frame: pd.DataFrame) -> np.ndarray:
     return keys
 
 
-def _check_duplicates(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: _Rows,
+def _check_duplicates(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: Rows,
                       audit: Audit) -> pd.DataFrame:
     import pandas as pd
 

@@ -1,26 +1,18 @@
-"""Write a built dataset: the DatasetDict, ``stats.json``, ``card.md``, atomically.
+"""What a built dataset says about itself: ``stats.json`` (counts, audit, policies) and ``card.md``.
 
-The folder is written under a hidden temporary name next to its destination and renamed
-when complete, so ``data/<name>/`` is either the previous build or the new one, never half
-of one. The fingerprint is a sha256 over the sorted ``(split, id, text, label, target)``
-rows plus the ordered label list: it changes when any text or label changes, and not when
-rows are only reordered or the build is repeated.
+Both are computed from the slim rows (``bench.corpus.batches``), which carry each text's
+length instead of the text.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import shutil
-import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.errors import DataError
+from bench.corpus.batches import CHARS, WORDS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -29,32 +21,11 @@ if TYPE_CHECKING:
     from bench.corpus.spec import LoadedSpec
 
 SCHEMA_VERSION = 1
-FIELDS = ("id", "text", "label", "target", "title", "source", "date", "language", "group")
 
 
-def fingerprint(splits: dict[str, pd.DataFrame], labels: tuple[str, ...]) -> str:
-    """sha256 hex of the content: sorted (split, id, text, label, target) rows and the label order."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(list(labels)).encode("utf-8"))
-    for split in sorted(splits):
-        frame = splits[split]
-        ids = frame["id"].tolist()
-        texts = frame["text"].tolist()
-        gold = ["\x1d".join(v) if isinstance(v, list) else v for v in frame["label"].tolist()]
-        targets = frame["target"].tolist() if "target" in frame.columns else [""] * len(ids)
-        for i in sorted(range(len(ids)), key=ids.__getitem__):
-            digest.update("\x1f".join((split, ids[i], texts[i], gold[i], targets[i])).encode("utf-8"))
-            digest.update(b"\x1e")
-    return digest.hexdigest()
-
-
-def _lengths(texts: list[str]) -> dict[str, float]:
-    if not texts:
+def _lengths(chars: np.ndarray, words: np.ndarray) -> dict[str, float]:
+    if not len(chars):
         return {}
-    chars = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    # Cleaned text has exactly one space or newline between words.
-    words = np.fromiter((t.count(" ") + t.count("\n") + 1 if t else 0 for t in texts), dtype=np.int64,
-                        count=len(texts))
     return {"chars_mean": round(float(chars.mean()), 1), "chars_median": float(np.median(chars)),
             "chars_p95": float(np.percentile(chars, 95)), "chars_max": int(chars.max()),
             "words_mean": round(float(words.mean()), 1)}
@@ -66,7 +37,7 @@ def split_stats(frame: pd.DataFrame, labels: tuple[str, ...], multilabel: bool) 
     for value in frame["label"].tolist():
         for label in (value if multilabel else (value,)):
             counts[label] += 1
-    out: dict[str, Any] = {"n_rows": len(frame), "label_counts": counts, "text": _lengths(frame["text"].tolist())}
+    out: dict[str, Any] = {"n_rows": len(frame), "label_counts": counts, "text": _lengths(frame[CHARS].to_numpy(), frame[WORDS].to_numpy())}
     if "language" in frame.columns:
         out["languages"] = dict(frame["language"].value_counts().sort_index().items())
         out["languages"] = {str(k): int(v) for k, v in out["languages"].items()}
@@ -181,64 +152,3 @@ def render_card(stats: dict[str, Any]) -> str:
 
 def _per_split(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in counts.items()) if any(counts.values()) else "none"
-
-
-def to_datasetdict(prepared: Prepared, multilabel: bool, digest: str) -> Any:
-    """The rows as a ``datasets.DatasetDict`` with ``ClassLabel`` labels and str fields."""
-    import pyarrow as pa
-
-    from bench.hf import import_datasets
-
-    datasets = import_datasets()
-    class_label = datasets.ClassLabel(names=list(prepared.labels))
-    index = {label: i for i, label in enumerate(prepared.labels)}
-    out = {}
-    for split, frame in prepared.splits.items():
-        present = [f for f in FIELDS if f in frame.columns]
-        features = datasets.Features({f: (datasets.Sequence(class_label) if multilabel else class_label)
-                                      if f == "label" else datasets.Value("string") for f in present})
-        arrays = {}
-        for name in present:
-            values = frame[name].tolist()
-            if name == "label":
-                codes = [[index[v] for v in row] for row in values] if multilabel else [index[v] for v in values]
-                arrays[name] = pa.array(codes, type=pa.list_(pa.int64()) if multilabel else pa.int64())
-            else:
-                arrays[name] = pa.array([str(v) for v in values], type=pa.string())
-        # Our own content fingerprint spares datasets from hashing the whole table.
-        out[split] = datasets.Dataset(pa.table(arrays), info=datasets.DatasetInfo(features=features),
-                                      fingerprint=f"{digest[:16]}-{split}")
-    return datasets.DatasetDict(out)
-
-
-def write_dataset(target: Path, prepared: Prepared, stats: dict[str, Any], multilabel: bool) -> None:
-    """Write ``target`` (DatasetDict + stats.json + card.md) via a temporary folder and a rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
-    try:
-        to_datasetdict(prepared, multilabel, stats["fingerprint"]).save_to_disk(str(tmp))
-        (tmp / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        (tmp / "card.md").write_text(render_card(stats), encoding="utf-8")
-        replace_folder(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
-def replace_folder(tmp: Path, target: Path) -> None:
-    """Put the complete folder ``tmp`` at ``target``, moving any previous build aside first."""
-    old = None
-    if target.exists():
-        if not (target / "stats.json").is_file():
-            raise DataError(target, None, "", "exists and is not a newsbench dataset; move it away or "
-                            "choose another name")
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(target, old)
-    try:
-        os.replace(tmp, target)
-    except OSError:
-        if old is not None and not target.exists():
-            os.replace(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -1,6 +1,7 @@
-"""Read a spec's source into one table per split: files (+ join), raw articles, the hub, or disk.
+"""Read a spec's source as batches of raw rows per split: files (+ join), raw articles, the hub, or disk.
 
-Every value comes back as it was written (CSV cells as strings, JSON values as parsed), plus
+Parquet is read a row group at a time, so a corpus larger than memory streams through the
+builder; the other formats are parsed whole per file and then handed on in batches. Every value comes back as it was written (CSV cells as strings, JSON values as parsed), plus
 two bookkeeping columns, ``ORIGIN_FILE`` (an index into ``SourceTable.files``) and
 ``ORIGIN_ROW`` (the 1-based data row in that file), so that a later check can name the file
 and row of a bad value. Nothing here cleans or drops rows: that is ``build``'s job.
@@ -13,12 +14,12 @@ import difflib
 import gzip
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bench.corpus.spec import ArticlesSpec, JoinSpec, LoadedSpec, SourceSpec
+from bench.corpus.spec import ArticlesSpec, JoinSpec, LoadedSpec
 from bench.errors import DataError
 from bench.jsonlines import json_objects
 
@@ -45,6 +46,15 @@ class SourceTable:
 
 
 @dataclass(frozen=True)
+class SourceSplit:
+    """One split's raw rows as batches (``ORIGIN_FILE`` indexes ``files``), read as they are consumed."""
+
+    name: str
+    files: tuple[str, ...]
+    batches: Iterator[pd.DataFrame]
+
+
+@dataclass(frozen=True)
 class _ReadOptions:
     format: str | None
     encoding: str
@@ -53,11 +63,9 @@ class _ReadOptions:
     header: bool
 
 
-def read_source(loaded: LoadedSpec) -> dict[str, SourceTable]:
-    """The source's splits, in the order written (files) or stored (hub, disk)."""
+def _read_whole(loaded: LoadedSpec) -> dict[str, SourceTable]:
+    """The splits of a source that is read whole: raw articles, the hub, or a saved dataset."""
     source = loaded.spec.source
-    if source.files is not None:
-        return _read_files(loaded, source, source.files)
     if source.articles is not None:
         return _read_articles(loaded, source.articles)
     from bench.corpus.hub import read_disk, read_hub  # imports `datasets`: only when asked
@@ -65,6 +73,74 @@ def read_source(loaded: LoadedSpec) -> dict[str, SourceTable]:
     if source.hub is not None:
         return read_hub(loaded, source.hub)
     return read_disk(loaded, source.disk or Path("."))
+
+
+def iter_source(loaded: LoadedSpec, batch_rows: int) -> Iterator[SourceSplit]:
+    """The source's splits in order, each as batches of at most ``batch_rows`` raw rows.
+
+    Parquet files are read a batch at a time (row groups), so a corpus larger than memory
+    passes through; other formats are read whole per file (their parsers need the whole
+    text to name a bad line) and then handed on in batches.
+    """
+    source = loaded.spec.source
+    if source.files is None:
+        for split, table in _read_whole(loaded).items():
+            yield SourceSplit(split, table.files, _slices(table.frame, batch_rows))
+        return
+    options = _ReadOptions(source.format, source.encoding, source.delimiter, source.quoting, source.header)
+    join = _JoinTable.read(source.join, options, loaded) if source.join is not None else None
+    for split, value in source.files.items():
+        paths = value if isinstance(value, tuple) else (value,)
+        keys = [("source", "files", split) + ((i,) if isinstance(value, tuple) else ()) for i in range(len(paths))]
+        existing = [_existing(loaded, raw, key) for raw, key in zip(paths, keys)]
+        files = tuple(str(path) for path in existing)
+        yield SourceSplit(split, files, _file_batches(loaded, split, existing, keys, options, join, batch_rows))
+
+
+def _slices(frame: pd.DataFrame, batch_rows: int) -> Iterator[pd.DataFrame]:
+    for begin in range(0, max(len(frame), 1), batch_rows):
+        yield frame.iloc[begin: begin + batch_rows].reset_index(drop=True)
+
+
+def _file_batches(loaded: LoadedSpec, split: str, paths: list[Path], keys: list[tuple[str | int, ...]],
+                  options: _ReadOptions, join: _JoinTable | None, batch_rows: int) -> Iterator[pd.DataFrame]:
+    files = tuple(str(path) for path in paths)
+    first_columns: list[Any] | None = None
+    for number, (path, key) in enumerate(zip(paths, keys)):
+        if _format_of(path, options.format, loaded, key) == "parquet":
+            pieces = _parquet_batches(path, batch_rows)
+        else:
+            pieces = _slices(read_table(path, options, loaded, key), batch_rows)
+        row = 1
+        for piece in pieces:
+            columns = list(piece.columns)
+            if first_columns is None:
+                first_columns = columns
+            elif row == 1 and columns != first_columns:
+                differing = sorted(set(map(str, first_columns)) ^ set(map(str, columns)))
+                raise loaded.doc.error(("source", "files", split), f"{path} has different columns from "
+                                       f"{files[0]} (differing: {', '.join(differing) or 'order'}); "
+                                       "give files of one layout")
+            piece[ORIGIN_FILE] = number
+            piece[ORIGIN_ROW] = range(row, row + len(piece))
+            row += len(piece)
+            table = SourceTable(frame=piece, files=files)
+            yield join.apply(table) if join is not None else piece
+
+
+def _parquet_batches(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        reader = pq.ParquetFile(path)
+        if reader.metadata.num_rows == 0:
+            yield reader.schema_arrow.empty_table().to_pandas()
+            return
+        for batch in reader.iter_batches(batch_size=batch_rows):
+            yield pa.Table.from_batches([batch]).to_pandas()
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise DataError(path, None, "", f"cannot read as parquet ({exc}); check the file") from None
 
 
 def source_paths(loaded: LoadedSpec) -> list[Path]:
@@ -94,41 +170,6 @@ def source_paths(loaded: LoadedSpec) -> list[Path]:
 
 
 # --- files --------------------------------------------------------------------------------
-
-def _read_files(loaded: LoadedSpec, source: SourceSpec,
-                files: Mapping[str, Path | tuple[Path, ...]]) -> dict[str, SourceTable]:
-    options = _ReadOptions(source.format, source.encoding, source.delimiter, source.quoting, source.header)
-    out: dict[str, SourceTable] = {}
-    for split, value in files.items():
-        paths = value if isinstance(value, tuple) else (value,)
-        frames, names = [], []
-        for i, raw_path in enumerate(paths):
-            key = ("source", "files", split) + ((i,) if isinstance(value, tuple) else ())
-            path = _existing(loaded, raw_path, key)
-            frame = read_table(path, options, loaded, key)
-            frame[ORIGIN_FILE] = len(names)
-            frame[ORIGIN_ROW] = range(1, len(frame) + 1)
-            frames.append(frame)
-            names.append(str(path))
-        frame = frames[0] if len(frames) == 1 else _concat(frames, names, loaded, split)
-        table = SourceTable(frame=frame.reset_index(drop=True), files=tuple(names))
-        if source.join is not None:
-            table = _join(table, source.join, options, loaded)
-        out[split] = table
-    return out
-
-
-def _concat(frames: list[pd.DataFrame], names: list[str], loaded: LoadedSpec, split: str) -> pd.DataFrame:
-    import pandas as pd
-
-    first = list(frames[0].columns)
-    for frame, name in zip(frames[1:], names[1:]):
-        if list(frame.columns) != first:
-            missing = sorted(set(map(str, first)) ^ set(map(str, frame.columns)))
-            raise loaded.doc.error(("source", "files", split), f"{name} has different columns from {names[0]} "
-                                   f"(differing: {', '.join(missing) or 'order'}); give files of one layout")
-    return pd.concat(frames, ignore_index=True)
-
 
 def _existing(loaded: LoadedSpec, raw: Path, key: tuple[str | int, ...]) -> Path:
     path = loaded.resolve(raw)
@@ -285,49 +326,61 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         raise DataError(path, None, "", f"cannot read as parquet ({exc}); check the file") from None
 
 
-def _join(table: SourceTable, join: JoinSpec, base: _ReadOptions, loaded: LoadedSpec) -> SourceTable:
-    """Attach the join table's columns by key; every left key must match exactly one right row."""
-    import pandas as pd
+class _JoinTable:
+    """The right side of ``source.join``, read once and indexed by key, applied to each batch."""
 
-    key_path = ("source", "join", "file")
-    path = _existing(loaded, join.file, key_path)
-    options = _ReadOptions(
-        format=join.format, encoding=join.encoding or base.encoding,
-        delimiter=join.delimiter if join.delimiter is not None else base.delimiter,
-        quoting=join.quoting or base.quoting, header=base.header if join.header is None else join.header)
-    right = read_table(path, options, loaded, key_path)
-    left = table.frame
-    on = join.on
-    for frame, name in ((left, table.files[0]), (right, str(path))):
-        if on not in frame.columns:
-            hint = difflib.get_close_matches(on, [str(c) for c in frame.columns], n=1)
-            raise loaded.doc.error(("source", "join", "on"), f"key column {on!r} is not in {name}"
-                                   + (f"; did you mean {hint[0]!r}?" if hint else
-                                      f"; columns are {', '.join(map(str, frame.columns))}"))
-    right_keys = right[on].astype(str).str.strip()
-    repeated = right_keys[right_keys.duplicated()]
-    if len(repeated):
-        row = int(repeated.index[0]) + 1
-        raise DataError(path, None, f"row {row}", f"join key {on}={repeated.iloc[0]!r} appears more than "
-                        "once; a join table needs one row per key")
-    right = right.drop(columns=[on]).rename(
-        columns={c: (f"join.{c}" if c in left.columns else c) for c in right.columns if c != on})
-    position = right_keys.reset_index(drop=True)
-    lookup = dict(zip(position, range(len(position))))
-    left_keys = left[on].astype(str).str.strip()
-    indices = left_keys.map(lookup)
-    missing = indices.isna()
-    if missing.any():
-        first = int(missing.to_numpy().nonzero()[0][0])
-        file, row = table.where(first)
-        raise DataError(file, None, row, f"join key {on}={left_keys.iat[first]!r} has no row in {path} "
-                        f"({int(missing.sum())} rows lack a match); fix the key or the join file")
-    # Taking from object arrays copies pointers, not the (often repeated) body texts.
-    take = indices.astype("int64").to_numpy()
-    frame = left.copy()
-    for column in right.columns:
-        frame[column] = pd.Series(right[column].to_numpy(dtype=object)[take], index=left.index, dtype=object)
-    return SourceTable(frame=frame, files=table.files)
+    def __init__(self, frame: pd.DataFrame, keys: pd.Series, path: Path, join: JoinSpec, loaded: LoadedSpec) -> None:
+        self.frame, self.path, self.join, self.loaded = frame, path, join, loaded
+        self.lookup = dict(zip(keys, range(len(keys))))
+
+    @classmethod
+    def read(cls, join: JoinSpec, base: _ReadOptions, loaded: LoadedSpec) -> _JoinTable:
+        key_path = ("source", "join", "file")
+        path = _existing(loaded, join.file, key_path)
+        options = _ReadOptions(
+            format=join.format, encoding=join.encoding or base.encoding,
+            delimiter=join.delimiter if join.delimiter is not None else base.delimiter,
+            quoting=join.quoting or base.quoting, header=base.header if join.header is None else join.header)
+        right = read_table(path, options, loaded, key_path)
+        _need_key(right, join.on, str(path), loaded)
+        keys = right[join.on].astype(str).str.strip()
+        repeated = keys[keys.duplicated()]
+        if len(repeated):
+            row = int(repeated.index[0]) + 1
+            raise DataError(path, None, f"row {row}", f"join key {join.on}={repeated.iloc[0]!r} appears more "
+                            "than once; a join table needs one row per key")
+        return cls(right.drop(columns=[join.on]).reset_index(drop=True), keys.reset_index(drop=True), path,
+                   join, loaded)
+
+    def apply(self, table: SourceTable) -> pd.DataFrame:
+        """The batch with the join table's columns attached; every key must match exactly one row."""
+        import pandas as pd
+
+        left, on = table.frame, self.join.on
+        _need_key(left, on, table.files[0], self.loaded)
+        left_keys = left[on].astype(str).str.strip()
+        indices = left_keys.map(self.lookup)
+        missing = indices.isna()
+        if missing.any():
+            first = int(missing.to_numpy().nonzero()[0][0])
+            file, row = table.where(first)
+            raise DataError(file, None, row, f"join key {on}={left_keys.iat[first]!r} has no row in {self.path} "
+                            f"({int(missing.sum())} rows lack a match); fix the key or the join file")
+        # Taking from object arrays copies pointers, not the (often repeated) body texts.
+        take = indices.astype("int64").to_numpy()
+        frame = left.copy()
+        for column in self.frame.columns:
+            name = f"join.{column}" if column in left.columns else column
+            frame[name] = pd.Series(self.frame[column].to_numpy(dtype=object)[take], index=left.index, dtype=object)
+        return frame
+
+
+def _need_key(frame: pd.DataFrame, on: str, name: str, loaded: LoadedSpec) -> None:
+    if on not in frame.columns:
+        hint = difflib.get_close_matches(on, [str(c) for c in frame.columns], n=1)
+        raise loaded.doc.error(("source", "join", "on"), f"key column {on!r} is not in {name}"
+                               + (f"; did you mean {hint[0]!r}?" if hint else
+                                  f"; columns are {', '.join(map(str, frame.columns))}"))
 
 
 # --- articles ------------------------------------------------------------------------------

@@ -19,10 +19,10 @@ from bench.splits import SplitError, ids_split, random_split, stratified_split, 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.corpus.build import Audit, _Rows
+    from bench.corpus.build import Audit, Rows
 
 
-def make_splits(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: _Rows,
+def make_splits(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: Rows,
                 audit: Audit) -> dict[str, pd.DataFrame]:
     """``splits`` with each made split carved out of its ``from`` split."""
     out = dict(splits)
@@ -57,7 +57,7 @@ def _units(frame: pd.DataFrame, by_group: bool) -> np.ndarray:
 
 
 def _mask(loaded: LoadedSpec, name: str, split: SplitSpec, frame: pd.DataFrame,
-          rows: _Rows) -> tuple[np.ndarray, dict[str, Any]]:
+          rows: Rows) -> tuple[np.ndarray, dict[str, Any]]:
     key = ("splits", name)
     has_group = "group" in frame.columns
     try:
@@ -105,7 +105,7 @@ def _ids_mask(loaded: LoadedSpec, name: str, split: SplitSpec,
     return mask, record
 
 
-def _temporal_mask(loaded: LoadedSpec, split: SplitSpec, frame: pd.DataFrame, rows: _Rows) -> np.ndarray:
+def _temporal_mask(loaded: LoadedSpec, split: SplitSpec, frame: pd.DataFrame, rows: Rows) -> np.ndarray:
     import pandas as pd
 
     raw = frame["date"].to_numpy(dtype=object)

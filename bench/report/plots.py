@@ -26,7 +26,6 @@ from bench.report.collect import (
 from bench.report.figure import Plot, new_figure, safe_name, set_margins, style, text_inches, to_png
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
     from bench.compare import Cell, Ranking
 

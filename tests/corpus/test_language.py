@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from bench.corpus.language import MAX_BYTES, UNDETERMINED, _encode, detect_languages
 

@@ -1,0 +1,157 @@
+"""Write a built dataset from the spill files: one Arrow file per split, its fingerprint, the folder.
+
+The kept rows of each split are copied out of the spill files (``bench.corpus.batches``) a
+spill file at a time, so memory holds one batch, and the split is then memory-mapped, never
+loaded, to save the ``datasets.DatasetDict``.
+
+The fingerprint is a sha256 over the ordered label list and, per split, the sha256 of each
+``(id, text, label, target)`` row in id order (the row hashes are computed with the batches,
+in parallel): it changes when any text or label changes, and not when rows are only
+reordered or the build is repeated.
+
+The dataset folder is written under a hidden temporary name next to its destination and
+renamed when complete, so ``data/<name>/`` is either the previous build or the new one,
+never half of one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from bench.corpus.batches import FIELDS, SPILL
+from bench.errors import DataError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from bench.corpus.build import Prepared
+
+
+def write_splits(prepared: Prepared, folder: Path, multilabel: bool) -> dict[str, Path]:
+    """One Arrow stream file per split under ``folder`` (rows in split order, labels as codes)."""
+    import pyarrow as pa
+
+    folder.mkdir(parents=True, exist_ok=True)
+    codes = pa.array(list(prepared.labels), type=pa.string())
+    out: dict[str, Path] = {}
+    for split, frame in prepared.splits.items():
+        wanted = frame[SPILL].to_numpy(dtype=np.int64)
+        if len(wanted) > 1 and not (np.diff(wanted) > 0).all():
+            raise AssertionError(f"rows of {split} are not in spill order")  # the pipeline keeps source order
+        path = out[split] = folder / f"{split}.arrow"
+        writer = None
+        try:
+            for spill in prepared.spills:
+                lo, hi = np.searchsorted(wanted, [spill.first, spill.stop])
+                if lo == hi:
+                    continue
+                rows = _read(spill.path).take(pa.array(wanted[lo:hi] - spill.first))
+                table = _with_codes(rows, codes, multilabel)
+                if writer is None:
+                    writer = pa.ipc.new_stream(str(path), table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+    return out
+
+
+def _read(path: Path) -> pa.Table:
+    """An Arrow stream file, memory-mapped (the table's buffers point into the file)."""
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        return pa.ipc.open_stream(source).read_all()
+
+
+def _with_codes(table: pa.Table, codes: pa.Array, multilabel: bool) -> pa.Table:
+    """``table`` with its label names (or lists of names) replaced by their positions in ``codes``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    labels = table.column("label").combine_chunks()
+    if multilabel:
+        flat = pc.index_in(pc.list_flatten(labels), value_set=codes).cast(pa.int64())
+        lengths = pc.list_value_length(labels).to_numpy(zero_copy_only=False).astype(np.int32)
+        offsets = pa.array(np.concatenate(([0], np.cumsum(lengths))).astype(np.int32))
+        coded = pa.ListArray.from_arrays(offsets, flat)
+    else:
+        coded = pc.index_in(labels, value_set=codes).cast(pa.int64())
+    return table.set_column(table.schema.get_field_index("label"), "label", coded)
+
+
+def fingerprint(prepared: Prepared) -> str:
+    """sha256 hex of the content: the label order, then per split (sorted) its size and the
+    sha256 of each ``(id, text, label, target)`` row in id order."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(list(prepared.labels)).encode("utf-8"))
+    for split in sorted(prepared.splits):
+        frame = prepared.splits[split]
+        ids = frame["id"].tolist()
+        order = np.asarray(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
+        digest.update(f"{split}\x1f{len(ids)}\x1e".encode())
+        digest.update(prepared.digests[frame[SPILL].to_numpy(dtype=np.int64)[order]].tobytes())
+    return digest.hexdigest()
+
+
+def to_datasetdict(files: dict[str, Path], labels: tuple[str, ...], multilabel: bool, digest: str) -> Any:
+    """The split files as a ``datasets.DatasetDict`` (memory-mapped) with ``ClassLabel`` labels."""
+    from bench.hf import import_datasets
+
+    datasets = import_datasets()
+    class_label = datasets.ClassLabel(names=list(labels))
+    out = {}
+    for split, path in files.items():
+        table = _read(path)
+        features = datasets.Features({name: (datasets.Sequence(class_label) if multilabel else class_label)
+                                      if name == "label" else datasets.Value("string")
+                                      for name in FIELDS if name in table.column_names})
+        table = table.select([name for name in FIELDS if name in table.column_names])
+        # Our own content fingerprint spares datasets from hashing the whole table.
+        out[split] = datasets.Dataset(table, info=datasets.DatasetInfo(features=features),
+                                      fingerprint=f"{digest[:16]}-{split}")
+    return datasets.DatasetDict(out)
+
+
+def write_dataset(target: Path, files: dict[str, Path], labels: tuple[str, ...], stats: dict[str, Any],
+                  card: str) -> None:
+    """Write ``target`` (DatasetDict + stats.json + card.md) via a temporary folder and a rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.partial-{uuid.uuid4().hex[:8]}")
+    try:
+        dataset = to_datasetdict(files, labels, bool(stats["multilabel"]), stats["fingerprint"])
+        dataset.save_to_disk(str(tmp))
+        del dataset
+        (tmp / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        (tmp / "card.md").write_text(card, encoding="utf-8")
+        replace_folder(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def replace_folder(tmp: Path, target: Path) -> None:
+    """Put the complete folder ``tmp`` at ``target``, moving any previous build aside first."""
+    old = None
+    if target.exists():
+        if not (target / "stats.json").is_file():
+            raise DataError(target, None, "", "exists and is not a newsbench dataset; move it away or "
+                            "choose another name")
+        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(target, old)
+    try:
+        os.replace(tmp, target)
+    except OSError:
+        if old is not None and not target.exists():
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,143 @@
+"""Batched builds: a corpus read in many batches, prepared in worker processes, gives the very
+dataset that one batch gives (rows, stats, fingerprint), and errors still name the file and row."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from bench.corpus import batches, build_dataset, load_split
+from bench.corpus.sources import ORIGIN_ROW, iter_source
+from bench.corpus.spec import load_spec
+from bench.errors import DataError
+
+DATA = Path(__file__).parents[1] / "data" / "corpus"
+SEEDS = Path(__file__).parents[2] / "seeds"
+REAL = os.environ.get("NEWSBENCH_DATA")
+
+TOPICS = f"""\
+name: topics
+task: topic
+source:
+  files: {{train: {DATA}/topics.csv}}
+columns: {{id: id, text: [title, body], title: title, date: date, label: topic}}
+language: {{column: lang}}
+labels: [politics, sports, economy]
+splits:
+  test: {{from: train, size: 6, seed: 3}}
+on_duplicate: drop
+"""
+
+STANCES = f"""\
+name: stances
+task: stance
+language: en
+source:
+  files: {{train: {DATA}/stances.csv}}
+  join: {{file: {DATA}/bodies.csv, on: Body ID}}
+columns: {{text: articleBody, target: Headline, label: Stance, group: Body ID}}
+labels: [agree, disagree, discuss, unrelated]
+splits:
+  test: {{from: train, ids: {DATA}/hold_out_ids.txt, by: group}}
+"""
+
+MULTILABEL = f"""\
+name: multi
+task: topic
+multilabel: true
+source: {{files: {{train: {DATA}/multilabel.jsonl}}}}
+columns: {{id: id, text: text, label: topics}}
+splits:
+  test: {{from: train, size: 0.3, seed: 1, by: random}}
+"""
+
+SEED_ARTICLES = f"""\
+name: seeds
+task: topic
+language: detect
+source:
+  articles: {{path: {SEEDS}, labels: {SEEDS}/labels.csv, include: ["*.txt"]}}
+columns: {{text: text, title: title, source: source, label: topic}}
+splits:
+  test: {{from: train, size: 0.3, seed: 7, by: label}}
+"""
+
+
+def _build(folder: Path, spec_text: str, out: str):
+    spec = folder / f"{out}.yaml"
+    spec.write_text(spec_text, encoding="utf-8")
+    return build_dataset(spec, folder / out, force=True).dataset
+
+
+def _small_batches(monkeypatch: pytest.MonkeyPatch, rows: int, pool_after: int = 0) -> None:
+    monkeypatch.setattr(batches, "BATCH_ROWS", rows)
+    monkeypatch.setattr(batches, "POOL_AFTER_ROWS", pool_after)
+
+
+def _same_dataset(whole, batched) -> None:
+    assert batched.fingerprint == whole.fingerprint
+    assert json.dumps(batched.stats()["splits"]) == json.dumps(whole.stats()["splits"])
+    assert batched.stats()["audit"] == whole.stats()["audit"]
+    for split in whole.splits:
+        left, right = load_split(whole, split), load_split(batched, split)
+        assert left.equals(right), split
+
+
+@pytest.mark.parametrize("spec_text", [TOPICS, STANCES, MULTILABEL, SEED_ARTICLES],
+                         ids=["topics", "stance-join-ids", "multilabel", "seed-articles"])
+def test_many_batches_in_worker_processes_give_the_same_dataset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                spec_text: str) -> None:
+    whole = _build(tmp_path, spec_text, "whole")
+    _small_batches(monkeypatch, rows=4)
+    batched = _build(tmp_path, spec_text, "batched")
+    _same_dataset(whole, batched)
+    assert not [p for p in tmp_path.rglob(".*") if p.is_dir()], "scratch folders left behind"
+
+
+def test_parquet_streams_by_batches_with_continuous_row_numbers(tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(DATA / "topics.csv", dtype=str)
+    frame.to_parquet(tmp_path / "t.parquet", row_group_size=5)
+    spec = tmp_path / "s.yaml"
+    spec.write_text(TOPICS.replace(f"{DATA}/topics.csv", f"{tmp_path}/t.parquet"), encoding="utf-8")
+    (source,) = list(iter_source(load_spec(spec), batch_rows=4))
+    parts = list(source.batches)
+    assert len(parts) > 4 and max(len(p) for p in parts) <= 4
+    assert [r for p in parts for r in p[ORIGIN_ROW].tolist()] == list(range(1, len(frame) + 1))
+    assert pd.concat(parts)["id"].tolist() == frame["id"].tolist()
+
+
+def test_an_error_in_a_late_batch_names_its_file_and_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(DATA / "topics.csv", dtype=str)
+    frame.loc[16, "topic"] = "sprots"
+    frame.to_parquet(tmp_path / "t.parquet", row_group_size=3)
+    _small_batches(monkeypatch, rows=3)
+    with pytest.raises(DataError, match=r"t\.parquet: row 17: label 'sprots' is not in labels .*did you mean 'sports'"):
+        _build(tmp_path, TOPICS.replace(f"{DATA}/topics.csv", f"{tmp_path}/t.parquet"), "bad")
+    assert not (tmp_path / "bad").exists() or not any((tmp_path / "bad").iterdir())
+
+
+def test_a_filter_that_keeps_rows_of_later_batches_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _small_batches(monkeypatch, rows=3, pool_after=10**9)
+    text = TOPICS.replace("splits:\n  test: {from: train, size: 6, seed: 3}\n", "") + "where: {id: [n17, n18]}\n"
+    ds = _build(tmp_path, text, "late")
+    assert load_split(ds, "train")["id"].tolist() == ["n17", "n18"]
+    with pytest.raises(Exception, match="no row of split 'train' passes the filter"):
+        _build(tmp_path, text.replace("[n17, n18]", "[nothing]"), "none")
+
+
+@pytest.mark.skipif(not REAL, reason="NEWSBENCH_DATA is not set: the real datasets are needed")
+def test_bbc_in_batches_drops_the_same_duplicates_and_leaks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec_text = (Path(__file__).parents[2] / "configs" / "datasets" / "bbc.yaml").read_text(encoding="utf-8")
+    spec_text = spec_text.replace("${NEWSBENCH_DATA}", str(Path(REAL).resolve()))
+    whole = _build(tmp_path, spec_text, "whole")
+    _small_batches(monkeypatch, rows=300)
+    batched = _build(tmp_path, spec_text, "batched")
+    _same_dataset(whole, batched)
+    assert batched.stats()["audit"]["dropped"]["duplicate"] == 133
