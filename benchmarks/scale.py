@@ -9,8 +9,9 @@ For each size, in a fresh process (so that peak memory is that step's and the st
 before it), the script measures documents/s and peak memory (RSS and PSS summed over the
 step's process and its helper processes, see ``TreeMemory``) of:
 
-* ``build``: ``bench.corpus.build_dataset`` (read the parquet sources, clean, check labels,
-  deduplicate, audit train/test overlap, write the Arrow dataset);
+* ``build``: ``bench.corpus.build_dataset`` (read the parquet sources in batches, clean,
+  check labels, deduplicate, audit train/test overlap, write the Arrow dataset), its
+  batches prepared by ``--workers`` processes;
 * ``hashing alone``: ``HashingVectorizer.transform`` over every document (chunked, in one
   process, reading not timed): the hashing vectorizer's own throughput, the reference;
 * ``run``: ``bench run`` on the built dataset with ``evaluation.streaming: true`` (hashing
@@ -228,11 +229,11 @@ def peak_mb() -> dict[str, float]:
     return {"peak_mb": rss, "pss_mb": pss}
 
 
-def step_build(spec: Path, data: Path) -> dict:
+def step_build(spec: Path, data: Path, workers: int) -> dict:
     from bench.corpus import build_dataset
 
     start = time.perf_counter()
-    result = build_dataset(spec, data, force=True)
+    result = build_dataset(spec, data, force=True, workers=workers)
     return {"seconds": time.perf_counter() - start, "docs": result.n_rows, **peak_mb()}
 
 
@@ -296,7 +297,7 @@ def child(args: argparse.Namespace) -> None:
         write_corpus(work / "src", args.size)
         out = {"seconds": time.perf_counter() - start, "docs": args.size, **peak_mb()}
     elif args.step == "build":
-        out = step_build(work / "src" / f"news{args.size}.yaml", work / "data")
+        out = step_build(work / "src" / f"news{args.size}.yaml", work / "data", args.workers)
     elif args.step == "hashing":
         out = step_hashing(work / "data", f"news{args.size}")
     else:
@@ -320,7 +321,8 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the generated corpora and runs")
     parser.add_argument("--json", type=Path, help="also write the measurements here")
     parser.add_argument("--workers", type=int, default=2,
-                        help="streaming.workers of the run: helper processes that featurize (default 2)")
+                        help="processes that prepare the build's batches, and streaming.workers of the run: "
+                             "helper processes that featurize (default 2)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="measure hashing alone and the run this many times, alternating, and keep the "
                              "fastest of each (the machine's other load then hits both alike)")

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from bench.commands import positive_int
+
 DEFAULT_DATA = Path("data")
 
 _BUILD_HELP = """\
@@ -15,8 +17,11 @@ Read a dataset spec (YAML), clean texts (Unicode NFC, whitespace), check labels,
 empty texts and duplicates, make the splits it asks for, audit train/test overlap (exact
 and MinHash near-duplicates), and write OUT/<name>/: a datasets.DatasetDict
 (save_to_disk), card.md and stats.json with a content fingerprint. An up-to-date build
-(same spec, same source file sizes and times) is reused unless --force. The keys of a
-spec are listed in bench/corpus/spec.py; a minimal one:
+(same spec, same source file sizes and times) is reused unless --force. Rows are read
+and checked in batches of 50,000 (Parquet a row group at a time), so memory holds a few
+batches of texts plus a few hundred bytes per row; past 100,000 rows the batches are
+prepared by --workers processes. The keys of a spec are listed in bench/corpus/spec.py;
+a minimal one:
 
   name: mytopics
   task: topic
@@ -37,6 +42,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--out", type=Path, default=DEFAULT_DATA, metavar="DIR",
                        help="folder that receives <name>/ (default: data)")
     build.add_argument("--force", action="store_true", help="rebuild even when the build is up to date")
+    build.add_argument("--workers", type=positive_int, metavar="N",
+                       help="processes that prepare the batches of a large source (default: up to 2 CPUs); "
+                            "the dataset is the same for any N")
     build.set_defaults(handler=_build)
     show = sub.add_parser("show", help="rows and labels per split, text lengths, languages, overlap",
                           description="Print the stats of a built dataset (by name under --data, or a folder).")
@@ -56,7 +64,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def _build(args: argparse.Namespace) -> int:
     from bench.corpus import build_dataset
 
-    result = build_dataset(args.spec, args.out, force=args.force)
+    result = build_dataset(args.spec, args.out, force=args.force, workers=args.workers)
     stats = result.dataset.stats()
     rate = result.n_rows / result.seconds if result.seconds > 0 else float("inf")
     verb = "up to date" if result.reused else f"built in {result.seconds:.1f} s ({rate:,.0f} rows/s)"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus import batches, build_dataset, load_split
+from bench.corpus import batches, build_dataset, load_split, open_dataset
 from bench.corpus.sources import ORIGIN_ROW, iter_source
 from bench.corpus.spec import load_spec
 from bench.errors import DataError
@@ -141,3 +141,16 @@ def test_bbc_in_batches_drops_the_same_duplicates_and_leaks(tmp_path: Path, monk
     batched = _build(tmp_path, spec_text, "batched")
     _same_dataset(whole, batched)
     assert batched.stats()["audit"]["dropped"]["duplicate"] == 133
+
+
+def test_cli_workers_one_prepares_every_batch_here_with_the_same_result(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.cli import main
+
+    whole = _build(tmp_path, STANCES, "whole")
+    _small_batches(monkeypatch, rows=2)
+    monkeypatch.setattr(batches, "_in_pool", None)  # any use of the pool would fail
+    spec = tmp_path / "one.yaml"
+    spec.write_text(STANCES, encoding="utf-8")
+    assert main(["data", "build", str(spec), "--out", str(tmp_path / "one"), "--workers", "1"]) == 0
+    _same_dataset(whole, open_dataset("stances", tmp_path / "one"))
