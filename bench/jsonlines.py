@@ -7,7 +7,7 @@ file and line, so every reader reports the same problem the same way.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,12 @@ def json_objects(text: str, path: str | Path, key: str = "") -> Iterator[tuple[i
     Raises:
         DataError: a line that is not valid JSON or not an object.
     """
-    for number, line in enumerate(text.splitlines(), start=1):
+    return json_lines(text.split("\n"), path, key)
+
+
+def json_lines(lines: Iterable[str], path: str | Path, key: str = "") -> Iterator[tuple[int, dict[str, Any]]]:
+    """``json_objects`` over lines given one at a time (a file read as it is consumed)."""
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:

@@ -26,6 +26,7 @@ import numpy as np
 
 from bench.corpus.build import Audit, Rows, apply_filter, check_empty, fields, map_labels, object_array
 from bench.corpus.sources import SourceSplit, SourceTable
+from bench.errors import BenchError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,6 +212,7 @@ def prepare_batches(loaded: LoadedSpec, sources: Iterator[SourceSplit], work: Pa
 
 def _in_pool(loaded: LoadedSpec, first: Batch, rest: Iterator[Batch], workers: int) -> Iterator[BatchRows]:
     from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     context = multiprocessing.get_context("forkserver")
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
@@ -223,5 +225,8 @@ def _in_pool(loaded: LoadedSpec, first: Batch, rest: Iterator[Batch], workers: i
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BrokenProcessPool:
+        raise BenchError("a process preparing the batches died (killed, or out of memory); nothing was "
+                         "written: rerun with --workers 1, or free memory") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -278,8 +278,7 @@ def make_dataset(loaded: LoadedSpec, work: Path, workers: int | None = None) -> 
         if spec.where and count == 0:
             raise loaded.doc.error(("where",), f"no row of split {split!r} passes the filter; check the values")
     labels = _label_set(loaded, found)
-    splits = {split: _concat(frames) for split, frames in parts.items()}
-    del parts
+    splits = {split: _concat(parts.pop(split)) for split in list(parts)}  # pop: one split's copy at a time
     rows = Rows(files)
     _check_ids(splits, rows)
     for split in list(splits):

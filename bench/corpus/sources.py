@@ -1,10 +1,11 @@
 """Read a spec's source as batches of raw rows per split: files (+ join), raw articles, the hub, or disk.
 
-Parquet is read a row group at a time, so a corpus larger than memory streams through the
-builder; the other formats are parsed whole per file and then handed on in batches. Every value comes back as it was written (CSV cells as strings, JSON values as parsed), plus
-two bookkeeping columns, ``ORIGIN_FILE`` (an index into ``SourceTable.files``) and
-``ORIGIN_ROW`` (the 1-based data row in that file), so that a later check can name the file
-and row of a bad value. Nothing here cleans or drops rows: that is ``build``'s job.
+Parquet is read a row group at a time and JSON Lines a line at a time, so a corpus larger
+than memory streams through the builder; the other formats are parsed whole per file and
+then handed on in batches. Every value comes back as it was written (CSV cells as strings,
+JSON values as parsed), plus two bookkeeping columns, ``ORIGIN_FILE`` (an index into
+``SourceTable.files``) and ``ORIGIN_ROW`` (the 1-based data row in that file), so that a
+later check can name the file and row of a bad value. Nothing here cleans or drops rows: that is ``build``'s job.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from bench.corpus.spec import ArticlesSpec, JoinSpec, LoadedSpec
 from bench.errors import DataError
-from bench.jsonlines import json_objects
+from bench.jsonlines import json_lines, json_objects
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -78,9 +79,10 @@ def _read_whole(loaded: LoadedSpec) -> dict[str, SourceTable]:
 def iter_source(loaded: LoadedSpec, batch_rows: int) -> Iterator[SourceSplit]:
     """The source's splits in order, each as batches of at most ``batch_rows`` raw rows.
 
-    Parquet files are read a batch at a time (row groups), so a corpus larger than memory
-    passes through; other formats are read whole per file (their parsers need the whole
-    text to name a bad line) and then handed on in batches.
+    Parquet (row groups) and JSON Lines (lines) are read as the batches are consumed, so a
+    corpus larger than memory passes through; the other formats are read whole per file
+    (the CSV reader checks every byte first, to name the line of a bad one) and then handed
+    on in batches.
     """
     source = loaded.spec.source
     if source.files is None:
@@ -107,8 +109,11 @@ def _file_batches(loaded: LoadedSpec, split: str, paths: list[Path], keys: list[
     files = tuple(str(path) for path in paths)
     first_columns: list[Any] | None = None
     for number, (path, key) in enumerate(zip(paths, keys)):
-        if _format_of(path, options.format, loaded, key) == "parquet":
+        fmt = _format_of(path, options.format, loaded, key)
+        if fmt == "parquet":
             pieces = _parquet_batches(path, batch_rows)
+        elif fmt == "jsonl":
+            pieces = _jsonl_batches(path, options.encoding, batch_rows, referenced_columns(loaded), loaded)
         else:
             pieces = _slices(read_table(path, options, loaded, key), batch_rows)
         row = 1
@@ -116,7 +121,7 @@ def _file_batches(loaded: LoadedSpec, split: str, paths: list[Path], keys: list[
             columns = list(piece.columns)
             if first_columns is None:
                 first_columns = columns
-            elif row == 1 and columns != first_columns:
+            elif row == 1 and fmt not in ("json", "jsonl") and columns != first_columns:
                 differing = sorted(set(map(str, first_columns)) ^ set(map(str, columns)))
                 raise loaded.doc.error(("source", "files", split), f"{path} has different columns from "
                                        f"{files[0]} (differing: {', '.join(differing) or 'order'}); "
@@ -126,6 +131,88 @@ def _file_batches(loaded: LoadedSpec, split: str, paths: list[Path], keys: list[
             row += len(piece)
             table = SourceTable(frame=piece, files=files)
             yield join.apply(table) if join is not None else piece
+
+
+def referenced_columns(loaded: LoadedSpec) -> set[str]:
+    """The source columns a spec reads (fields, ``where``, language column, join key)."""
+    spec = loaded.spec
+    columns = spec.columns
+    refs: list[Any] = list(columns.text) if isinstance(columns.text, tuple) else [columns.text]
+    refs += [columns.label, columns.id, *columns.optional_fields().values(), *spec.where]
+    if spec.language is not None:
+        refs.append(spec.language.column)
+    if spec.source.join is not None:
+        refs.append(spec.source.join.on)
+    return {str(ref) for ref in refs if ref is not None}
+
+
+def _jsonl_batches(path: Path, encoding: str, batch_rows: int, referenced: set[str],
+                   loaded: LoadedSpec) -> Iterator[pd.DataFrame]:
+    """JSON Lines read a line at a time; a column the spec reads that a batch lacks is missing
+    (None) in that batch, and one that no record has ends with the frame that names it missing."""
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise loaded.doc.error(("source", "encoding"), f"unknown encoding {encoding!r}; "
+                               "use e.g. utf-8, latin-1, cp1252") from None
+    seen: set[str] = set()
+    records: list[dict[str, Any]] = []
+    with _open_binary(path) as handle:
+        for _, record in json_lines(_decoded_lines(handle, path, encoding), path):
+            records.append(record)
+            seen.update(record)
+            if len(records) == batch_rows:
+                yield _records_frame(records, referenced)
+                records = []
+    if records:
+        yield _records_frame(records, referenced)
+    elif not seen:
+        raise DataError(path, None, "", "the file has no records; give a file with rows")
+    if referenced - seen:  # an empty frame of the columns there are: the builder names the missing one
+        import pandas as pd
+
+        yield pd.DataFrame({name: pd.Series([], dtype=object) for name in sorted(seen)})
+
+
+def _open_binary(path: Path) -> Any:
+    with path.open("rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else path.open("rb")
+
+
+def _decoded_lines(handle: Any, path: Path, encoding: str) -> Iterator[str]:
+    number = 0
+    while True:
+        try:
+            raw = handle.readline()
+        except (OSError, EOFError) as exc:
+            raise DataError(path, None, "", f"corrupt gzip data ({exc}); re-download the file") from None
+        if not raw:
+            return
+        number += 1
+        try:
+            line = raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            hint = "latin-1 or cp1252" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else "utf-8"
+            raise DataError(path, number, f"byte 0x{raw[exc.start: exc.start + 1].hex()}",
+                            f"cannot be decoded as {encoding}; set source.encoding (e.g. {hint}) to the "
+                            "file's encoding") from None
+        yield line.removeprefix("\ufeff") if number == 1 else line
+
+
+def _records_frame(records: list[dict[str, Any]], always: set[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    columns: dict[str, list[Any]] = {name: [] for name in sorted(always)}
+    for number, record in enumerate(records):
+        for name in record:
+            if name not in columns:
+                columns[name] = [None] * number
+        for name, values in columns.items():
+            values.append(record.get(name))
+    return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
 
 
 def _parquet_batches(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:

@@ -154,3 +154,53 @@ def test_cli_workers_one_prepares_every_batch_here_with_the_same_result(tmp_path
     spec.write_text(STANCES, encoding="utf-8")
     assert main(["data", "build", str(spec), "--out", str(tmp_path / "one"), "--workers", "1"]) == 0
     _same_dataset(whole, open_dataset("stances", tmp_path / "one"))
+
+
+def _jsonl_spec(path: Path) -> str:
+    return (f"name: lines\ntask: topic\nsource: {{files: {{train: {path}}}}}\n"
+            "columns: {id: id, text: text, label: topic, date: date}\n")
+
+
+def test_jsonl_streams_and_a_key_seen_only_in_a_later_batch_is_missing_before(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import gzip
+
+    rows = [{"id": f"r{i}", "text": f"Story number {i} about the harbour", "topic": "city"} for i in range(7)]
+    rows[6]["date"] = "2024-05-01"
+    payload = "\n".join(json.dumps(r) for r in rows) + "\n"
+    (tmp_path / "rows.jsonl.gz").write_bytes(gzip.compress(payload.encode("utf-8")))
+    whole = _build(tmp_path, _jsonl_spec(tmp_path / "rows.jsonl.gz"), "whole")
+    _small_batches(monkeypatch, rows=3)
+    batched = _build(tmp_path, _jsonl_spec(tmp_path / "rows.jsonl.gz"), "batched")
+    _same_dataset(whole, batched)
+    assert load_split(batched, "train")["date"].tolist() == [""] * 6 + ["2024-05-01"]
+
+
+def test_jsonl_errors_name_the_file_line_or_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _small_batches(monkeypatch, rows=2)
+    good = "\n".join(json.dumps({"id": str(i), "text": f"text {i}", "topic": "a"}) for i in range(5))
+    path = tmp_path / "rows.jsonl"
+    path.write_text(good + "\n", encoding="utf-8")
+    with pytest.raises(Exception, match=r"column 'date' is not in .*rows\.jsonl"):
+        _build(tmp_path, _jsonl_spec(path), "nodate")
+    path.write_bytes(good.encode() + b'\n{"id": "9", "text": "caf\xe9", "topic": "a"}\n')
+    with pytest.raises(DataError, match=r"rows\.jsonl:6: byte 0xe9: cannot be decoded as utf-8"):
+        _build(tmp_path, _jsonl_spec(path).replace(", date: date", ""), "latin")
+    path.write_text(good + "\n{broken\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"rows\.jsonl:6: invalid JSON"):
+        _build(tmp_path, _jsonl_spec(path).replace(", date: date", ""), "broken")
+
+
+def _die(*args: object, **kwargs: object) -> None:
+    os._exit(1)  # what the kernel's out-of-memory killer leaves behind
+
+
+def test_a_dead_worker_process_is_one_line_and_nothing_is_written(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.errors import BenchError
+
+    _small_batches(monkeypatch, rows=4)
+    monkeypatch.setattr(batches, "prepare_batch", _die)  # pickled by name: the workers import this module
+    with pytest.raises(BenchError, match="a process preparing the batches died .*rerun with --workers 1"):
+        _build(tmp_path, TOPICS, "dead")
+    assert not (tmp_path / "dead").exists() or not any((tmp_path / "dead").iterdir())
