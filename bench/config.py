@@ -312,17 +312,17 @@ def _located(doc: Doc, base: KeyPath, exc: Exception) -> ConfigError:
     return ConfigError(file, line, f"{format_path(base)}.{key}", problem)
 
 
-# Decision values rank items (enough for ROC AUC) but are no probabilities: a metric of
-# probabilities needs a model with predict_proba. MetricSpec has no flag for it (yet).
-PROBABILITY_METRICS = ("log_loss",)
-
-
 def _scores_problem(metric: str, model: ModelSpec) -> str | None:
-    """Why ``model`` cannot give what ``metric`` needs, or ``None``."""
+    """Why ``model`` cannot give what ``metric`` needs, or ``None``.
+
+    Decision values rank items (enough for ROC AUC) but are no probabilities: a metric of
+    probabilities (``MetricSpec.needs_probabilities``) needs a model with predict_proba.
+    """
+    from bench.metrics import METRICS
     from bench.models import score_kind
 
     kind = score_kind(model)
-    if metric in PROBABILITY_METRICS and kind == "decision":
+    if METRICS.get(metric).needs_probabilities and kind == "decision":
         return (f"{metric} needs probabilities but model {model.name!r} ({model.estimator}) gives decision "
                 "values only; drop the metric or use a model with predict_proba (logistic_regression, "
                 "complement_nb, sgd with loss: log_loss)")

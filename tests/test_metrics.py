@@ -228,6 +228,8 @@ def test_every_spec_states_its_direction_and_task_kind() -> None:
         assert spec.name == name
         assert isinstance(spec.greater_is_better, bool)
     assert not METRICS.get("log_loss").greater_is_better and METRICS.get("log_loss").needs_scores
+    # only log_loss needs probabilities: rankings (ROC AUC) accept decision values
+    assert [n for n in METRICS.names() if METRICS.get(n).needs_probabilities] == ["log_loss"]
     assert not METRICS.get("hamming_loss").greater_is_better and METRICS.get("hamming_loss").multilabel
 
 

@@ -31,6 +31,7 @@ class MetricSpec:
     name: str
     greater_is_better: bool
     needs_scores: bool = False
+    needs_probabilities: bool = False   # scores must be probabilities (predict_proba), not decision values
     multilabel: bool | None = None
     required_labels: tuple[str, ...] = ()
     exact_labels: bool = False          # labels must be exactly ``required_labels`` (any case, any order)
@@ -47,6 +48,8 @@ class MetricSpec:
         expected = None if single and multi else (True if multi else False)
         if expected != self.multilabel or self.needs_scores != (self.from_scores is not None):
             raise ValueError(f"metric {self.name!r}: multilabel/needs_scores do not match its formulas")
+        if self.needs_probabilities and not self.needs_scores:
+            raise ValueError(f"metric {self.name!r}: needs_probabilities needs scores")
 
     def value_names(self, labels: Sequence[str]) -> list[str]:
         """Names of the values this metric produces (``f1[agree]``, ... for per-class ones)."""
@@ -77,7 +80,8 @@ _add(MetricSpec(name="fnc1_score", greater_is_better=True, multilabel=False, fro
 _add(MetricSpec(name="f_avg", greater_is_better=True, multilabel=False, from_confusion=fm.f_avg,
                 task="stance", required_labels=fm.STANCE_FAVOR_AGAINST,
                 description="SemEval-2016 F_avg: mean F1 of FAVOR and AGAINST"))
-_add(MetricSpec(name="log_loss", greater_is_better=False, needs_scores=True, multilabel=False,
+_add(MetricSpec(name="log_loss", greater_is_better=False, needs_scores=True, needs_probabilities=True,
+                multilabel=False,
                 from_scores=fm.log_loss, description="cross-entropy of the predicted probabilities"))
 _add(MetricSpec(name="roc_auc", greater_is_better=True, needs_scores=True, multilabel=False,
                 from_scores=fm.roc_auc_ovr, description="one-vs-rest macro ROC AUC"))
