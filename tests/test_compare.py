@@ -215,6 +215,23 @@ def test_power_note_and_warning_for_a_claim_below_the_detectable_difference(tmp_
     assert any("claimed improvement of +0.0050 accuracy is below" in w for w in comparison.warnings)
 
 
+def test_power_note_leaves_out_pairs_with_identical_predictions(tmp_path: Path, rng: np.random.Generator) -> None:
+    gold = gold_labels(rng, 300)
+    same = simulated_job(rng, dataset="toy", model="majority", seed=0, gold=gold, accuracy=0.4)
+    base = simulated_job(rng, dataset="toy", model="logreg", seed=0, gold=gold, accuracy=0.7)
+    changed = simulated_job(rng, dataset="toy", model="logreg", seed=0, gold=gold, accuracy=0.72)
+    a, b = write_run(tmp_path, "a", [same, base]), write_run(tmp_path, "b", [same, changed])
+    comparison = _compare([a, b])
+    (note,) = comparison.power
+    logreg = next(r for r in comparison.rows if r.model == "logreg").deltas[1]
+    assert (note.n_pairs, note.n_identical) == (1, 1)
+    assert note.discordance == pytest.approx(logreg.discordance) and note.discordance > 0
+    text = render(comparison, "md")
+    assert "over the 1 compared pair that differ; 1 pair with identical predictions left out" in text
+    alone = _compare([write_run(tmp_path, "c", [same]), write_run(tmp_path, "d", [same])])
+    assert "every compared pair makes identical predictions" in render(alone, "md")
+
+
 def test_corrected_p_values_are_not_smaller_than_raw(tmp_path: Path, rng: np.random.Generator) -> None:
     gold = gold_labels(rng, N)
     runs = [write_run(tmp_path, f"r{i}", [simulated_job(rng, dataset="toy", model=m, seed=0, gold=gold, accuracy=a)

@@ -50,7 +50,9 @@ def rank_systems(rows: Sequence[Row], runs: Sequence[str], greater_is_better: bo
 
 
 def power_notes(rows: Sequence[Row]) -> tuple[PowerNote, ...]:
-    """Per test set: the McNemar minimum detectable accuracy difference at the mean discordance."""
+    """Per test set: the McNemar minimum detectable accuracy difference at the mean discordance
+    of the compared pairs that differ (a pair with identical predictions, such as two majority
+    baselines, says nothing about power and would pull the mean towards "nothing detectable")."""
     from bench import stats
 
     by_dataset: dict[str, list[float]] = {}
@@ -62,7 +64,9 @@ def power_notes(rows: Sequence[Row]) -> tuple[PowerNote, ...]:
                 sizes[row.dataset] = cell.n_items
     notes = []
     for dataset, rates in sorted(by_dataset.items()):
-        rate = float(np.mean(rates))
+        differing = [r for r in rates if r > 0]
+        rate = float(np.mean(differing)) if differing else 0.0
         notes.append(PowerNote(dataset=dataset, n_items=sizes[dataset], discordance=rate,
-                               min_detectable=float(stats.mcnemar_min_detectable_difference(sizes[dataset], rate))))
+                               min_detectable=float(stats.mcnemar_min_detectable_difference(sizes[dataset], rate)),
+                               n_pairs=len(differing), n_identical=len(rates) - len(differing)))
     return tuple(notes)

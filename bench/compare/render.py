@@ -107,9 +107,16 @@ def notes(comparison: Comparison) -> list[str]:
                         f" {correction}-corrected over {_n_deltas(comparison)} comparisons;"
                         f" ▲/▼ significantly better/worse at alpha {o.alpha}")
     for note in comparison.power:
+        head = f"power: {note.dataset} (n={note.n_items}): "
+        left_out = (f"; {note.n_identical} pair{'s' if note.n_identical != 1 else ''} with identical "
+                    "predictions left out" if note.n_identical else "")
+        if not note.n_pairs:
+            lines.append(head + "every compared pair makes identical predictions: nothing to detect")
+            continue
         mdd = f"{note.min_detectable:.3f}" if math.isfinite(note.min_detectable) else "none (too few discordant items)"
-        lines.append(f"power: {note.dataset} (n={note.n_items}): minimum detectable accuracy difference"
-                     f" {mdd} (McNemar, alpha 0.05, power 0.8, discordance {note.discordance:.3f})")
+        pairs = f"the {note.n_pairs} compared pair{'s' if note.n_pairs != 1 else ''} that differ"
+        lines.append(head + f"minimum detectable accuracy difference {mdd} (McNemar, alpha 0.05, power 0.8, "
+                     f"mean discordance {note.discordance:.3f} over {pairs}{left_out})")
     if comparison.ranking is not None:
         r = comparison.ranking
         ranks = ", ".join(f"{s} {rank:.2f}" for s, rank in zip(r.systems, r.average_ranks))

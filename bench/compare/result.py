@@ -157,14 +157,19 @@ class PowerNote:
     Attributes:
         dataset: the test set.
         n_items: its size.
-        discordance: mean share of discordant items over the compared pairs.
+        discordance: mean share of discordant items over the compared pairs that differ
+            (0 when none does).
         min_detectable: the smallest accuracy difference detectable at that discordance.
+        n_pairs: compared pairs that differ (the mean is over these).
+        n_identical: compared pairs with identical predictions, left out of the mean.
     """
 
     dataset: str
     n_items: int
     discordance: float
     min_detectable: float
+    n_pairs: int
+    n_identical: int
 
 
 @dataclass(frozen=True, kw_only=True)
