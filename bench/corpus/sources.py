@@ -1,8 +1,8 @@
 """Read a spec's source as batches of raw rows per split: files (+ join), raw articles, the hub, or disk.
 
-Parquet is read a row group at a time and JSON Lines a line at a time, so a corpus larger
-than memory streams through the builder; the other formats are parsed whole per file and
-then handed on in batches. Every value comes back as it was written (CSV cells as strings,
+Parquet, CSV/TSV and JSON Lines files are read as their batches are consumed, so a corpus
+larger than memory streams through the builder; JSON arrays, article folders and Hugging
+Face sources are read whole and then handed on in batches. Every value comes back as it was written (CSV cells as strings,
 JSON values as parsed), plus two bookkeeping columns, ``ORIGIN_FILE`` (an index into
 ``SourceTable.files``) and ``ORIGIN_ROW`` (the 1-based data row in that file), so that a
 later check can name the file and row of a bad value. Nothing here cleans or drops rows: that is ``build``'s job.
@@ -26,7 +26,9 @@ from bench.jsonlines import json_lines, json_objects
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
+_CHECK_BYTES = 1 << 23  # read at a time when checking that a CSV decodes
 ORIGIN_FILE = "__file__"
 ORIGIN_ROW = "__row__"
 _SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
@@ -79,10 +81,9 @@ def _read_whole(loaded: LoadedSpec) -> dict[str, SourceTable]:
 def iter_source(loaded: LoadedSpec, batch_rows: int) -> Iterator[SourceSplit]:
     """The source's splits in order, each as batches of at most ``batch_rows`` raw rows.
 
-    Parquet (row groups) and JSON Lines (lines) are read as the batches are consumed, so a
-    corpus larger than memory passes through; the other formats are read whole per file
-    (the CSV reader checks every byte first, to name the line of a bad one) and then handed
-    on in batches.
+    Parquet (row groups), CSV/TSV (after a pass that checks every byte decodes) and JSON
+    Lines (lines) are read as the batches are consumed, so a corpus larger than memory
+    passes through; the other sources are read whole and then handed on in batches.
     """
     source = loaded.spec.source
     if source.files is None:
@@ -114,6 +115,8 @@ def _file_batches(loaded: LoadedSpec, split: str, paths: list[Path], keys: list[
             pieces = _parquet_batches(path, batch_rows)
         elif fmt == "jsonl":
             pieces = _jsonl_batches(path, options.encoding, batch_rows, referenced_columns(loaded), loaded)
+        elif fmt in ("csv", "tsv"):
+            pieces = _delimited_batches(path, fmt, options, loaded, batch_rows)
         else:
             pieces = _slices(read_table(path, options, loaded, key), batch_rows)
         row = 1
@@ -131,6 +134,84 @@ def _file_batches(loaded: LoadedSpec, split: str, paths: list[Path], keys: list[
             row += len(piece)
             table = SourceTable(frame=piece, files=files)
             yield join.apply(table) if join is not None else piece
+
+
+def _delimited_batches(path: Path, fmt: str, options: _ReadOptions, loaded: LoadedSpec,
+                       batch_rows: int) -> Iterator[pd.DataFrame]:
+    """CSV/TSV streamed: every byte checked to decode (a pass that names the line of a bad one),
+    then pyarrow's streaming reader, every cell a string, ``batch_rows`` rows at a time."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    head = _check_decodable_stream(path, options.encoding, loaded)
+    names, parse = _delimited_layout(head, path, fmt, options)
+    pending: list[pa.RecordBatch] = []
+    count = 0
+    try:
+        with pa.input_stream(str(path), compression="gzip" if _is_gzip(path) else None) as stream:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if options.header else 0,
+                                               encoding=options.encoding, block_size=1 << 24),
+                parse_options=parse,
+                convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                     strings_can_be_null=False, quoted_strings_can_be_null=False))
+            for batch in reader:
+                pending.append(batch)
+                count += batch.num_rows
+                while count >= batch_rows:
+                    table = pa.Table.from_batches(pending)
+                    yield _delimited_frame(table.slice(0, batch_rows), options)
+                    rest = table.slice(batch_rows)
+                    pending, count = rest.to_batches(), rest.num_rows
+    except pa.ArrowInvalid as exc:
+        message = str(exc).strip().splitlines()[0][:160]
+        raise DataError(path, None, "", f"cannot parse as {fmt} ({message}); check source.delimiter, "
+                        "source.quoting (none for text with stray quotes) and source.header") from None
+    if count:
+        yield _delimited_frame(pa.Table.from_batches(pending), options)
+
+
+def _delimited_frame(table: pa.Table, options: _ReadOptions) -> pd.DataFrame:
+    frame = table.to_pandas()
+    if not options.header:
+        frame.columns = list(range(table.num_columns))
+    return frame
+
+
+def _check_decodable_stream(path: Path, encoding: str, loaded: LoadedSpec) -> str:
+    """Check that every byte of ``path`` decodes, 8 MB at a time; returns the first MB decoded."""
+    import codecs
+
+    try:
+        decoder = codecs.getincrementaldecoder(encoding)()
+    except LookupError:
+        raise loaded.doc.error(("source", "encoding"), f"unknown encoding {encoding!r}; "
+                               "use e.g. utf-8, latin-1, cp1252") from None
+    head = b""
+    lines = 0
+    with _open_binary(path) as handle:
+        while True:
+            try:
+                piece = handle.read(_CHECK_BYTES)
+            except (OSError, EOFError) as exc:
+                raise DataError(path, None, "", f"corrupt gzip data ({exc}); re-download the file") from None
+            if len(head) < (1 << 20):
+                head += piece[: (1 << 20) - len(head)]
+            buffered = decoder.getstate()[0]  # the bytes of a character cut by the previous read
+            try:
+                decoder.decode(piece, final=not piece)
+            except UnicodeDecodeError:
+                data = buffered + piece
+                try:
+                    data.decode(encoding)
+                except UnicodeDecodeError as exc:
+                    _raise_undecodable(data, exc.start, path, encoding, lines_before=lines)
+                raise
+            if not piece:
+                break
+            lines += piece.count(b"\n")
+    return head.decode(encoding, errors="ignore").removeprefix("\ufeff")
 
 
 def referenced_columns(loaded: LoadedSpec) -> set[str]:
@@ -176,10 +257,13 @@ def _jsonl_batches(path: Path, encoding: str, batch_rows: int, referenced: set[s
         yield pd.DataFrame({name: pd.Series([], dtype=object) for name in sorted(seen)})
 
 
-def _open_binary(path: Path) -> Any:
+def _is_gzip(path: Path) -> bool:
     with path.open("rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gzipped else path.open("rb")
+        return probe.read(2) == b"\x1f\x8b"
+
+
+def _open_binary(path: Path) -> Any:
+    return gzip.open(path, "rb") if _is_gzip(path) else path.open("rb")
 
 
 def _decoded_lines(handle: Any, path: Path, encoding: str) -> Iterator[str]:
@@ -316,8 +400,8 @@ def _check_decodable(raw: bytes, path: Path, encoding: str, loaded: LoadedSpec) 
                 _raise_undecodable(raw, exc.start, path, encoding)
 
 
-def _raise_undecodable(raw: bytes, position: int, path: Path, encoding: str) -> NoReturn:
-    line = raw[:position].count(b"\n") + 1
+def _raise_undecodable(raw: bytes, position: int, path: Path, encoding: str, lines_before: int = 0) -> NoReturn:
+    line = lines_before + raw[:position].count(b"\n") + 1
     byte = raw[position: position + 1].hex()
     hint = "latin-1 or cp1252" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else "utf-8"
     raise DataError(path, line, f"byte 0x{byte}", f"cannot be decoded as {encoding}; "
@@ -345,9 +429,8 @@ def _decode(raw: bytes, path: Path, encoding: str, loaded: LoadedSpec, key: tupl
     return text.removeprefix("\ufeff")
 
 
-def _read_delimited(head: str, data: bytes, path: Path, fmt: str, options: _ReadOptions) -> pd.DataFrame:
-    """CSV/TSV with pyarrow's reader, every cell as a string (ids such as ``007`` stay as written)."""
-    import pyarrow as pa
+def _delimited_layout(head: str, path: Path, fmt: str, options: _ReadOptions) -> tuple[list[str], Any]:
+    """Column names (from the header line, or ``c0..``) and pyarrow parse options of a CSV/TSV."""
     import pyarrow.csv as pacsv
 
     delimiter = options.delimiter or ("\t" if fmt == "tsv" else ",")
@@ -359,23 +442,30 @@ def _read_delimited(head: str, data: bytes, path: Path, fmt: str, options: _Read
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise DataError(path, 1, "header", f"column {repeated[0]!r} appears more than once; rename one")
+    parse = pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting != csv.QUOTE_NONE else False,
+                               newlines_in_values=True, ignore_empty_lines=True)
+    return names, parse
+
+
+def _read_delimited(head: str, data: bytes, path: Path, fmt: str, options: _ReadOptions) -> pd.DataFrame:
+    """CSV/TSV with pyarrow's reader, every cell as a string (ids such as ``007`` stay as written)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names, parse = _delimited_layout(head, path, fmt, options)
     try:
         table = pacsv.read_csv(
             pa.BufferReader(data),
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if options.header else 0,
                                            encoding=options.encoding),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting != csv.QUOTE_NONE
-                                              else False, newlines_in_values=True, ignore_empty_lines=True),
+            parse_options=parse,
             convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
     except pa.ArrowInvalid as exc:
         message = str(exc).strip().splitlines()[0][:160]
         raise DataError(path, None, "", f"cannot parse as {fmt} ({message}); check source.delimiter, "
                         "source.quoting (none for text with stray quotes) and source.header") from None
-    frame = table.to_pandas()
-    if not options.header:
-        frame.columns = list(range(len(names)))
-    return frame
+    return _delimited_frame(table, options)
 
 
 def _read_json(text: str, path: Path, fmt: str) -> pd.DataFrame:

@@ -204,3 +204,19 @@ def test_a_dead_worker_process_is_one_line_and_nothing_is_written(tmp_path: Path
     with pytest.raises(BenchError, match="a process preparing the batches died .*rerun with --workers 1"):
         _build(tmp_path, TOPICS, "dead")
     assert not (tmp_path / "dead").exists() or not any((tmp_path / "dead").iterdir())
+
+
+def test_csv_decoding_is_checked_piece_by_piece_with_exact_lines(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.corpus import sources
+
+    monkeypatch.setattr(sources, "_CHECK_BYTES", 5)  # pieces cut through the two-byte "é"
+    rows = "id,text,topic\n" + "".join(f"{i},Le café numéro {i} ouvre,city\n" for i in range(6))
+    path = tmp_path / "rows.csv"
+    path.write_bytes(rows.encode("utf-8"))
+    spec = (f"name: cafes\ntask: topic\nsource: {{files: {{train: {path}}}}}\n"
+            "columns: {id: id, text: text, label: topic}\n")
+    assert len(load_split(_build(tmp_path, spec, "good"), "train")) == 6
+    path.write_bytes(rows.encode("utf-8").replace("numéro 4".encode(), "num\xe9ro 4".encode("latin-1")))
+    with pytest.raises(DataError, match=r"rows\.csv:6: byte 0xe9: cannot be decoded as utf-8"):
+        _build(tmp_path, spec, "bad")
