@@ -70,6 +70,27 @@ class CVSpec:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TrainSubsetSpec:
+    """Train on a stratified subset of the training rows (learning curves, ``bench report``).
+
+    ``size`` is a fraction in (0, 1] or a number of rows; the subset depends on ``seed`` only
+    (not on the model seeds), and a smaller size with the same seed keeps a subset of the
+    rows of a larger one (``bench.splits.nested_subset``). The test rows are unchanged.
+    """
+
+    size: float | int
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.size, bool) or not isinstance(self.size, (int, float)):
+            raise ValueError(f"size: expected a fraction or a number of rows, got {self.size!r}")
+        if isinstance(self.size, float) and not 0 < self.size <= 1:
+            raise ValueError(f"size: a fraction must be in (0, 1], got {self.size}; or give a number of rows")
+        if isinstance(self.size, int) and self.size < 1:
+            raise ValueError(f"size: a number of rows must be at least 1, got {self.size}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class StreamingSpec:
     """The streaming path for corpora larger than memory (``bench.streaming``, docs/scale.md).
 
@@ -130,6 +151,7 @@ class EvaluationSpec:
     metrics: tuple[str, ...] = ("accuracy", "f1_macro")
     bootstrap: BootstrapSpec | None = field(default_factory=_default_bootstrap)
     by_target: bool = False
+    train_subset: TrainSubsetSpec | None = None
     streaming: StreamingSpec = field(default_factory=StreamingSpec)
 
     @classmethod
@@ -139,11 +161,12 @@ class EvaluationSpec:
 
         if not isinstance(value, dict):
             raise doc.error(path, "expected a mapping with keys train, test, cv, metrics, bootstrap, by_target, "
-                            "streaming")
+                            "train_subset, streaming")
         check_keys(cls, value, doc, path)
         types: dict[str, Any] = {"train": str, "test": str | None, "cv": CVSpec | None,
                                  "metrics": tuple[str, ...], "bootstrap": BootstrapSpec | None,
-                                 "by_target": bool, "streaming": StreamingSpec}
+                                 "by_target": bool, "train_subset": TrainSubsetSpec | None,
+                                 "streaming": StreamingSpec}
         kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in types.items() if key in value}
         if kwargs.get("cv") is not None:
             if kwargs.get("test") is not None:

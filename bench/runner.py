@@ -205,16 +205,33 @@ def make_units(ds: BuiltDataset, evaluation: EvaluationSpec, folds: Sequence[int
     train = _frame(ds, evaluation.train)
     if evaluation.cv is None:
         test = _frame(ds, evaluation.test) if evaluation.test else train
-        return [Unit(fold=None, split=evaluation.test or evaluation.train, train=train, test=test)]
+        return [Unit(fold=None, split=evaluation.test or evaluation.train, train=_subset(train, ds, evaluation),
+                     test=test)]
     units = []
     for i, test_idx in enumerate(cv_test_indices(train, ds, evaluation)):
         if folds is not None and i not in folds:
             continue
         mask = np.ones(len(train), dtype=bool)
         mask[test_idx] = False
-        units.append(Unit(fold=i, split=evaluation.train, train=train.iloc[np.flatnonzero(mask)].reset_index(drop=True),
+        fold_train = train.iloc[np.flatnonzero(mask)].reset_index(drop=True)
+        units.append(Unit(fold=i, split=evaluation.train, train=_subset(fold_train, ds, evaluation),
                           test=train.iloc[test_idx].reset_index(drop=True)))
     return units
+
+
+def _subset(train: pd.DataFrame, ds: BuiltDataset, evaluation: EvaluationSpec) -> pd.DataFrame:
+    """The training rows, or the stratified nested subset that ``evaluation.train_subset`` asks for."""
+    from bench.splits import SplitError, nested_subset
+
+    subset = evaluation.train_subset
+    if subset is None:
+        return train
+    first = [v[0] if isinstance(v, list) else v for v in train["label"]]
+    try:
+        keep = nested_subset(first, subset.size, subset.seed)
+    except SplitError as exc:
+        raise DataError(ds.path, None, "evaluation.train_subset.size", f"{exc} (dataset {ds.name!r})") from None
+    return train.iloc[keep].reset_index(drop=True)
 
 
 @functools.lru_cache(maxsize=4)
@@ -261,7 +278,7 @@ def run_job(job: Job) -> JobResult:
 
     start = time.perf_counter()
     ds, labels = job.dataset, list(job.dataset.labels)
-    golds, preds, scores, frames, rows = [], [], [], [], []
+    golds, preds, scores, frames, rows, train_sizes = [], [], [], [], [], []
     fit_s = predict_s = feature_s = 0.0
     n_features = 0
     for unit in make_units(ds, job.evaluation):
@@ -269,6 +286,7 @@ def run_job(job: Job) -> JobResult:
         mats = _features(ds, job.features, job.blocks, unit, job.cache_dir, _feature_seed(job.evaluation))
         feature_s += time.perf_counter() - t0
         n_features = mats.n_features
+        train_sizes.append(len(unit.train))
         y_train = encode_labels(unit.train, labels, ds.multilabel)
         y_test = encode_labels(unit.test, labels, ds.multilabel)
         targets = {}
@@ -292,7 +310,8 @@ def run_job(job: Job) -> JobResult:
     split = job.evaluation.test or job.evaluation.train
     pooled = score_job(job, test, y_true, y_pred, y_scores, fold=None, split=split, bootstrap=True)
     report = {"dataset": ds.name, "features": job.features.name, "model": job.model.name, "seed": job.seed,
-              "split": split, "n_train": int(len(_frame(ds, job.evaluation.train))), "n_test": int(len(y_true)),
+              # rows the model learned from (per CV fold, their mean), after any train_subset
+              "split": split, "n_train": int(round(float(np.mean(train_sizes)))), "n_test": int(len(y_true)),
               "n_features": int(n_features), **class_report(y_true, y_pred, labels, ds.multilabel)}
     predictions = prediction_frame(test, y_true, y_pred, y_scores, labels, ds.multilabel)
     return JobResult(job_id=job.job_id, rows=tuple(pooled + rows), predictions=predictions, report=report,

@@ -17,7 +17,8 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-__all__ = ["SplitError", "ids_split", "kfold_indices", "random_split", "stratified_split", "temporal_split"]
+__all__ = ["SplitError", "ids_split", "kfold_indices", "nested_subset", "random_split", "stratified_split",
+           "temporal_split"]
 
 
 class SplitError(ValueError):
@@ -90,6 +91,38 @@ def stratified_split(labels: Sequence[object] | np.ndarray, size: float | int, s
     if not test_units.any():
         raise SplitError(f"size {size} gives no test row for {n_rows} rows; use a larger size")
     return test_units[codes]
+
+
+def nested_subset(labels: Sequence[object] | np.ndarray, size: float | int, seed: int) -> np.ndarray:
+    """Sorted positions of a stratified subset of ``size`` rows; a smaller size gives a subset of it.
+
+    For learning curves: with one seed, the rows kept at 10% are among those kept at 25%,
+    so a curve measures more data, not other data. Rows are ranked once: within each label
+    in an order drawn from ``seed``, a row ``i`` of ``n`` gets the key ``(i + u) / n`` (``u``
+    uniform), so that any prefix of the ranking holds each label's share to within a row;
+    the first row of every label comes first, so that every label is kept whatever the size.
+
+    Args:
+        labels: one label per row (multi-label rows: pass their first label).
+        size: a fraction in (0, 1] or a number of rows (at least the number of labels).
+        seed: the only source of randomness.
+    """
+    labels = np.asarray(labels, dtype=object).astype(str)
+    n_rows = len(labels)
+    count = int(round(size * n_rows)) if isinstance(size, float) else int(size)
+    classes, class_of = np.unique(labels, return_inverse=True)
+    if count > n_rows:
+        raise SplitError(f"size {size} is more than the {n_rows} training rows; use a smaller size")
+    count = max(count, len(classes))
+    rng = np.random.default_rng(seed)
+    keys = np.empty(n_rows, dtype=np.float64)
+    leaders = np.zeros(n_rows, dtype=bool)
+    for k in range(len(classes)):
+        members = rng.permutation(np.flatnonzero(class_of == k))
+        keys[members] = (np.arange(len(members)) + rng.random(len(members))) / len(members)
+        leaders[members[0]] = True
+    order = np.lexsort((keys, ~leaders))  # leaders first, then by key
+    return np.sort(order[:count])
 
 
 def random_split(n_rows: int, size: float | int, seed: int, units: np.ndarray | None = None) -> np.ndarray:

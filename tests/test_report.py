@@ -189,26 +189,25 @@ def test_user_errors_are_one_line_exit_2(args: list[str], message: str, runs: Re
 
 
 def test_learning_curve_for_runs_at_two_training_sizes(tmp_path: Path) -> None:
-    """The same test items, trained on 30 and on 60 items: one curve per system."""
+    """The same test items, trained on half and on all of the 60 training items
+    (``evaluation.train_subset``): one curve per system."""
+    import json
+
     from tests.report_runs import _run, write_french
 
-    full = write_french(tmp_path / "full", n_train=60, n_test=30)
-    small = tmp_path / "small"
-    small.mkdir()
-    lines = (tmp_path / "full" / "train.csv").read_text(encoding="utf-8").splitlines()
-    (small / "train.csv").write_text("\n".join(lines[:31]) + "\n", encoding="utf-8")
-    shutil.copy(tmp_path / "full" / "test.csv", small / "test.csv")
-    shutil.copy(full, small / full.name)
+    spec = write_french(tmp_path / "full", n_train=60, n_test=30)
     runs = []
-    for name, spec in (("small", small / full.name), ("full", full)):
+    for name, subset in (("half", "train_subset: {size: 0.5, seed: 1}, "), ("full", "")):
         config = tmp_path / f"{name}.yaml"
         config.write_text(f"""name: {name}
 datasets: [{spec}]
 features: [{{name: word, kind: tfidf}}]
 models: [{{name: nb, estimator: multinomial_nb}}]
-evaluation: {{metrics: [accuracy], bootstrap: {{samples: 100}}}}
+evaluation: {{{subset}metrics: [accuracy], bootstrap: {{samples: 100}}}}
 """, encoding="utf-8")
-        runs.append(_run(config, tmp_path / f"data_{name}", tmp_path / "results"))
+        runs.append(_run(config, tmp_path / "data", tmp_path / "results"))
+    jobs = [json.loads(next((run / "jobs").glob("*.json")).read_text()) for run in runs]
+    assert [job["n_train"] for job in jobs] == [30, 60] and jobs[0]["n_test"] == jobs[1]["n_test"] == 30
     out = tmp_path / "lc.html"
     assert main(["report", *map(str, runs), "-o", str(out), *SAMPLES]) == 0
     assert 'data-plot="learning_curve-actu_fr"' in out.read_text(encoding="utf-8")

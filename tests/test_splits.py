@@ -7,7 +7,8 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from bench.splits import SplitError, ids_split, kfold_indices, random_split, stratified_split, temporal_split
+from bench.splits import (SplitError, ids_split, kfold_indices, nested_subset, random_split, stratified_split,
+                          temporal_split)
 
 
 @pytest.fixture
@@ -103,3 +104,25 @@ def test_kfold_is_deterministic(labels: np.ndarray, seed: int) -> None:
 def test_kfold_errors_say_how_to_fix(kwargs: dict, message: str) -> None:
     with pytest.raises(SplitError, match=message):
         kfold_indices(seed=0, **kwargs)
+
+
+def test_nested_subsets_grow_by_adding_rows_and_keep_label_shares(labels: np.ndarray, seed: int) -> None:
+    sizes = [0.05, 0.1, 0.25, 0.5, 1.0]
+    subsets = [nested_subset(labels, size, seed) for size in sizes]
+    for size, rows in zip(sizes, subsets):
+        assert len(rows) == max(round(size * len(labels)), 3) and np.array_equal(rows, np.unique(rows))
+        for label in ("a", "b", "c"):  # each label's count within one row of its share (and never 0)
+            expected = size * np.sum(labels == label)
+            assert abs(np.sum(labels[rows] == label) - expected) <= 1 + (expected < 1)
+            assert np.sum(labels[rows] == label) >= 1
+    for smaller, larger in zip(subsets, subsets[1:]):
+        assert set(smaller) <= set(larger)
+    assert np.array_equal(subsets[1], nested_subset(labels, 0.1, seed))
+    assert not np.array_equal(subsets[1], nested_subset(labels, 0.1, seed + 1))
+    assert np.array_equal(nested_subset(labels, 30, seed), subsets[1])  # a count is the same as its fraction
+
+
+def test_nested_subset_keeps_every_label_and_refuses_more_rows_than_there_are(labels: np.ndarray) -> None:
+    assert set(labels[nested_subset(labels, 1, 0)]) == {"a", "b", "c"}
+    with pytest.raises(SplitError, match="size 301 is more than the 300 training rows"):
+        nested_subset(labels, 301, 0)

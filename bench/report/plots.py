@@ -249,6 +249,11 @@ def learning_curves(data: ReportData, ds: DatasetView) -> Plot | None:
         ax.plot(x, y, "o-", color=color, label=f"{features}/{model}")
         ax.fill_between(x, lo, hi, color=color, alpha=0.15)
     ax.set_xscale("log")
+    from matplotlib.ticker import FuncFormatter
+
+    # 20, 50, 100 rather than 2x10^1: plain numbers, minor ticks labelled at 2 and 5 only
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
     ax.set_xlabel("training items (log scale)")
     ax.set_ylabel(data.metric)
     ax.set_title(f"{ds.name}: learning curve")
