@@ -5,7 +5,8 @@ English, 2% syndicated near-copies with an edited word and a credit line, a few 
 as one CSV in a temporary folder, then runs `bench data build` on it in a child process, twice
 side by side: with the near-duplicate audit (the default) and without it. Prints articles/s
 (wall clock of the whole command, Python start-up and imports included) and the child's peak
-resident memory. Target: >= 5,000 articles/s with the audit, under 2 GB.
+resident memory (at 100,000 rows the builder prepares its batches in that one process; past
+it, in worker processes whose memory this figure does not include: see benchmarks/scale.py). Target: >= 5,000 articles/s with the audit, under 2 GB.
 
     python benchmarks/build_dataset.py [--articles 100000] [--seed 0]
 """

@@ -287,6 +287,8 @@ def _decoded_lines(handle: Any, path: Path, encoding: str) -> Iterator[str]:
 
 
 def _records_frame(records: list[dict[str, Any]], always: set[str]) -> pd.DataFrame:
+    """Records as columns of raw values: every key of any record (None where a record lacks
+    it), plus the ``always`` columns even when no record has them."""
     import pandas as pd
 
     columns: dict[str, list[Any]] = {name: [] for name in sorted(always)}
@@ -482,16 +484,9 @@ def _read_json(text: str, path: Path, fmt: str) -> pd.DataFrame:
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise DataError(path, None, "", "expected a JSON list of objects; for one object per line "
                             "use a .jsonl file or source.format: jsonl")
-    columns: dict[str, list[Any]] = {}
-    for number, record in enumerate(records):
-        for name in record:
-            if name not in columns:
-                columns[name] = [None] * number
-        for name, values in columns.items():
-            values.append(record.get(name))
     if not records:
         raise DataError(path, None, "", "the file has no records; give a file with rows")
-    return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in columns.items()})
+    return _records_frame(records, set())
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

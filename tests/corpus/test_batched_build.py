@@ -13,36 +13,13 @@ from bench.corpus import batches, build_dataset, load_split, open_dataset
 from bench.corpus.sources import ORIGIN_ROW, iter_source
 from bench.corpus.spec import load_spec
 from bench.errors import DataError
+from tests.corpus.test_build import STANCES, TOPICS
+
+TOPICS = TOPICS + "on_duplicate: drop\n"  # and duplicates to drop across batches
 
 DATA = Path(__file__).parents[1] / "data" / "corpus"
 SEEDS = Path(__file__).parents[2] / "seeds"
 REAL = os.environ.get("NEWSBENCH_DATA")
-
-TOPICS = f"""\
-name: topics
-task: topic
-source:
-  files: {{train: {DATA}/topics.csv}}
-columns: {{id: id, text: [title, body], title: title, date: date, label: topic}}
-language: {{column: lang}}
-labels: [politics, sports, economy]
-splits:
-  test: {{from: train, size: 6, seed: 3}}
-on_duplicate: drop
-"""
-
-STANCES = f"""\
-name: stances
-task: stance
-language: en
-source:
-  files: {{train: {DATA}/stances.csv}}
-  join: {{file: {DATA}/bodies.csv, on: Body ID}}
-columns: {{text: articleBody, target: Headline, label: Stance, group: Body ID}}
-labels: [agree, disagree, discuss, unrelated]
-splits:
-  test: {{from: train, ids: {DATA}/hold_out_ids.txt, by: group}}
-"""
 
 MULTILABEL = f"""\
 name: multi
