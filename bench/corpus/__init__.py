@@ -9,6 +9,7 @@ the size and modification time of every source file are unchanged.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,7 +182,8 @@ def _build(loaded: LoadedSpec, folder: Path, stamps: list[dict[str, Any]],
     from bench.corpus.writer import fingerprint, write_dataset, write_splits
 
     folder.parent.mkdir(parents=True, exist_ok=True)
-    work = folder.with_name(f".{folder.name}.build-{uuid.uuid4().hex[:8]}")
+    _remove_stale_scratch(folder)
+    work = folder.with_name(f".{folder.name}.build-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     try:
         (work / "spill").mkdir(parents=True)
         prepared = make_dataset(loaded, work / "spill", workers)
@@ -193,6 +195,27 @@ def _build(loaded: LoadedSpec, folder: Path, stamps: list[dict[str, Any]],
         return n_rows, stats
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _remove_stale_scratch(folder: Path) -> None:
+    """Scratch folders of builds of this dataset whose process is gone (killed mid-build)."""
+    import shutil
+
+    for old in folder.parent.glob(f".{folder.name}.build-*"):
+        pid = old.name.removeprefix(f".{folder.name}.build-").split("-")[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def ensure_built(spec_path: Path, data_root: Path = DEFAULT_ROOT) -> BuiltDataset:

@@ -197,3 +197,19 @@ def test_csv_decoding_is_checked_piece_by_piece_with_exact_lines(tmp_path: Path,
     path.write_bytes(rows.encode("utf-8").replace("numéro 4".encode(), "num\xe9ro 4".encode("latin-1")))
     with pytest.raises(DataError, match=r"rows\.csv:6: byte 0xe9: cannot be decoded as utf-8"):
         _build(tmp_path, spec, "bad")
+
+
+def test_scratch_of_a_killed_build_is_removed_by_the_next_build(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True)
+    dead = tmp_path / "data" / f".topics.build-{gone.stdout.strip()}-0badc0de"
+    live = tmp_path / "data" / f".topics.build-{os.getpid()}-0badc0de"  # a build still running here
+    for folder in (dead, live):
+        (folder / "spill").mkdir(parents=True)
+    spec = tmp_path / "s.yaml"
+    spec.write_text(TOPICS, encoding="utf-8")
+    build_dataset(spec, tmp_path / "data")
+    assert not dead.exists() and live.exists()
