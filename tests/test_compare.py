@@ -372,3 +372,16 @@ def test_multilabel_runs_are_compared_on_label_sets(tmp_path: Path, rng: np.rand
     assert row.cells[1].value == pytest.approx(stored.loc[stored.metric == "subset_accuracy", "value"].item())
     assert row.deltas[1].direction == "better" and row.deltas[1].p_adjusted < 0.01
     assert row.floor_source == "test majority class"
+
+
+def test_default_compare_imports_neither_scipy_nor_scikit_learn(tmp_path: Path, rng: np.random.Generator) -> None:
+    """Start-up is most of a small comparison's time: scipy.stats alone costs about half a second."""
+    import subprocess
+    import sys
+
+    weak, strong = _planted(tmp_path, rng)
+    code = ("import sys; from bench.cli import main; "
+            f"main(['compare', {str(weak)!r}, {str(strong)!r}]); "
+            "print(','.join(m for m in ('scipy.stats', 'sklearn') if m in sys.modules), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1:] in ([], [""])

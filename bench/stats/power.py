@@ -23,7 +23,7 @@ def mcnemar_min_detectable_difference(n: int, discordance_rate: float, alpha: fl
     Raises:
         ValueError: ``n < 1`` or a rate, alpha or power outside its range.
     """
-    from scipy import stats
+    from statistics import NormalDist  # Wichura's AS241: scipy's accuracy without importing scipy.stats
 
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}; pass the number of test items")
@@ -34,7 +34,7 @@ def mcnemar_min_detectable_difference(n: int, discordance_rate: float, alpha: fl
         raise ValueError(f"alpha and power must be between 0 and 1, got {alpha} and {power}")
     if discordance_rate == 0.0:
         return math.inf
-    z_a, z_b = stats.norm.ppf(1.0 - alpha / 2.0), stats.norm.ppf(power)
+    z_a, z_b = NormalDist().inv_cdf(1.0 - alpha / 2.0), NormalDist().inv_cdf(power)
     inside = n - z_a**2 + z_b**2
     if inside < 0:
         return math.inf
