@@ -9,7 +9,6 @@ are built once per test session (a marker file says they are complete) and share
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,23 +49,15 @@ def _french_rows(n: int, start: int, rng: np.random.Generator) -> list[dict[str,
 
 def write_french(folder: Path, *, n_train: int = 45, n_test: int = 60, name: str = "actu_fr") -> Path:
     """A French topic dataset (économie/santé/société, two outlets) and its spec; returns the spec."""
+    from tests.tiny_news import write_csv_dataset
+
     rng = np.random.default_rng(5)
-    folder.mkdir(parents=True, exist_ok=True)
-    for split, rows in (("train", _french_rows(n_train, 0, rng)), ("test", _french_rows(n_test, 1000, rng))):
-        with (folder / f"{split}.csv").open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-            writer.writeheader()
-            writer.writerows(rows)
-    spec = folder / f"{name}.yaml"
-    spec.write_text(f"""name: {name}
-task: topic
+    splits = {"train": _french_rows(n_train, 0, rng), "test": _french_rows(n_test, 1000, rng)}
+    return write_csv_dataset(folder, name, splits, """task: topic
 language: fr
-source:
-  files: {{train: train.csv, test: test.csv}}
-columns: {{id: id, text: text, label: label, source: source}}
+columns: {id: id, text: text, label: label, source: source}
 labels: [économie, santé, société]
-""", encoding="utf-8")
-    return spec
+""")
 
 
 def _run(config: Path, data: Path, results: Path, *overrides: str) -> Path:

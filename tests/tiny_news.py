@@ -49,49 +49,48 @@ def _write(path: Path, rows: list[dict]) -> None:
         writer.writerows(rows)
 
 
+def write_csv_dataset(folder: Path, name: str, splits: dict[str, list[dict]], spec_body: str) -> Path:
+    """``<split>.csv`` for each split and the spec ``<name>.yaml`` (name + ``spec_body`` + the
+    files); returns the spec path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, rows in splits.items():
+        _write(folder / f"{split}.csv", rows)
+    files = ", ".join(f"{split}: {split}.csv" for split in splits)
+    spec = folder / f"{name}.yaml"
+    spec.write_text(f"name: {name}\n{spec_body}source:\n  files: {{{files}}}\n", encoding="utf-8")
+    return spec
+
+
 def write_topic(folder: Path, *, n_train: int = 30, n_test: int = 15, name: str = "tiny_topic",
                 group: bool = True) -> Path:
     """A 3-class topic dataset (train/test CSV) and its spec; returns the spec path."""
     rng = np.random.default_rng(7)
-    folder.mkdir(parents=True, exist_ok=True)
-    _write(folder / "train.csv", _rows(TOPIC_WORDS, n_train, 0, rng))
-    _write(folder / "test.csv", _rows(TOPIC_WORDS, n_test, 1000, rng))
-    spec = folder / f"{name}.yaml"
-    spec.write_text(f"""name: {name}
-task: topic
+    splits = {"train": _rows(TOPIC_WORDS, n_train, 0, rng), "test": _rows(TOPIC_WORDS, n_test, 1000, rng)}
+    return write_csv_dataset(folder, name, splits, f"""task: topic
 language: en
-source:
-  files: {{train: train.csv, test: test.csv}}
 columns: {{id: id, text: text, label: label{", group: group" if group else ""}}}
 labels: [business, sport, tech]
-""", encoding="utf-8")
-    return spec
+""")
 
 
 def write_stance(folder: Path, *, n_train: int = 30, n_test: int = 15, name: str = "tiny_stance") -> Path:
     """A SemEval-like stance dataset (FAVOR/AGAINST/NONE, two targets) and its spec."""
     rng = np.random.default_rng(11)
-    folder.mkdir(parents=True, exist_ok=True)
     targets = ("climate policy", "nuclear energy")
-    _write(folder / "train.csv", _rows(STANCE_WORDS, n_train, 0, rng, targets))
-    _write(folder / "test.csv", _rows(STANCE_WORDS, n_test, 1000, rng, targets))
-    spec = folder / f"{name}.yaml"
-    spec.write_text(f"""name: {name}
-task: stance
+    splits = {"train": _rows(STANCE_WORDS, n_train, 0, rng, targets),
+              "test": _rows(STANCE_WORDS, n_test, 1000, rng, targets)}
+    return write_csv_dataset(folder, name, splits, """task: stance
 language: en
-source:
-  files: {{train: train.csv, test: test.csv}}
-columns: {{id: id, text: text, target: target, label: label, group: group}}
+columns: {id: id, text: text, target: target, label: label, group: group}
 labels: [AGAINST, FAVOR, NONE]
-""", encoding="utf-8")
-    return spec
+""")
 
 
 def write_multilabel(folder: Path, *, name: str = "tiny_multi") -> Path:
     """A multi-label topic dataset: each text has one or two of three topics ("a|b" cells)."""
     rng = np.random.default_rng(5)
-    folder.mkdir(parents=True, exist_ok=True)
     topics = list(TOPIC_WORDS)
+    splits = {}
     for split, n, start in (("train", 30, 0), ("test", 15, 1000)):
         rows = []
         for i in range(n):
@@ -99,15 +98,10 @@ def write_multilabel(folder: Path, *, name: str = "tiny_multi") -> Path:
             words = [w for t in chosen for w in TOPIC_WORDS[t].split()] + SHARED
             rows.append({"id": f"m{start + i}", "text": " ".join(rng.choice(words, size=14)) + f" {i}",
                          "label": "|".join(chosen)})
-        _write(folder / f"{split}.csv", rows)
-    spec = folder / f"{name}.yaml"
-    spec.write_text(f"""name: {name}
-task: topic
+        splits[split] = rows
+    return write_csv_dataset(folder, name, splits, """task: topic
 language: en
-source:
-  files: {{train: train.csv, test: test.csv}}
-columns: {{id: id, text: text, label: label}}
+columns: {id: id, text: text, label: label}
 labels: [business, sport, tech]
 multilabel: true
-""", encoding="utf-8")
-    return spec
+""")
