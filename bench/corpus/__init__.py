@@ -188,6 +188,7 @@ def _build(loaded: LoadedSpec, folder: Path, stamps: list[dict[str, Any]],
         (work / "spill").mkdir(parents=True)
         prepared = make_dataset(loaded, work / "spill", workers)
         files = write_splits(prepared, work / "splits", loaded.spec.multilabel)
+        shutil.rmtree(work / "spill")  # the split files hold every kept row: free the disk before saving
         stats = build_stats(loaded, prepared, fingerprint(prepared), stamps)
         n_rows, labels = sum(len(f) for f in prepared.splits.values()), prepared.labels
         del prepared  # the slim rows: the rest reads the split files
