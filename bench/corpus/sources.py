@@ -146,7 +146,7 @@ def _delimited_batches(path: Path, fmt: str, options: _ReadOptions, loaded: Load
     head = _check_decodable_stream(path, options.encoding, loaded)
     names, parse = _delimited_layout(head, path, fmt, options)
     pending: list[pa.RecordBatch] = []
-    count = 0
+    count, seen_rows = 0, False
     try:
         with pa.input_stream(str(path), compression="gzip" if _is_gzip(path) else None) as stream:
             reader = pacsv.open_csv(
@@ -159,6 +159,7 @@ def _delimited_batches(path: Path, fmt: str, options: _ReadOptions, loaded: Load
             for batch in reader:
                 pending.append(batch)
                 count += batch.num_rows
+                seen_rows = seen_rows or batch.num_rows > 0
                 while count >= batch_rows:
                     table = pa.Table.from_batches(pending)
                     yield _delimited_frame(table.slice(0, batch_rows), options)
@@ -170,6 +171,8 @@ def _delimited_batches(path: Path, fmt: str, options: _ReadOptions, loaded: Load
                         "source.quoting (none for text with stray quotes) and source.header") from None
     if count:
         yield _delimited_frame(pa.Table.from_batches(pending), options)
+    elif not seen_rows:  # a header and no rows: an empty split, which the builder reports
+        yield _delimited_frame(pa.table({n: pa.array([], type=pa.large_string()) for n in names}), options)
 
 
 def _delimited_frame(table: pa.Table, options: _ReadOptions) -> pd.DataFrame:

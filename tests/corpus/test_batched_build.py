@@ -213,3 +213,13 @@ def test_scratch_of_a_killed_build_is_removed_by_the_next_build(tmp_path: Path) 
     spec.write_text(TOPICS, encoding="utf-8")
     build_dataset(spec, tmp_path / "data")
     assert not dead.exists() and live.exists()
+
+
+def test_a_csv_with_a_header_and_no_rows_is_an_empty_split_not_a_missing_one(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("id,text,topic\n1,Rates stay on hold,economy\n2,Striker signs,sport\n",
+                                        encoding="utf-8")
+    (tmp_path / "test.csv").write_text("id,text,topic\n", encoding="utf-8")
+    spec = (f"name: empty\ntask: topic\nsource: {{files: {{train: {tmp_path}/train.csv, test: {tmp_path}/test.csv}}}}\n"
+            "columns: {id: id, text: text, label: topic}\nlabels: [economy, sport]\n")
+    with pytest.raises(Exception, match="split 'test' has no rows left after the checks"):
+        _build(tmp_path, spec, "empty")
