@@ -346,3 +346,17 @@ def test_min_detectable_difference_edge_cases() -> None:
         mcnemar_min_detectable_difference(100, 1.5)
     with pytest.raises(ValueError, match=r"n must be at least 1"):
         mcnemar_min_detectable_difference(0, 0.1)
+
+
+def test_cell_draws_in_several_chunks_do_not_depend_on_threads_and_one_chunk_is_the_plain_stream() -> None:
+    from bench.stats.bootstrap import cell_count_draws
+
+    counts = np.arange(1, 5001)  # 5,000 cells: 2**21 // 5000 = 419 rows per chunk, 24 chunks
+    one = np.concatenate(list(cell_count_draws(counts, 10_000, np.random.default_rng(3), threads=1)))
+    two = np.concatenate(list(cell_count_draws(counts, 10_000, np.random.default_rng(3), threads=2)))
+    assert one.shape == (10_000, 5000) and np.array_equal(one, two)
+    assert (one.sum(axis=1) == counts.sum()).all()
+    assert abs(one.mean(axis=0) - counts).max() < 5  # about 7 standard errors of the largest cell
+    small = np.array([5, 3, 2])
+    (drawn,) = cell_count_draws(small, 200, np.random.default_rng(4))
+    assert np.array_equal(drawn, np.random.default_rng(4).multinomial(10, small / 10, size=200))

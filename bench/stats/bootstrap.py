@@ -15,6 +15,7 @@ gives the same numbers. No scipy at import time: this module is imported by
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -25,22 +26,54 @@ _CHUNK_ELEMENTS = 1 << 21  # about 16 MB of float64 per chunk of draws
 
 
 def cell_count_draws(counts: np.ndarray, samples: int, rng: np.random.Generator,
-                     *, width: int = 1) -> Iterator[np.ndarray]:
+                     *, width: int = 1, threads: int | None = None) -> Iterator[np.ndarray]:
     """Yield resampled cell counts, shape ``(chunk, len(counts))``, ``samples`` rows in total.
+
+    A multinomial over many cells (the joint prediction patterns of many seeds) costs
+    ``samples x cells`` binomial draws: when the draws take several chunks, each chunk gets a
+    generator seeded from ``rng`` and ``threads`` of them are drawn at once (numpy releases
+    the GIL). The chunking depends only on the sizes, so the numbers do not depend on
+    ``threads``; a single chunk is drawn from ``rng`` itself.
 
     Args:
         counts: observed count of items per cell (only non-zero cells need be passed).
         samples: number of bootstrap resamples.
         rng: the random generator (consumed in order, so chunks do not change results).
         width: elements the caller builds per row (e.g. ``K*K``), used to bound memory.
+        threads: threads drawing chunks (default: up to 2 CPUs).
     """
     counts = np.asarray(counts, dtype=np.int64)
     n = int(counts.sum())
     pvals = counts / n
     chunk = max(1, min(samples, _CHUNK_ELEMENTS // max(width, counts.size, 1)))
-    for start in range(0, samples, chunk):
-        size = min(chunk, samples - start)
-        yield rng.multinomial(n, pvals, size=size).astype(np.float64)
+    sizes = [min(chunk, samples - start) for start in range(0, samples, chunk)]
+    if len(sizes) == 1:
+        yield rng.multinomial(n, pvals, size=sizes[0]).astype(np.float64)
+        return
+    seeds = rng.integers(0, 2**63 - 1, size=len(sizes), dtype=np.int64)
+
+    def draw(k: int) -> np.ndarray:
+        return np.random.default_rng(int(seeds[k])).multinomial(n, pvals, size=sizes[k]).astype(np.float64)
+
+    yield from _in_threads(draw, len(sizes), threads or min(2, os.cpu_count() or 1))
+
+
+def _in_threads(work: Callable[[int], np.ndarray], count: int, threads: int) -> Iterator[np.ndarray]:
+    """``work(0), work(1), ...`` in order, at most ``threads`` running and one more waiting."""
+    if threads <= 1:
+        yield from (work(k) for k in range(count))
+        return
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque = deque()
+        for k in range(count):
+            pending.append(pool.submit(work, k))
+            if len(pending) > threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def item_weight_draws(n: int, samples: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
