@@ -185,9 +185,9 @@ def test_a_dead_worker_process_is_one_line_and_nothing_is_written(tmp_path: Path
 
 def test_csv_decoding_is_checked_piece_by_piece_with_exact_lines(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.corpus import sources
+    from bench.corpus import readers
 
-    monkeypatch.setattr(sources, "_CHECK_BYTES", 5)  # pieces cut through the two-byte "é"
+    monkeypatch.setattr(readers, "_CHECK_BYTES", 5)  # pieces cut through the two-byte "é"
     rows = "id,text,topic\n" + "".join(f"{i},Le café numéro {i} ouvre,city\n" for i in range(6))
     path = tmp_path / "rows.csv"
     path.write_bytes(rows.encode("utf-8"))
