@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import __version__
-from bench.config import DatasetInfo, LoadedConfig, check_datasets, config_hash, config_to_dict, dump_config
+from bench.config import DatasetInfo, LoadedConfig, check_datasets
+from bench.snapshot import config_hash, config_to_dict, dump_config
 from bench.errors import ResultsError
 from bench.store import SCHEMA_VERSION, RunDir
 

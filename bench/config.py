@@ -13,9 +13,6 @@ this module stays cheap for ``bench validate`` and ``bench --help``.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -389,33 +386,3 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) ->
                 problem = _scores_problem(metric, model)
                 if problem:
                     raise doc.error(("evaluation", "metrics", j), problem)
-
-
-def config_to_dict(config: RunConfig) -> dict[str, Any]:
-    """Plain data (lists, dicts, scalars) in the YAML shape, for the snapshot and the hash."""
-
-    def plain(value: Any) -> Any:
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        if isinstance(value, (tuple, list)):
-            return [plain(v) for v in value]
-        if isinstance(value, dict):
-            return {str(k): plain(v) for k, v in value.items()}
-        if isinstance(value, Path):
-            return str(value)
-        return value
-
-    return plain(config)
-
-
-def config_hash(config: RunConfig) -> str:
-    """sha256 hex of the canonical JSON of the resolved config."""
-    text = json.dumps(config_to_dict(config), sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def dump_config(config: RunConfig) -> str:
-    """The resolved config as YAML that ``load_config`` reads back to an equal config."""
-    import yaml
-
-    return yaml.safe_dump(config_to_dict(config), sort_keys=False, allow_unicode=True, width=100)

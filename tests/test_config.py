@@ -8,9 +8,9 @@ import pytest
 
 from bench.benchmark import check_only
 from bench.cli import main
-from bench.config import (CVSpec, EvaluationSpec, FeatureSpec, ModelSpec, config_hash, dump_config,
-                          load_config)
+from bench.config import CVSpec, EvaluationSpec, FeatureSpec, ModelSpec, load_config
 from bench.errors import ConfigError
+from bench.snapshot import config_hash, dump_config
 
 HERE = Path(__file__).parent
 BUILT = HERE / "data" / "built"

@@ -105,7 +105,8 @@ def validate_command(args: argparse.Namespace) -> int:
 def run_command(args: argparse.Namespace) -> int:
     """Run the jobs, print the table, and print the run folder last."""
     from bench.benchmark import RunInterrupted, run_benchmark
-    from bench.config import config_hash, load_config
+    from bench.config import load_config
+    from bench.snapshot import config_hash
     from bench.errors import BenchError
     from bench.progress import make_progress
     from bench.store import RunDir
