@@ -30,6 +30,7 @@ from bench.errors import BenchError
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
     from bench.corpus.spec import LoadedSpec
 
@@ -143,18 +144,7 @@ def _finish(loaded: LoadedSpec, batch: Batch, frame: pd.DataFrame, audit: Audit,
                                         workers=hash_threads)
     text_array = pa.array(texts, type=pa.string())
     del texts
-    spill = None
-    if len(frame):
-        columns = {name: frame[name].tolist() for name in FIELDS if name in frame.columns and name != "text"}
-        columns["text"] = text_array
-        label_type = pa.list_(pa.string()) if loaded.spec.multilabel else pa.string()
-        table = pa.table({name: (columns[name] if name == "text" else
-                                 pa.array(columns[name], type=label_type if name == "label" else pa.string()))
-                          for name in FIELDS if name in columns})
-        with pa.OSFile(str(batch.spill), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        spill = batch.spill
-    digests = row_digests(frame, loaded.spec.multilabel)
+    spill = _spill(frame, text_array, loaded.spec.multilabel, batch.spill) if len(frame) else None
     slim = frame.drop(columns=[c for c in HEAVY if c in frame.columns])
     slim[KEY] = key
     slim[TEXT_KEY] = text_key
@@ -162,8 +152,22 @@ def _finish(loaded: LoadedSpec, batch: Batch, frame: pd.DataFrame, audit: Audit,
     # Cleaned text has exactly one space or newline between words.
     gaps = pc.add(pc.count_substring(text_array, " "), pc.count_substring(text_array, "\n"))
     slim[WORDS] = gaps.to_numpy(zero_copy_only=False).astype(np.int64) + 1
-    return BatchRows(split=batch.split, rows=slim, signatures=signatures, digests=digests, spill=spill,
-                     audit=audit, labels_found=found)
+    return BatchRows(split=batch.split, rows=slim, signatures=signatures,
+                     digests=row_digests(frame, loaded.spec.multilabel), spill=spill, audit=audit,
+                     labels_found=found)
+
+
+def _spill(frame: pd.DataFrame, text_array: pa.Array, multilabel: bool, path: Path) -> Path:
+    """The batch's full rows (every dataset field, labels as names) as an Arrow stream file."""
+    import pyarrow as pa
+
+    label_type = pa.list_(pa.string()) if multilabel else pa.string()
+    table = pa.table({name: text_array if name == "text" else
+                      pa.array(frame[name].tolist(), type=label_type if name == "label" else pa.string())
+                      for name in FIELDS if name in frame.columns})
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return path
 
 
 def row_digests(frame: pd.DataFrame, multilabel: bool) -> np.ndarray:
