@@ -18,10 +18,10 @@ empty texts and duplicates, make the splits it asks for, audit train/test overla
 and MinHash near-duplicates), and write OUT/<name>/: a datasets.DatasetDict
 (save_to_disk), card.md and stats.json with a content fingerprint. An up-to-date build
 (same spec, same source file sizes and times) is reused unless --force. Rows are read
-and checked in batches of 50,000 (Parquet, CSV/TSV and JSON Lines are streamed), so memory holds a
-few batches of texts and a slim record per row; past 100,000 rows the batches are
-prepared by --workers processes. The keys of a spec are listed in bench/corpus/spec.py;
-a minimal one:
+and checked in batches of 50,000 (Parquet, CSV/TSV and JSON Lines are streamed), so
+memory holds a few batches of texts and a slim record per row; past 100,000 rows the
+batches are prepared by --workers processes. The keys of a spec are listed in
+bench/corpus/spec.py; a minimal one:
 
   name: mytopics
   task: topic
