@@ -126,21 +126,6 @@ def _stamps(paths: list[Path]) -> list[dict[str, Any]]:
     return out
 
 
-def is_up_to_date(spec_path: Path, data_root: Path = DEFAULT_ROOT) -> bool:
-    """Whether ``data_root/<name>`` was built from this spec and unchanged source files."""
-    from bench.corpus.sources import source_paths
-    from bench.corpus.spec import load_spec
-
-    loaded = load_spec(spec_path)
-    folder = Path(data_root) / loaded.spec.name
-    try:
-        stats = _read_stats(folder)
-    except DataError:
-        return False
-    return (stats.get("spec_hash") == loaded.spec_hash
-            and stats.get("build", {}).get("sources") == _stamps(source_paths(loaded)))
-
-
 def build_dataset(spec_path: str | Path, data_root: Path = DEFAULT_ROOT, *, force: bool = False,
                   workers: int | None = None) -> BuildResult:
     """Build ``data_root/<name>/`` from a spec unless it is up to date (or ``force``).

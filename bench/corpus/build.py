@@ -75,7 +75,6 @@ class Prepared:
     splits: dict[str, pd.DataFrame]
     labels: tuple[str, ...]
     audit: Audit
-    files: tuple[str, ...]
     spills: tuple[SpillFile, ...]
     digests: np.ndarray  # (rows, 32) sha256 of each spilled row, by ``__spill__`` number
 
@@ -238,7 +237,7 @@ def make_dataset(loaded: LoadedSpec, work: Path, workers: int | None = None) -> 
         if len(frame) == 0:
             raise loaded.doc.error(("splits",), f"split {split!r} has no rows left after the checks; "
                                    "see the policies (on_*) and the split sizes")
-    return Prepared(splits=splits, labels=labels, audit=audit, files=tuple(files), spills=tuple(spills),
+    return Prepared(splits=splits, labels=labels, audit=audit, spills=tuple(spills),
                     digests=np.concatenate(digests) if digests else np.zeros((0, 32), np.uint8))
 
 
