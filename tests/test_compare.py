@@ -385,3 +385,16 @@ def test_default_compare_imports_neither_scipy_nor_scikit_learn(tmp_path: Path, 
             "print(','.join(m for m in ('scipy.stats', 'sklearn') if m in sys.modules), file=sys.stderr)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stderr.strip().splitlines()[-1:] in ([], [""])
+
+
+def test_class_averaged_metrics_warn_about_classes_with_few_test_items(tmp_path: Path,
+                                                                       rng: np.random.Generator) -> None:
+    gold = np.array([0, 1, 2] * 100 + [3] * 5)  # the last label: 5 test items
+    a = write_run(tmp_path, "a", [simulated_job(rng, dataset="toy", model="logreg", seed=0, gold=gold, accuracy=0.7)])
+    b = write_run(tmp_path, "b", [simulated_job(rng, dataset="toy", model="logreg", seed=0, gold=gold, accuracy=0.75)])
+    macro = _compare([a, b], metric="f1_macro")
+    (warning,) = [w for w in macro.warnings if "fewer than 10 test items" in w]
+    assert warning.startswith(f"toy: 1 class with fewer than 10 test items ('{LABELS[3]}' (5)); f1_macro weighs")
+    assert not [w for w in _compare([a, b], metric="accuracy").warnings if "fewer than" in w]
+    assert not [w for w in _compare([a, b], metric=f"f1[{LABELS[0]}]").warnings if "fewer than" in w]
+    assert [w for w in _compare([a, b], metric=f"f1[{LABELS[3]}]").warnings if "fewer than" in w]

@@ -52,6 +52,33 @@ def _rng(options: CompareOptions, *names: str) -> np.random.Generator:
     return np.random.default_rng([options.seed, int.from_bytes(digest[:8], "little")])
 
 
+# Below this many test items, a class's share of a class-averaged metric has an optimistic CI:
+# 95% intervals of macro-F1 covered 87-88% of simulated test sets with an 8-item class
+# (benchmarks/ci_coverage.py, docs/statistics.md).
+RARE_CLASS_ITEMS = 10
+
+
+def _rare_class_warnings(ref: MetricRef, keys: list[SystemKey], columns: list[dict[SystemKey, Outputs]]) -> list[str]:
+    """One warning per test set with a class of fewer than ``RARE_CLASS_ITEMS`` items, for class-averaged metrics."""
+    if not ref.spec.class_averaged:
+        return []
+    out, seen = [], set()
+    for key in keys:
+        if key.dataset in seen:
+            continue
+        seen.add(key.dataset)
+        first = next(column[key] for column in columns if key in column)
+        counts = first.gold.sum(axis=0) if first.multilabel else np.bincount(first.gold, minlength=len(first.labels))
+        rare = [(label, int(n)) for label, n in zip(first.labels, counts)
+                if 0 < n < RARE_CLASS_ITEMS and (ref.label is None or ref.label == label)]
+        if rare:
+            listed = ", ".join(f"{label!r} ({n})" for label, n in rare)
+            out.append(f"{key.dataset}: {len(rare)} class{'es' if len(rare) > 1 else ''} with fewer than "
+                       f"{RARE_CLASS_ITEMS} test items ({listed}); {ref.name} weighs each class alike, so its CIs "
+                       "here are optimistic (95% intervals covered 87-88% with an 8-item class, docs/statistics.md)")
+    return out
+
+
 def _matched_by_dataset(base: dict[SystemKey, Outputs], other: dict[SystemKey, Outputs]) -> bool:
     datasets = [key.dataset for key in other]
     return bool(other) and not set(other) & set(base) and len(set(datasets)) == len(datasets)
@@ -232,7 +259,7 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
                            for label, run in zip(labels, runs) if run.manifest.get("status") != "complete"]
     keys, columns = _columns(outputs, b)
     keys, skipped = _applicable(keys, columns, ref)
-    warnings += skipped
+    warnings += skipped + _rare_class_warnings(ref, keys, columns)
     if not keys:
         raise ResultsError(f"metric {ref.name!r} applies to none of the compared systems ({'; '.join(skipped)}); "
                            "pick another --metric")

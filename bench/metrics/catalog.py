@@ -32,6 +32,8 @@ class MetricSpec:
     greater_is_better: bool
     needs_scores: bool = False
     needs_probabilities: bool = False   # scores must be probabilities (predict_proba), not decision values
+    class_averaged: bool = False        # an unweighted mean over classes (or one class's value): a rare class
+                                        # weighs as much as a common one, and its CI leans on its few items
     multilabel: bool | None = None
     required_labels: tuple[str, ...] = ()
     exact_labels: bool = False          # labels must be exactly ``required_labels`` (any case, any order)
@@ -68,7 +70,7 @@ def _add(spec: MetricSpec) -> MetricSpec:
 
 _add(MetricSpec(name="accuracy", greater_is_better=True, multilabel=False, from_confusion=fm.accuracy,
                 description="share of items predicted correctly"))
-_add(MetricSpec(name="balanced_accuracy", greater_is_better=True, multilabel=False,
+_add(MetricSpec(name="balanced_accuracy", greater_is_better=True, multilabel=False, class_averaged=True,
                 from_confusion=fm.balanced_accuracy, description="mean recall over the classes present"))
 _add(MetricSpec(name="mcc", greater_is_better=True, multilabel=False, from_confusion=fm.mcc,
                 description="Matthews correlation coefficient (multi-class)"))
@@ -77,13 +79,13 @@ _add(MetricSpec(name="cohen_kappa", greater_is_better=True, multilabel=False, fr
 _add(MetricSpec(name="fnc1_score", greater_is_better=True, multilabel=False, from_confusion=fm.fnc1,
                 task="stance", required_labels=FNC1_LABELS, exact_labels=True,
                 description="FNC-1 relative score (official scorer points / maximum)"))
-_add(MetricSpec(name="f_avg", greater_is_better=True, multilabel=False, from_confusion=fm.f_avg,
+_add(MetricSpec(name="f_avg", greater_is_better=True, multilabel=False, from_confusion=fm.f_avg, class_averaged=True,
                 task="stance", required_labels=fm.STANCE_FAVOR_AGAINST,
                 description="SemEval-2016 F_avg: mean F1 of FAVOR and AGAINST"))
 _add(MetricSpec(name="log_loss", greater_is_better=False, needs_scores=True, needs_probabilities=True,
                 multilabel=False,
                 from_scores=fm.log_loss, description="cross-entropy of the predicted probabilities"))
-_add(MetricSpec(name="roc_auc", greater_is_better=True, needs_scores=True, multilabel=False,
+_add(MetricSpec(name="roc_auc", greater_is_better=True, needs_scores=True, multilabel=False, class_averaged=True,
                 from_scores=fm.roc_auc_ovr, description="one-vs-rest macro ROC AUC"))
 _add(MetricSpec(name="hamming_loss", greater_is_better=False, multilabel=True, from_indicators=fm.hamming,
                 description="share of wrong label decisions"))
@@ -95,6 +97,7 @@ for _kind in ("precision", "recall", "f1"):
         _formula = fm.prf(_kind, _average)
         _add(MetricSpec(
             name=f"{_kind}_{_average or 'per_class'}", greater_is_better=True, per_class=_average is None,
+            class_averaged=_average in ("macro", None),
             from_confusion=lambda c, labels, f=_formula: f(*fm.tp_fp_fn(c)),
             from_indicators=lambda s, f=_formula: f(*fm.indicator_parts(s)[:3]),
             description=f"{_kind} ({_average or 'one value per class'})"))
