@@ -75,7 +75,7 @@ class TrainSubsetSpec:
     rows of a larger one (``bench.splits.nested_subset``). The test rows are unchanged.
     """
 
-    size: float | int
+    size: int | float
     seed: int = 0
 
     def __post_init__(self) -> None:

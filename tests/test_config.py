@@ -140,3 +140,9 @@ def test_benchmark_configs_validate(name: str, data_root: Path, tmp_path: Path, 
     assert main(["validate", str(config), "--data", str(tmp_path / "data")]) == 0
     out = capsys.readouterr().out
     assert f"{config}: ok: " in out
+
+
+@pytest.mark.parametrize(("value", "expected"), [("4", 4), ("0.25", 0.25), ("1.0", 1.0)])
+def test_train_subset_size_is_a_count_or_a_fraction(good: Path, value: str, expected: float) -> None:
+    size = load_config(good, [f"evaluation.train_subset.size={value}"]).config.evaluation.train_subset.size
+    assert size == expected and type(size) is type(expected)
