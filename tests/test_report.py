@@ -147,11 +147,17 @@ def test_rewriting_replaces_the_plots_folder(runs: ReportRuns, tmp_path: Path) -
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left over
 
 
-def test_missing_dataset_is_a_warning_not_a_failure(runs: ReportRuns, tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def _run_whose_dataset_moved(runs: ReportRuns, tmp_path: Path) -> Path:
+    """A copy of the first run whose manifest points at a dataset folder that is not there."""
     run = Path(shutil.copytree(runs.runs[0], tmp_path / "results" / runs.runs[0].name))
     manifest = (run / "manifest.json").read_text(encoding="utf-8")
     (run / "manifest.json").write_text(manifest.replace(str(runs.data), str(tmp_path / "gone")), encoding="utf-8")
+    return run
+
+
+def test_missing_dataset_is_a_warning_not_a_failure(runs: ReportRuns, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    run = _run_whose_dataset_moved(runs, tmp_path)
     out = tmp_path / "r.html"
     code = main(["report", str(run), "-o", str(out), "--data", str(tmp_path / "nowhere"), *SAMPLES])
     err = capsys.readouterr().err
@@ -164,9 +170,7 @@ def test_missing_dataset_is_a_warning_not_a_failure(runs: ReportRuns, tmp_path: 
 
 def test_data_option_finds_a_moved_dataset(runs: ReportRuns, tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
-    run = Path(shutil.copytree(runs.runs[0], tmp_path / "results" / runs.runs[0].name))
-    manifest = (run / "manifest.json").read_text(encoding="utf-8")
-    (run / "manifest.json").write_text(manifest.replace(str(runs.data), str(tmp_path / "gone")), encoding="utf-8")
+    run = _run_whose_dataset_moved(runs, tmp_path)
     out = tmp_path / "r.html"
     assert main(["report", str(run), "-o", str(out), "--data", str(runs.data), *SAMPLES]) == 0
     assert "warning" not in capsys.readouterr().err
