@@ -315,17 +315,11 @@ def _check_ids(splits: dict[str, pd.DataFrame], rows: Rows) -> None:
 
 
 def input_keys(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit key per row of its model input (text, and target for stance)."""
-    from bench.corpus.audit import text_keys
+    """A 64-bit key per row of its model input (text, and target for stance), computed with the
+    texts in each batch (``bench.corpus.batches``), since the slim rows no longer hold them."""
     from bench.corpus.batches import KEY
 
-    if KEY in frame.columns:  # computed with the texts, which the slim rows no longer hold
-        return frame[KEY].to_numpy(dtype=np.uint64)
-    keys = text_keys(frame["text"].tolist())
-    if "target" in frame.columns:
-        with np.errstate(over="ignore"):
-            keys = keys * np.uint64(0x100000001B3) ^ text_keys(frame["target"].tolist())
-    return keys
+    return frame[KEY].to_numpy(dtype=np.uint64)
 
 
 def _check_duplicates(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: Rows,

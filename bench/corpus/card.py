@@ -37,7 +37,8 @@ def split_stats(frame: pd.DataFrame, labels: tuple[str, ...], multilabel: bool) 
     for value in frame["label"].tolist():
         for label in (value if multilabel else (value,)):
             counts[label] += 1
-    out: dict[str, Any] = {"n_rows": len(frame), "label_counts": counts, "text": _lengths(frame[CHARS].to_numpy(), frame[WORDS].to_numpy())}
+    out: dict[str, Any] = {"n_rows": len(frame), "label_counts": counts,
+                           "text": _lengths(frame[CHARS].to_numpy(), frame[WORDS].to_numpy())}
     if "language" in frame.columns:
         out["languages"] = dict(frame["language"].value_counts().sort_index().items())
         out["languages"] = {str(k): int(v) for k, v in out["languages"].items()}

@@ -1,7 +1,7 @@
 """Write a built dataset from the spill files: one Arrow file per split, its fingerprint, the folder.
 
-The kept rows of each split are copied out of the spill files (``bench.corpus.batches``) a
-spill file at a time, so memory holds one batch, and the split is then memory-mapped, never
+The kept rows of each split are copied out of the spill files (``bench.corpus.batches``),
+each read once, so memory holds one batch, and the split is then memory-mapped, never
 loaded, to save the ``datasets.DatasetDict``.
 
 The fingerprint is a sha256 over the ordered label list and, per split, the sha256 of each
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.corpus.batches import FIELDS, SPILL
+from bench.corpus.batches import SPILL
 from bench.errors import DataError
 
 if TYPE_CHECKING:
@@ -36,31 +36,33 @@ if TYPE_CHECKING:
 
 
 def write_splits(prepared: Prepared, folder: Path, multilabel: bool) -> dict[str, Path]:
-    """One Arrow stream file per split under ``folder`` (rows in split order, labels as codes)."""
+    """One Arrow stream file per split under ``folder`` (rows in split order, labels as codes),
+    reading each spill file once."""
     import pyarrow as pa
 
     folder.mkdir(parents=True, exist_ok=True)
     codes = pa.array(list(prepared.labels), type=pa.string())
-    out: dict[str, Path] = {}
-    for split, frame in prepared.splits.items():
-        wanted = frame[SPILL].to_numpy(dtype=np.int64)
-        if len(wanted) > 1 and not (np.diff(wanted) > 0).all():
+    wanted = {split: frame[SPILL].to_numpy(dtype=np.int64) for split, frame in prepared.splits.items()}
+    for split, rows in wanted.items():
+        if len(rows) > 1 and not (np.diff(rows) > 0).all():
             raise AssertionError(f"rows of {split} are not in spill order")  # the pipeline keeps source order
-        path = out[split] = folder / f"{split}.arrow"
-        writer = None
-        try:
-            for spill in prepared.spills:
-                lo, hi = np.searchsorted(wanted, [spill.first, spill.stop])
+    out = {split: folder / f"{split}.arrow" for split in wanted}
+    writers: dict[str, Any] = {}
+    try:
+        for spill in prepared.spills:
+            spilled = None
+            for split, rows in wanted.items():
+                lo, hi = np.searchsorted(rows, [spill.first, spill.stop])
                 if lo == hi:
                     continue
-                rows = _read(spill.path).take(pa.array(wanted[lo:hi] - spill.first))
-                table = _with_codes(rows, codes, multilabel)
-                if writer is None:
-                    writer = pa.ipc.new_stream(str(path), table.schema)
-                writer.write_table(table)
-        finally:
-            if writer is not None:
-                writer.close()
+                spilled = _read(spill.path) if spilled is None else spilled
+                table = _with_codes(spilled.take(pa.array(rows[lo:hi] - spill.first)), codes, multilabel)
+                if split not in writers:
+                    writers[split] = pa.ipc.new_stream(str(out[split]), table.schema)
+                writers[split].write_table(table)
+    finally:
+        for writer in writers.values():
+            writer.close()
     return out
 
 
@@ -110,11 +112,10 @@ def to_datasetdict(files: dict[str, Path], labels: tuple[str, ...], multilabel: 
     class_label = datasets.ClassLabel(names=list(labels))
     out = {}
     for split, path in files.items():
-        table = _read(path)
+        table = _read(path)  # columns in FIELDS order, as the batches spilled them
         features = datasets.Features({name: (datasets.Sequence(class_label) if multilabel else class_label)
                                       if name == "label" else datasets.Value("string")
-                                      for name in FIELDS if name in table.column_names})
-        table = table.select([name for name in FIELDS if name in table.column_names])
+                                      for name in table.column_names})
         # Our own content fingerprint spares datasets from hashing the whole table.
         out[split] = datasets.Dataset(table, info=datasets.DatasetInfo(features=features),
                                       fingerprint=f"{digest[:16]}-{split}")
