@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,16 +42,17 @@ class ReadOptions:
 
 
 def delimited_batches(path: Path, fmt: str, options: ReadOptions, loaded: LoadedSpec,
-                       batch_rows: int) -> Iterator[pd.DataFrame]:
+                      batch_rows: int) -> Iterator[pd.DataFrame]:
     """CSV/TSV streamed: every byte checked to decode (a pass that names the line of a bad one),
-    then pyarrow's streaming reader, every cell a string, ``batch_rows`` rows at a time."""
+    then pyarrow's streaming reader, every cell a string (ids such as ``007`` stay as written),
+    ``batch_rows`` rows at a time; a header without rows is one empty batch."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     head = check_decodable(path, options.encoding, loaded)
     names, parse = _delimited_layout(head, path, fmt, options)
     pending: list[pa.RecordBatch] = []
-    count, seen_rows = 0, False
+    count, yielded = 0, False
     try:
         with pa.input_stream(str(path), compression="gzip" if _is_gzip(path) else None) as stream:
             reader = pacsv.open_csv(
@@ -63,20 +65,18 @@ def delimited_batches(path: Path, fmt: str, options: ReadOptions, loaded: Loaded
             for batch in reader:
                 pending.append(batch)
                 count += batch.num_rows
-                seen_rows = seen_rows or batch.num_rows > 0
                 while count >= batch_rows:
                     table = pa.Table.from_batches(pending)
                     yield _delimited_frame(table.slice(0, batch_rows), options)
+                    yielded = True
                     rest = table.slice(batch_rows)
                     pending, count = rest.to_batches(), rest.num_rows
+            if count or not yielded:
+                yield _delimited_frame(pa.Table.from_batches(pending, schema=reader.schema), options)
     except pa.ArrowInvalid as exc:
         message = str(exc).strip().splitlines()[0][:160]
         raise DataError(path, None, "", f"cannot parse as {fmt} ({message}); check source.delimiter, "
                         "source.quoting (none for text with stray quotes) and source.header") from None
-    if count:
-        yield _delimited_frame(pa.Table.from_batches(pending), options)
-    elif not seen_rows:  # a header and no rows: an empty split, which the builder reports
-        yield _delimited_frame(pa.table({n: pa.array([], type=pa.large_string()) for n in names}), options)
 
 
 def _delimited_frame(table: pa.Table, options: ReadOptions) -> pd.DataFrame:
@@ -230,10 +230,8 @@ def read_table(path: Path, options: ReadOptions, loaded: LoadedSpec,
     if fmt == "parquet":
         return _read_parquet(path)
     if fmt in ("csv", "tsv"):
-        # Check every byte decodes (to name the line of a bad one) without keeping a second
-        # copy of a large file as str; pyarrow then reads (and transcodes) the bytes.
-        head = check_decodable(path, options.encoding, loaded)
-        return _read_delimited(head, _read_bytes(path).removeprefix(b"\xef\xbb\xbf"), path, fmt, options)
+        (whole,) = delimited_batches(path, fmt, options, loaded, batch_rows=sys.maxsize)
+        return whole
     raw = _read_bytes(path)
     return _read_json(_decode(raw, path, options.encoding, loaded, key), path, fmt)
 
@@ -283,27 +281,6 @@ def _delimited_layout(head: str, path: Path, fmt: str, options: ReadOptions) -> 
     parse = pacsv.ParseOptions(delimiter=delimiter, quote_char='"' if quoting != csv.QUOTE_NONE else False,
                                newlines_in_values=True, ignore_empty_lines=True)
     return names, parse
-
-
-def _read_delimited(head: str, data: bytes, path: Path, fmt: str, options: ReadOptions) -> pd.DataFrame:
-    """CSV/TSV with pyarrow's reader, every cell as a string (ids such as ``007`` stay as written)."""
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    names, parse = _delimited_layout(head, path, fmt, options)
-    try:
-        table = pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if options.header else 0,
-                                           encoding=options.encoding),
-            parse_options=parse,
-            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
-    except pa.ArrowInvalid as exc:
-        message = str(exc).strip().splitlines()[0][:160]
-        raise DataError(path, None, "", f"cannot parse as {fmt} ({message}); check source.delimiter, "
-                        "source.quoting (none for text with stray quotes) and source.header") from None
-    return _delimited_frame(table, options)
 
 
 def _read_json(text: str, path: Path, fmt: str) -> pd.DataFrame:

@@ -82,7 +82,7 @@ def iter_source(loaded: LoadedSpec, batch_rows: int) -> Iterator[SourceSplit]:
         keys = [("source", "files", split) + ((i,) if isinstance(value, tuple) else ()) for i in range(len(paths))]
         existing = [_existing(loaded, raw, key) for raw, key in zip(paths, keys)]
         files = tuple(str(path) for path in existing)
-        yield SourceSplit(split, files, _file_batches(loaded, split, existing, keys, options, join, batch_rows))
+        yield SourceSplit(split, files, _file_batches(loaded, split, existing, keys, files, options, join, batch_rows))
 
 
 def _slices(frame: pd.DataFrame, batch_rows: int) -> Iterator[pd.DataFrame]:
@@ -91,15 +91,16 @@ def _slices(frame: pd.DataFrame, batch_rows: int) -> Iterator[pd.DataFrame]:
 
 
 def _file_batches(loaded: LoadedSpec, split: str, paths: list[Path], keys: list[tuple[str | int, ...]],
-                  options: ReadOptions, join: _JoinTable | None, batch_rows: int) -> Iterator[pd.DataFrame]:
-    files = tuple(str(path) for path in paths)
+                  files: tuple[str, ...], options: ReadOptions, join: _JoinTable | None,
+                  batch_rows: int) -> Iterator[pd.DataFrame]:
+    referenced = referenced_columns(loaded)
     first_columns: list[Any] | None = None
     for number, (path, key) in enumerate(zip(paths, keys)):
         fmt = format_of(path, options.format, loaded, key)
         if fmt == "parquet":
             pieces = parquet_batches(path, batch_rows)
         elif fmt == "jsonl":
-            pieces = jsonl_batches(path, options.encoding, batch_rows, referenced_columns(loaded), loaded)
+            pieces = jsonl_batches(path, options.encoding, batch_rows, referenced, loaded)
         elif fmt in ("csv", "tsv"):
             pieces = delimited_batches(path, fmt, options, loaded, batch_rows)
         else:
