@@ -27,7 +27,6 @@ when its train split has more than ``above_rows`` rows and the config can stream
 
 from __future__ import annotations
 
-import collections
 import functools
 import time
 from collections.abc import Iterator, Sequence
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.errors import DataError
+from bench.parallel import in_order, usable_workers
 
 if TYPE_CHECKING:
     import numpy as np
@@ -259,10 +259,7 @@ def _featurize(job: Job, split: str, columns: tuple[str, ...], keep: tuple[str, 
 
 def feature_workers(job: Job) -> int:
     """Helper processes for ``job`` (1: none). A daemon process (a Dask worker) may not have children."""
-    import multiprocessing
-
-    wanted = job.evaluation.streaming.workers
-    return 1 if wanted <= 1 or multiprocessing.current_process().daemon else wanted
+    return usable_workers(job.evaluation.streaming.workers)
 
 
 def _pieces(job: Job, split: str, columns: tuple[str, ...], keep: tuple[str, ...],
@@ -283,13 +280,8 @@ def _pieces(job: Job, split: str, columns: tuple[str, ...], keep: tuple[str, ...
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["bench.streaming", "bench.features", "sklearn.feature_extraction.text"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        ahead: collections.deque[Any] = collections.deque()
-        for k in order:
-            ahead.append(pool.submit(_featurize, job, split, columns, keep, k))
-            if len(ahead) > workers:
-                yield ahead.popleft().result()
-        while ahead:
-            yield ahead.popleft().result()
+        yield from in_order(pool, (functools.partial(_featurize, job, split, columns, keep, k) for k in order),
+                            ahead=workers)
 
 
 def run_streaming_job(job: Job) -> JobResult:

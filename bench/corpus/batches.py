@@ -14,9 +14,10 @@ taken in source order: the rows, errors and numbers do not depend on the number 
 
 from __future__ import annotations
 
+import functools
+import itertools
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,7 @@ import numpy as np
 from bench.corpus.build import Audit, Rows, apply_filter, check_empty, fields, map_labels, object_array
 from bench.corpus.sources import SourceSplit, SourceTable
 from bench.errors import BenchError
+from bench.parallel import in_order, usable_workers
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,9 +203,7 @@ def prepare_batches(loaded: LoadedSpec, sources: Iterator[SourceSplit], work: Pa
     The first ``POOL_AFTER_ROWS`` rows are prepared here; the rest, if any, by ``workers``
     processes (default: up to 2 CPUs; none inside a daemon process, such as a Dask worker).
     """
-    wanted = workers or min(2, os.cpu_count() or 1)
-    if multiprocessing.current_process().daemon:
-        wanted = 1
+    wanted = usable_workers(workers or min(2, os.cpu_count() or 1))
     batches = _batches(sources, work, files)
     seen = 0
     for batch in batches:
@@ -215,20 +215,14 @@ def prepare_batches(loaded: LoadedSpec, sources: Iterator[SourceSplit], work: Pa
 
 
 def _in_pool(loaded: LoadedSpec, first: Batch, rest: Iterator[Batch], workers: int) -> Iterator[BatchRows]:
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    pending: deque[Future[BatchRows]] = deque()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver"))
+    calls = (functools.partial(prepare_batch, loaded, batch, hash_threads=1)
+             for batch in itertools.chain([first], rest))
     try:
-        pending.append(pool.submit(prepare_batch, loaded, first, hash_threads=1))
-        for batch in rest:
-            pending.append(pool.submit(prepare_batch, loaded, batch, hash_threads=1))
-            while len(pending) > workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        yield from in_order(pool, calls, ahead=workers)
     except BrokenProcessPool:
         raise BenchError("a process preparing the batches died (killed, or out of memory); nothing was "
                          "written: rerun with --workers 1, or free memory") from None

@@ -15,6 +15,7 @@ gives the same numbers. No scipy at import time: this module is imported by
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -59,21 +60,16 @@ def cell_count_draws(counts: np.ndarray, samples: int, rng: np.random.Generator,
 
 
 def _in_threads(work: Callable[[int], np.ndarray], count: int, threads: int) -> Iterator[np.ndarray]:
-    """``work(0), work(1), ...`` in order, at most ``threads`` running and one more waiting."""
+    """``work(0), work(1), ...`` in order, ``threads`` at a time."""
     if threads <= 1:
         yield from (work(k) for k in range(count))
         return
-    from collections import deque
     from concurrent.futures import ThreadPoolExecutor
 
+    from bench.parallel import in_order
+
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        pending: deque = deque()
-        for k in range(count):
-            pending.append(pool.submit(work, k))
-            if len(pending) > threads:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        yield from in_order(pool, (functools.partial(work, k) for k in range(count)), ahead=threads)
 
 
 def item_weight_draws(n: int, samples: int, rng: np.random.Generator) -> Iterator[np.ndarray]:
