@@ -19,7 +19,7 @@ import itertools
 import multiprocessing
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,7 +57,7 @@ class Batch:
     spill: Path
 
 
-@dataclass
+@dataclass(frozen=True)
 class BatchRows:
     """What a prepared batch sends back (its texts stay in ``spill``)."""
 
@@ -67,8 +67,8 @@ class BatchRows:
     digests: np.ndarray
     spill: Path | None
     audit: Audit
-    labels_found: set[str] = field(default_factory=set)
-    passed_filter: int = 0
+    labels_found: set[str]  # before the label checks, for the label-set comparison between splits
+    passed_filter: int      # rows that passed the ``where`` filter
 
 
 def prepare_batch(loaded: LoadedSpec, batch: Batch, *, hash_threads: int | None = None) -> BatchRows:
@@ -88,9 +88,7 @@ def prepare_batch(loaded: LoadedSpec, batch: Batch, *, hash_threads: int | None 
     frame["label"] = object_array(map_labels(spec, frame["label"].to_numpy(dtype=object)))
     frame, found = _check_labels(loaded, split, frame, rows, audit)
     frame = check_empty(loaded, split, frame, rows, audit)
-    out = _finish(loaded, batch, frame, audit, found, hash_threads)
-    out.passed_filter = passed
-    return out
+    return _finish(loaded, batch, frame, audit, found, passed, hash_threads)
 
 
 def _check_labels(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: Rows,
@@ -126,7 +124,7 @@ def _check_labels(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: Row
 
 
 def _finish(loaded: LoadedSpec, batch: Batch, frame: pd.DataFrame, audit: Audit, found: set[str],
-            hash_threads: int | None) -> BatchRows:
+            passed: int, hash_threads: int | None) -> BatchRows:
     """Keys, lengths and signatures of the texts; the full rows to the spill file; the slim rows back."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -156,7 +154,7 @@ def _finish(loaded: LoadedSpec, batch: Batch, frame: pd.DataFrame, audit: Audit,
     slim[WORDS] = gaps.to_numpy(zero_copy_only=False).astype(np.int64) + 1
     return BatchRows(split=batch.split, rows=slim, signatures=signatures,
                      digests=row_digests(frame, loaded.spec.multilabel), spill=spill, audit=audit,
-                     labels_found=found)
+                     labels_found=found, passed_filter=passed)
 
 
 def _spill(frame: pd.DataFrame, text_array: pa.Array, multilabel: bool, path: Path) -> Path:
