@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from bench.errors import ResultsError
+from bench.core.errors import ResultsError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bench.compare import Comparison
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
 __all__ = ["Run", "compare", "comparison", "load_run", "load_runs"]
 
@@ -59,7 +59,7 @@ class Run:
         return self._dir().config
 
     def _dir(self) -> RunDir:
-        from bench.store import RunDir
+        from bench.results.store import RunDir
 
         return RunDir.open(self.path)
 
@@ -82,7 +82,7 @@ class Run:
 
 def load_run(path: str | Path) -> Run:
     """A run folder as a ``Run``; ``ResultsError`` when it is not one."""
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     run = RunDir.open(path)
     return _from_dir(run)
@@ -96,7 +96,7 @@ def _from_dir(run: RunDir) -> Run:
 
 def load_runs(*paths: str | Path) -> list[Run]:
     """Runs from run folders and results folders (every run in them, oldest first), in argument order."""
-    from bench.store import list_runs
+    from bench.results.store import list_runs
 
     out: list[Run] = []
     for path in paths:
@@ -126,7 +126,7 @@ def comparison(runs: Sequence[Run | str | Path], baseline: Run | str | Path | in
             A baseline not among ``runs`` becomes the first column.
     """
     from bench.compare import CompareOptions, compare_runs
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     paths = [p.resolve() for p in _paths(runs)]
     index = 0

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import bench.commands
 from bench import __version__
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 
 
 class _Parser(argparse.ArgumentParser):

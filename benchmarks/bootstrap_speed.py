@@ -24,7 +24,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from bench.metrics import FNC1_LABELS, METRICS, BootstrapSpec, score_metrics
+from bench.config.spec import BootstrapSpec
+from bench.metrics import FNC1_LABELS, METRICS, score_metrics
 from bench.stats import paired_bootstrap
 
 PRIORS = (0.0736, 0.0168, 0.1783, 0.7313)  # agree, disagree, discuss, unrelated (FNC-1 train shares)

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.metrics import FNC1_LABELS, METRICS, BootstrapSpec, score_metrics
+from bench.config.spec import BootstrapSpec
+from bench.metrics import FNC1_LABELS, METRICS, score_metrics
 
 METRIC_NAMES = ("accuracy", "f1_macro", "fnc1_score")
 

@@ -66,7 +66,7 @@ def _cli_seconds(paths: list[Path], samples: int) -> tuple[float, float]:
 
 def _api_seconds(paths: list[Path], samples: int) -> float:
     from bench.compare import CompareOptions, compare_runs, render
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     start = time.perf_counter()
     render(compare_runs([RunDir.open(p) for p in paths], CompareOptions(samples=samples)), "md")

@@ -63,7 +63,7 @@ def steps(runs: list[Path]) -> list[tuple[str, float, float]]:
     from bench.report.errors import analyse
     from bench.report.html import render_page
     from bench.report.plots import all_plots
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     out = []
     wall, cpu = time.perf_counter(), time.process_time() + _children_cpu()

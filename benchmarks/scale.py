@@ -242,7 +242,7 @@ def step_hashing(data: Path, name: str) -> dict:
     from sklearn.feature_extraction.text import HashingVectorizer
 
     from bench.corpus import open_dataset
-    from bench.streaming import iter_chunks
+    from bench.run.streaming import iter_chunks
 
     ds = open_dataset(name, data)
     vectorizer = HashingVectorizer(n_features=HASHING["n_features"], ngram_range=tuple(HASHING["ngram_range"]))

@@ -1,7 +1,7 @@
-"""Run folders for tests, written through ``bench.store.RunDir`` in the shape ``bench run`` writes.
+"""Run folders for tests, written through ``bench.results.store.RunDir`` in the shape ``bench run`` writes.
 
 Predictions are simulated: a classifier with a chosen accuracy on a gold sequence, with
-errors spread over the other labels. Metric rows come from ``bench.rescore.score_frame``,
+errors spread over the other labels. Metric rows come from ``bench.results.rescore.score_frame``,
 the same scoring ``bench run`` uses, so the runs look exactly like real ones.
 """
 
@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from bench.metrics import BootstrapSpec
-from bench.rescore import score_frame
-from bench.runner import make_job_id
-from bench.store import RunDir
+from bench.config.spec import BootstrapSpec
+from bench.results.rescore import score_frame
+from bench.run.runner import make_job_id
+from bench.results.store import RunDir
 
 LABELS = ("agree", "disagree", "discuss", "unrelated")
 

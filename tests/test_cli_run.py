@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.store import RunDir
+from bench.results.store import RunDir
 from tests.conftest import REPO
 from tests.slow_classifier import slow_config
 from tests.tiny_news import write_stance, write_topic

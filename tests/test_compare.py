@@ -15,9 +15,9 @@ from bench.cli import main
 from bench.compare import CompareOptions, compare_runs, render
 from bench.compare.resample import JointSample, resolve_metric
 from bench.compare.systems import load_outputs
-from bench.errors import ResultsError
+from bench.core.errors import ResultsError
 from bench.metrics import score_metrics
-from bench.store import RunDir
+from bench.results.store import RunDir
 from tests.run_factory import LABELS, DatasetInfo, Job, gold_labels, noisy, simulated_job, write_run
 
 N = 600

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from bench.benchmark import check_only
+from bench.run.benchmark import check_only
 from bench.cli import main
-from bench.config import CVSpec, EvaluationSpec, FeatureSpec, ModelSpec, load_config
-from bench.errors import ConfigError
-from bench.snapshot import config_hash, dump_config
+from bench.config.spec import CVSpec, EvaluationSpec, FeatureSpec, ModelSpec
+from bench.run.validate import load_config
+from bench.core.errors import ConfigError
+from bench.config.snapshot import config_hash, dump_config
 
 HERE = Path(__file__).parent
 BUILT = HERE / "data" / "built"

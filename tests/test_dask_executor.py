@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.config import load_config
-from bench.errors import BenchError, DataError
-from bench.store import RunDir
+from bench.run.validate import load_config
+from bench.core.errors import BenchError, DataError
+from bench.results.store import RunDir
 from tests.slow_classifier import slow_config
 from tests.tiny_news import write_stance, write_topic
 
@@ -56,7 +56,7 @@ def cluster() -> object:
     """A local cluster of 2 worker processes, shared by the tests that need processes."""
     if distributed is None:
         pytest.skip('dask[distributed] is not installed: pip install -e ".[dask]"')
-    from bench.dask_executor import DaskExecutor
+    from bench.run.dask_executor import DaskExecutor
 
     executor = DaskExecutor.start(workers=2, retries=3)
     yield executor
@@ -93,9 +93,9 @@ def _same_results(a: Path, b: Path) -> None:
 
 @needs_dask
 def test_thread_cluster_gives_the_metrics_of_the_local_executor(project: dict[str, Path], local_grid: Path) -> None:
-    from bench.benchmark import run_benchmark
-    from bench.dask_executor import DaskExecutor
-    from bench.progress import make_progress
+    from bench.run.benchmark import run_benchmark
+    from bench.run.dask_executor import DaskExecutor
+    from bench.run.progress import make_progress
 
     results = project["root"] / "threads"
     with DaskExecutor.start(workers=2, processes=False) as executor:
@@ -118,8 +118,8 @@ def test_cli_on_a_running_scheduler_gives_the_metrics_of_the_local_executor(
 @needs_dask
 def test_a_killed_worker_costs_a_retry_not_a_row(project: dict[str, Path], cluster: object) -> None:
     """SIGKILL the worker running a slow job: the job runs again elsewhere and every row is right."""
-    from bench.benchmark import run_benchmark
-    from bench.progress import make_progress
+    from bench.run.benchmark import run_benchmark
+    from bench.run.progress import make_progress
 
     client = cluster.client
     before = client.run(os.getpid)
@@ -170,7 +170,7 @@ def test_unreachable_scheduler_and_flag_misuse_are_user_errors(project: dict[str
     assert "--scheduler: only used with --executor dask" in capsys.readouterr().err
     assert main([*base, "--executor", "dask", "--jobs", "2"]) == 2
     assert "use --workers N" in capsys.readouterr().err
-    from bench.dask_executor import DaskExecutor
+    from bench.run.dask_executor import DaskExecutor
 
     with pytest.raises(BenchError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         DaskExecutor.start(scheduler="tcp://127.0.0.1:9", timeout=2)
@@ -190,7 +190,7 @@ def test_without_dask_the_error_says_how_to_install_it(project: dict[str, Path],
 @needs_dask
 def test_a_job_that_keeps_losing_workers_stops_the_run_with_one_line() -> None:
     """With retries 0, the first lost worker ends the run with a user-readable error, not a hang."""
-    from bench.dask_executor import DaskExecutor
+    from bench.run.dask_executor import DaskExecutor
 
     with DaskExecutor.start(workers=1, retries=0) as executor:
         with pytest.raises(BenchError, match=r"^dask: a _die task lost its worker more than 0 times .*raise --retries$"):

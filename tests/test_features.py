@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bench.config import FeatureSpec
-from bench.embeddings import import_embeddings
-from bench.errors import MissingExtraError
-from bench.features import (
+from bench.config.spec import FeatureSpec
+from bench.learn.embeddings import import_embeddings
+from bench.core.errors import MissingExtraError
+from bench.learn.features import (
     COSINE_BINS,
     FEATURES,
     FeatureCache,
@@ -111,7 +111,7 @@ def test_interaction_none_drops_the_extra_columns() -> None:
 
 
 def test_stance_without_target_column_names_the_column() -> None:
-    from bench.errors import DataError
+    from bench.core.errors import DataError
 
     with pytest.raises(DataError, match="stance features need a 'target' column"):
         fit_features(spec(), {}, TRAIN.drop(columns="target"), TEST, stance=True, seed=0)
@@ -155,7 +155,7 @@ def test_union_cycle_is_reported() -> None:
 
 
 def test_unknown_kind_suggests_a_registered_one() -> None:
-    from bench.errors import UnknownNameError
+    from bench.core.errors import UnknownNameError
 
     with pytest.raises(UnknownNameError, match=r"unknown feature kind 'tfid'; did you mean 'tfidf'"):
         check_feature_params(spec(kind="tfid"))
@@ -226,7 +226,7 @@ def test_unreadable_cache_entry_is_refitted_with_a_warning(tmp_path: Path) -> No
 
 
 def test_union_members_are_cached_on_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import bench.features as features
+    import bench.learn.features as features
 
     calls: list[str] = []
     real = features._fit_base

@@ -11,9 +11,9 @@ import pytest
 
 from bench.cli import main
 from bench.compare import CompareOptions, compare_runs
-from bench.errors import DataError
-from bench.importer import check_predictions, read_table
-from bench.store import RunDir
+from bench.core.errors import DataError
+from bench.results.importer import check_predictions, read_table
+from bench.results.store import RunDir
 from tests.run_factory import run_tiny_benchmark
 
 LABELS = ("AGAINST", "FAVOR", "NONE")

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 import pytest
 
-from bench.errors import ConfigError
-from bench.loader import apply_overrides, bind, format_path, parse_yaml
+from bench.core.errors import ConfigError
+from bench.core.loader import apply_overrides, bind, format_path, parse_yaml
 
 
 @dataclass(frozen=True, kw_only=True)

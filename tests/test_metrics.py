@@ -11,8 +11,9 @@ from sklearn import metrics as skm
 import bench.metrics
 import bench.metrics.scoring
 import bench.stats.bootstrap
-from bench.errors import UnknownNameError
-from bench.metrics import (FNC1_LABELS, METRICS, BootstrapSpec, MetricValue, check_metric,
+from bench.core.errors import UnknownNameError
+from bench.config.spec import BootstrapSpec
+from bench.metrics import (FNC1_LABELS, METRICS, MetricValue, check_metric,
                            score_metrics)
 from bench.metrics.scoring import weight_function
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from bench.config import ModelSpec
-from bench.models import (
+from bench.config.spec import ModelSpec
+from bench.learn.models import (
     ESTIMATORS,
     build_estimator,
     check_model_params,

@@ -112,7 +112,7 @@ def test_accented_labels_draw_without_missing_glyphs(runs: ReportRuns) -> None:
 
     from bench.report.collect import ReportOptions, collect
     from bench.report.plots import all_plots
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     data = collect([RunDir.open(runs.runs[0])], ReportOptions(samples=100, slice_samples=50))
     french = dataclasses.replace(data, datasets=tuple(d for d in data.datasets if d.name == "actu_fr"))
@@ -129,7 +129,7 @@ def test_figures_are_the_same_drawn_in_workers_or_here(runs: ReportRuns) -> None
 
     from bench.report.collect import ReportOptions, collect
     from bench.report.plots import all_plots
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     data = collect([RunDir.open(runs.runs[0])], ReportOptions(samples=100, slice_samples=50))
     one = dataclasses.replace(data, datasets=data.datasets[:1])
@@ -221,7 +221,7 @@ evaluation: {{{subset}metrics: [accuracy], bootstrap: {{samples: 100}}}}
 def test_error_analysis_counts_confusions_and_shared_errors(runs: ReportRuns) -> None:
     from bench.report.collect import ReportOptions, collect
     from bench.report.errors import analyse, label_strings
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     data = collect([RunDir.open(p) for p in runs.runs], ReportOptions(samples=100))
     ds = next(d for d in data.datasets if d.name == "tiny_stance")

@@ -12,7 +12,7 @@ import pytest
 
 from bench.cli import main
 from bench.metrics import score_metrics
-from bench.store import RunDir
+from bench.results.store import RunDir
 from tests.run_factory import gold_labels, run_tiny_benchmark, simulated_job, write_run
 
 

@@ -1,4 +1,4 @@
-"""``bench.slices``: metrics per language, outlet, target and length, and ``bench show --by``."""
+"""``bench.compare.slices``: metrics per language, outlet, target and length, and ``bench show --by``."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import pytest
 
 from bench.cli import main
 from bench.compare.systems import Outputs, SystemKey
-from bench.errors import DataError
-from bench.slices import DIMENSIONS, MIN_ITEMS, format_slices, item_groups, length_buckets, slice_metrics, slice_run
-from bench.store import RunDir
+from bench.core.errors import DataError
+from bench.compare.slices import DIMENSIONS, MIN_ITEMS, format_slices, item_groups, length_buckets, slice_metrics, slice_run
+from bench.results.store import RunDir
 from tests.report_runs import ReportRuns, build_report_runs
 
 LABELS = ("a", "b", "c")
@@ -78,9 +78,9 @@ def test_slice_ci_does_not_depend_on_the_other_slices(rng: np.random.Generator) 
 
 def test_min_items_rule_is_documented_as_30() -> None:
     assert MIN_ITEMS == 30
-    import bench.slices
+    import bench.compare.slices
 
-    assert "fewer than ``MIN_ITEMS`` (30) items" in bench.slices.__doc__
+    assert "fewer than ``MIN_ITEMS`` (30) items" in bench.compare.slices.__doc__
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from bench.splits import (SplitError, ids_split, kfold_indices, nested_subset, random_split, stratified_split,
+from bench.corpus.splits import (SplitError, ids_split, kfold_indices, nested_subset, random_split, stratified_split,
                           temporal_split)
 
 

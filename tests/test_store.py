@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from bench.errors import ResultsError
-from bench.store import ROW_KEYS, RunDir, list_runs, rows_to_csv, write_json_atomic
+from bench.core.errors import ResultsError
+from bench.results.store import ROW_KEYS, RunDir, list_runs, rows_to_csv, write_json_atomic
 
 RUN_ID = "20260101T000000-demo-0123abcd"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
-from bench.config import load_config
+from bench.run.validate import load_config
 from bench.corpus import ensure_built
-from bench.errors import ConfigError
-from bench.store import RunDir
-from bench.streaming import iter_chunks
+from bench.core.errors import ConfigError
+from bench.results.store import RunDir
+from bench.run.streaming import iter_chunks
 from tests.tiny_news import write_multilabel, write_stance, write_topic
 
 CONFIG = """\

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from bench.config import ModelSpec
-from bench.errors import DataError
-from bench.models import build_estimator
-from bench.tasks import decode_labels, encode_labels, fit_predict
+from bench.config.spec import ModelSpec
+from bench.core.errors import DataError
+from bench.learn.models import build_estimator
+from bench.learn.tasks import decode_labels, encode_labels, fit_predict
 
 LABELS = ("AGAINST", "FAVOR", "NONE")
 
@@ -105,7 +105,7 @@ def test_fit_predict_is_deterministic_for_a_seed(rng: np.random.Generator, seed:
 
 
 def test_naive_bayes_on_negative_features_is_a_user_error() -> None:
-    from bench.errors import BenchError
+    from bench.core.errors import BenchError
 
     X = sparse.csr_matrix(np.array([[1.0, -0.5], [0.2, 0.3], [0.0, 1.0], [1.0, 0.0]]))
     y = np.array([0, 1, 1, 0])

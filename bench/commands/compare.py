@@ -78,7 +78,7 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    from bench.store import write_bytes_atomic
+    from bench.results.store import write_bytes_atomic
 
     write_bytes_atomic(output, text.encode("utf-8"))
     print(f"wrote {output}", file=sys.stderr)
@@ -88,7 +88,7 @@ def compare_command(args: argparse.Namespace) -> int:
     """Print the comparison; 1 when the gate is on and fails."""
     from bench.commands.runs import find_run
     from bench.compare import CompareOptions, compare_runs, render
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     paths = [find_run(run, args.results).resolve() for run in args.runs]
     baseline = 0
@@ -114,8 +114,8 @@ def compare_command(args: argparse.Namespace) -> int:
 def rescore_command(args: argparse.Namespace) -> int:
     """Rewrite a run's metrics from its predictions."""
     from bench.commands.runs import find_run
-    from bench.rescore import rescore_run
-    from bench.store import RunDir
+    from bench.results.rescore import rescore_run
+    from bench.results.store import RunDir
 
     run = RunDir.open(find_run(args.run, args.results))
     rows = rescore_run(run, args.metrics, command=["bench", *sys.argv[1:]])
@@ -126,8 +126,8 @@ def rescore_command(args: argparse.Namespace) -> int:
 def import_command(args: argparse.Namespace) -> int:
     """Check predictions and write them as a run; the last line of stdout is the run folder."""
     from bench.corpus import open_dataset
-    from bench.importer import default_metrics, import_predictions
-    from bench.metrics import BootstrapSpec
+    from bench.results.importer import default_metrics, import_predictions
+    from bench.config.spec import BootstrapSpec
 
     dataset = open_dataset(args.dataset, args.data)
     path = import_predictions(args.predictions, dataset, name=args.name, results_root=args.results,

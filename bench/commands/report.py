@@ -40,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def report_command(args: argparse.Namespace) -> int:
     """Write the report; print its path on stdout and any warning on stderr."""
     from bench.commands.runs import find_run
-    from bench.errors import BenchError
+    from bench.core.errors import BenchError
     from bench.report import ReportOptions, plots_folder, write_report
 
     if args.output.suffix.lower() not in (".html", ".htm"):

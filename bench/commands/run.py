@@ -58,7 +58,7 @@ def _executor_options(parser: argparse.ArgumentParser) -> None:
 
 def _make_executor(args: argparse.Namespace) -> Any:
     """A ``DaskExecutor`` for ``--executor dask`` (close it after the run), else None (the runner's own)."""
-    from bench.errors import BenchError
+    from bench.core.errors import BenchError
 
     if args.executor != "dask":
         for flag in ("scheduler", "workers"):
@@ -68,16 +68,16 @@ def _make_executor(args: argparse.Namespace) -> Any:
     if args.jobs != 1:
         raise BenchError("--jobs: with --executor dask the workers are Dask's; use --workers N (local cluster) "
                          "or drop --jobs")
-    from bench.dask_executor import DaskExecutor
+    from bench.run.dask_executor import DaskExecutor
 
     return DaskExecutor.start(scheduler=args.scheduler, workers=args.workers, retries=args.retries)
 
 
 def validate_command(args: argparse.Namespace) -> int:
     """Check the config and list the jobs."""
-    from bench.benchmark import check_only
-    from bench.config import load_config
-    from bench.runner import make_job_id
+    from bench.run.benchmark import check_only
+    from bench.run.validate import load_config
+    from bench.run.runner import make_job_id
 
     loaded = load_config(args.config, args.overrides)
     config = loaded.config
@@ -104,13 +104,13 @@ def validate_command(args: argparse.Namespace) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run the jobs, print the table, and print the run folder last."""
-    from bench.benchmark import RunInterrupted, run_benchmark
-    from bench.config import load_config
-    from bench.snapshot import config_hash
-    from bench.errors import BenchError
-    from bench.progress import make_progress
-    from bench.store import RunDir
-    from bench.summary import print_table, summarize
+    from bench.run.benchmark import RunInterrupted, run_benchmark
+    from bench.run.validate import load_config
+    from bench.config.snapshot import config_hash
+    from bench.core.errors import BenchError
+    from bench.run.progress import make_progress
+    from bench.results.store import RunDir
+    from bench.results.summary import print_table, summarize
 
     if args.jobs < 1:
         raise BenchError(f"--jobs: expected a positive number of workers, got {args.jobs}; use --jobs 1 or more")

@@ -12,7 +12,7 @@ SLICE_DIMENSIONS = ("language", "source", "target", "length")
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``ls`` and ``show``."""
-    from bench.summary import FORMATS
+    from bench.results.summary import FORMATS
 
     ls = subparsers.add_parser("ls", help="list runs, one row each", description="List the runs under a results "
                                "folder, oldest first, with status, jobs done and dataset names.")
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                       help="where to look for a run id (default results/)")
     show.add_argument("--format", choices=FORMATS, default="table")
     show.add_argument("--digits", type=int, default=4, help="decimals shown (default 4)")
-    # Slices (bench.slices): the choices are bench.slices.DIMENSIONS, written out so --help imports no numpy.
+    # Slices (bench.compare.slices): the choices are bench.compare.slices.DIMENSIONS, written out so --help imports no numpy.
     show.add_argument("--by", action="append", choices=SLICE_DIMENSIONS, metavar="DIMENSION",
                       help=f"metric per slice of the test items, with CIs: one of {', '.join(SLICE_DIMENSIONS)} "
                       "(repeatable); slices under 30 items are marked too small")
@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run_rows(results: Path) -> list[dict[str, object]]:
     import sys
 
-    from bench.store import list_runs
+    from bench.results.store import list_runs
 
     problems: list[str] = []
     runs = list_runs(results, problems)
@@ -94,8 +94,8 @@ def ls_command(args: argparse.Namespace) -> int:
 
 def find_run(run: str, results: Path) -> Path:
     """A run folder from a path, or from a run id (or a unique prefix of one) under ``results``."""
-    from bench.errors import ResultsError
-    from bench.store import list_runs
+    from bench.core.errors import ResultsError
+    from bench.results.store import list_runs
 
     path = Path(run)
     if path.is_dir():
@@ -110,8 +110,8 @@ def find_run(run: str, results: Path) -> Path:
 
 def show_command(args: argparse.Namespace) -> int:
     """Print one run's table."""
-    from bench.store import RunDir
-    from bench.summary import print_table, render, summarize
+    from bench.results.store import RunDir
+    from bench.results.summary import print_table, render, summarize
 
     run = RunDir.open(find_run(args.run, args.results))
     if getattr(args, "by", None):
@@ -128,9 +128,9 @@ def show_command(args: argparse.Namespace) -> int:
 
 
 def _show_slices(run: object, args: argparse.Namespace) -> int:
-    """``bench show RUN --by DIMENSION``: the run's metric per slice (``bench.slices``)."""
-    from bench.errors import BenchError
-    from bench.slices import SLICE_FORMATS, format_slices, slice_run
+    """``bench show RUN --by DIMENSION``: the run's metric per slice (``bench.compare.slices``)."""
+    from bench.core.errors import BenchError
+    from bench.compare.slices import SLICE_FORMATS, format_slices, slice_run
 
     if args.format not in SLICE_FORMATS:
         raise BenchError(f"--format {args.format}: not available with --by; use one of {', '.join(SLICE_FORMATS)}")

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.compare.systems import Outputs
-from bench.errors import ResultsError
+from bench.core.errors import ResultsError
 from bench.metrics import METRICS, MetricSpec
 from bench.metrics.scoring import weight_function
 from bench.stats import bootstrap as bs

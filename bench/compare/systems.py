@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.errors import ResultsError
+from bench.core.errors import ResultsError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
 SCORE_PREFIX = "score:"
 MAJORITY_ESTIMATORS = frozenset({"majority", "dummy", "sklearn.dummy.DummyClassifier"})

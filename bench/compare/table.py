@@ -25,11 +25,11 @@ from bench.compare import ranking
 from bench.compare.resample import JointSample, MetricRef, resolve_metric
 from bench.compare.result import Cell, Comparison, CompareOptions, Delta, Row
 from bench.compare.systems import Outputs, SystemKey, check_paired, load_outputs
-from bench.errors import ResultsError
+from bench.core.errors import ResultsError
 from bench.stats import bootstrap as bs
 
 if TYPE_CHECKING:
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
 
 def run_labels(runs: Sequence[RunDir]) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd

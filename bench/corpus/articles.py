@@ -50,8 +50,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bench.errors import DataError
-from bench.jsonlines import json_objects
+from bench.core.errors import DataError
+from bench.core.jsonlines import json_objects
 
 if TYPE_CHECKING:
     import pandas

@@ -27,8 +27,8 @@ import numpy as np
 
 from bench.corpus.build import Audit, Rows, apply_filter, check_empty, fields, map_labels, object_array
 from bench.corpus.sources import SourceSplit, SourceTable
-from bench.errors import BenchError
-from bench.parallel import in_order, usable_workers
+from bench.core.errors import BenchError
+from bench.core.parallel import in_order, usable_workers
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -23,7 +23,7 @@ import numpy as np
 from bench.corpus.cleaning import as_text, clean_texts
 from bench.corpus.sources import ORIGIN_FILE, ORIGIN_ROW, SourceTable
 from bench.corpus.spec import ColumnRef, DatasetSpec, LoadedSpec
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -35,7 +35,7 @@ def _from_datasets(obj: Any, origin: str) -> dict[str, SourceTable]:
 
 def read_hub(loaded: LoadedSpec, hub: HubSpec) -> dict[str, SourceTable]:
     """A hub dataset at a pinned revision; offline and not cached -> one line saying how to fix it."""
-    from bench.hf import import_datasets
+    from bench.core.hf import import_datasets
 
     datasets = import_datasets(online=True)
     try:
@@ -55,7 +55,7 @@ def read_hub(loaded: LoadedSpec, hub: HubSpec) -> dict[str, SourceTable]:
 
 def read_disk(loaded: LoadedSpec, disk: Path) -> dict[str, SourceTable]:
     """A folder written by ``save_to_disk`` (a DatasetDict, or a Dataset read as split ``train``)."""
-    from bench.hf import import_datasets
+    from bench.core.hf import import_datasets
 
     folder = loaded.resolve(disk)
     if not folder.is_dir():

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from bench.errors import DataError
-from bench.jsonlines import json_lines, json_objects
+from bench.core.errors import DataError
+from bench.core.jsonlines import json_lines, json_objects
 
 if TYPE_CHECKING:
     import pandas as pd

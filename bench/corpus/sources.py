@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from bench.corpus.readers import (ReadOptions, delimited_batches, format_of, jsonl_batches, parquet_batches,
                                   read_table)
 from bench.corpus.spec import ArticlesSpec, JoinSpec, LoadedSpec
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd

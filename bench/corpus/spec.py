@@ -69,8 +69,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from bench.errors import ConfigError
-from bench.loader import Doc, KeyPath, bind, format_path, load_yaml
+from bench.core.errors import ConfigError
+from bench.core.loader import Doc, KeyPath, bind, format_path, load_yaml
 
 ColumnRef = str | int
 Policy = Literal["keep", "drop", "error"]

@@ -1,6 +1,6 @@
 """Make the splits a spec asks for (``splits:``) from the checked rows, in the order written.
 
-The arithmetic lives in ``bench.splits``; this module decides the *units* that must stay
+The arithmetic lives in ``bench.corpus.splits``; this module decides the *units* that must stay
 together and turns a failed request into an error at the spec's key. Units: the group
 (``columns.group``) when there is one, else the exact input text, so that copies of one
 text never straddle a made split. Multi-label rows are stratified by their first label.
@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.corpus.spec import LoadedSpec, SplitSpec
-from bench.errors import DataError
-from bench.splits import SplitError, ids_split, random_split, stratified_split, temporal_split
+from bench.core.errors import DataError
+from bench.corpus.splits import SplitError, ids_split, random_split, stratified_split, temporal_split
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.corpus.batches import SPILL
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -106,7 +106,7 @@ def fingerprint(prepared: Prepared) -> str:
 
 def to_datasetdict(files: dict[str, Path], labels: tuple[str, ...], multilabel: bool, digest: str) -> Any:
     """The split files as a ``datasets.DatasetDict`` (memory-mapped) with ``ClassLabel`` labels."""
-    from bench.hf import import_datasets
+    from bench.core.hf import import_datasets
 
     datasets = import_datasets()
     class_label = datasets.ClassLabel(names=list(labels))

@@ -7,7 +7,7 @@ Per-class metrics give one value per label, named ``f1[<label>]``.
 """
 
 from bench.metrics.catalog import FNC1_LABELS, METRICS, MetricSpec, check_metric
-from bench.metrics.scoring import BootstrapSpec, MetricValue, score_metrics
+from bench.metrics.scoring import MetricValue, score_metrics
 
-__all__ = ["BootstrapSpec", "FNC1_LABELS", "METRICS", "MetricSpec", "MetricValue", "check_metric",
+__all__ = ["FNC1_LABELS", "METRICS", "MetricSpec", "MetricValue", "check_metric",
            "score_metrics"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.metrics import formulas as fm
-from bench.registry import Registry
+from bench.core.registry import Registry
 
 FNC1_LABELS = ("agree", "disagree", "discuss", "unrelated")
 

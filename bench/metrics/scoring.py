@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
+from bench.config.spec import BootstrapSpec
 from bench.metrics.catalog import METRICS, MetricSpec, check_metric
 from bench.stats import bootstrap as bs
 
@@ -29,23 +29,6 @@ class MetricValue:
     ci_low: float | None
     ci_high: float | None
     n: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class BootstrapSpec:
-    """How to bootstrap confidence intervals (the ``evaluation.bootstrap`` config block)."""
-
-    samples: int = 1000
-    confidence: float = 0.95
-    method: Literal["percentile", "bca"] = "percentile"
-
-    def __post_init__(self) -> None:
-        if self.samples < 1:
-            raise ValueError(f"samples: must be at least 1, got {self.samples}; 1000 is usual")
-        if not 0.0 < self.confidence < 1.0:
-            raise ValueError(f"confidence: must be between 0 and 1, got {self.confidence}; e.g. 0.95")
-        if self.method not in bs.METHODS:
-            raise ValueError(f"method: unknown {self.method!r}; use one of {', '.join(bs.METHODS)}")
 
 
 def check_inputs(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...],

@@ -2,7 +2,7 @@
 
 ``write_report(run_dirs, out_path)`` compares the runs (``bench.compare``), draws the
 figures (``bench.report.plots``), analyses the errors (``bench.report.errors``), slices
-the test items (``bench.slices``) and writes ``out_path`` plus every figure as a PNG in
+the test items (``bench.compare.slices``) and writes ``out_path`` plus every figure as a PNG in
 ``<stem>_plots/`` beside it. Both are written atomically: the PNG folder is built under a
 temporary name and swapped in, then the page is written through a temporary file.
 """
@@ -33,7 +33,7 @@ def plots_folder(out_path: Path) -> Path:
 
 def _slices(data: ReportData) -> dict[str, list]:
     from bench.report.collect import short_labels
-    from bench.slices import DIMENSIONS, item_groups, slice_metrics
+    from bench.compare.slices import DIMENSIONS, item_groups, slice_metrics
 
     out: dict[str, list] = {}
     o = data.options
@@ -60,7 +60,7 @@ def build_report(run_dirs: Sequence[str | Path], options: ReportOptions,
     from bench.report.errors import analyse
     from bench.report.html import render_page
     from bench.report.plots import all_plots
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     runs = [RunDir.open(path) for path in run_dirs]
     data = collect(runs, options)

@@ -3,7 +3,7 @@
 Nothing here draws or writes. The comparison table, its CIs and tests come from
 ``bench.compare.compare_runs``; predictions from ``bench.compare.systems.load_outputs``
 (items sorted by id, seeds stacked); item texts and attributes from the evaluated split of
-the built dataset (``bench.slices.load_items``). A dataset that cannot be found leaves its
+the built dataset (``bench.compare.slices.load_items``). A dataset that cannot be found leaves its
 plots intact and its snippets and slices out, with a warning in the report.
 """
 
@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.errors import BenchError
+from bench.core.errors import BenchError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bench.compare import Cell, Comparison
     from bench.compare.systems import Outputs, SystemKey
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,7 +165,7 @@ def _systems(runs: Sequence[RunDir], labels: Sequence[str]) -> dict[str, list[Sy
 
 def _dataset_view(name: str, systems: list[SystemView], runs: Sequence[RunDir], options: ReportOptions,
                   warnings: list[str]) -> DatasetView:
-    from bench.slices import dataset_folder, evaluated_split, load_items
+    from bench.compare.slices import dataset_folder, evaluated_split, load_items
 
     run = runs[systems[0].run_index]
     info = (run.manifest.get("datasets") or {}).get(name) or {}
@@ -194,7 +194,7 @@ def _cached(run: RunDir) -> RunDir:
     The comparison and the report both load every system's predictions; without the
     cache each parquet file would be read and decoded twice.
     """
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
     class CachedRun(RunDir):
         def __init__(self, path: Path) -> None:
@@ -274,7 +274,7 @@ def best_systems(data: ReportData, systems: Sequence[SystemView], limit: int) ->
 def per_class_f1(system: SystemView, options: ReportOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per label: seed-mean F1 and its bootstrap CI over items (``(L,)`` arrays: value, low, high)."""
     from bench.compare.resample import JointSample, resolve_metric
-    from bench.slices import named_rng
+    from bench.compare.slices import named_rng
     from bench.stats import bootstrap as bs
 
     out = system.outputs

@@ -21,7 +21,7 @@ from bench import __version__
 from bench.report.collect import DatasetView, ReportData, short_labels
 from bench.report.errors import ErrorAnalysis, label_strings
 from bench.report.figure import Plot, safe_name
-from bench.slices import MIN_ITEMS, SliceRow
+from bench.compare.slices import MIN_ITEMS, SliceRow
 
 SNIPPET_CHARS = 160
 ITEM_CHARS = 2000

@@ -66,7 +66,7 @@ def _in_threads(work: Callable[[int], np.ndarray], count: int, threads: int) -> 
         return
     from concurrent.futures import ThreadPoolExecutor
 
-    from bench.parallel import in_order
+    from bench.core.parallel import in_order
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         yield from in_order(pool, (functools.partial(work, k) for k in range(count)), ahead=threads)

@@ -9,7 +9,7 @@ import pytest
 
 from bench.corpus.articles import parse_article, read_article, read_articles
 from bench.corpus.language import detect_languages
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "articles"
 FOLDER = DATA / "folder"

@@ -12,7 +12,7 @@ import pytest
 from bench.corpus import batches, build_dataset, load_split, open_dataset
 from bench.corpus.sources import ORIGIN_ROW, iter_source
 from bench.corpus.spec import load_spec
-from bench.errors import DataError
+from bench.core.errors import DataError
 from tests.corpus.test_build import STANCES, TOPICS
 
 TOPICS = TOPICS + "on_duplicate: drop\n"  # and duplicates to drop across batches
@@ -174,7 +174,7 @@ def _die(*args: object, **kwargs: object) -> None:
 
 def test_a_dead_worker_process_is_one_line_and_nothing_is_written(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    from bench.errors import BenchError
+    from bench.core.errors import BenchError
 
     _small_batches(monkeypatch, rows=4)
     monkeypatch.setattr(batches, "prepare_batch", _die)  # pickled by name: the workers import this module

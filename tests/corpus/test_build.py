@@ -12,7 +12,7 @@ import pytest
 
 from bench.cli import main
 from bench.corpus import build_dataset, ensure_built, load_split, open_dataset
-from bench.errors import ConfigError, DataError
+from bench.core.errors import ConfigError, DataError
 
 DATA = Path(__file__).parents[1] / "data" / "corpus"
 ARTICLES = Path(__file__).parents[1] / "data" / "articles"

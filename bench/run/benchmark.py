@@ -2,7 +2,7 @@
 
 ``run_benchmark`` builds (or reuses) the datasets, checks the config against them, plans the
 jobs, fits the feature blocks first and then runs the model jobs on an ``Executor``, saving
-each finished job at once through ``bench.store``. Ctrl-C or SIGTERM marks the run
+each finished job at once through ``bench.results.store``. Ctrl-C or SIGTERM marks the run
 ``interrupted`` and a job that raises marks it ``failed``; either way the folder keeps its
 ``.partial`` name and ``--resume`` finishes it without recomputing finished jobs.
 """
@@ -20,15 +20,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import __version__
-from bench.config import DatasetInfo, LoadedConfig, check_datasets
-from bench.snapshot import config_hash, config_to_dict, dump_config
-from bench.errors import ResultsError
-from bench.store import SCHEMA_VERSION, RunDir
+from bench.config.spec import DatasetInfo, LoadedConfig
+from bench.run.validate import check_datasets
+from bench.config.snapshot import config_hash, config_to_dict, dump_config
+from bench.core.errors import ResultsError
+from bench.results.store import SCHEMA_VERSION, RunDir
 
 if TYPE_CHECKING:
     from bench.corpus import BuiltDataset
-    from bench.executors import Executor
-    from bench.progress import Progress
+    from bench.run.executors import Executor
+    from bench.run.progress import Progress
 
 VERSIONED = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "pandas": "pandas",
              "pyarrow": "pyarrow", "datasets": "datasets"}
@@ -190,16 +191,16 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
                   executor: Executor | None = None) -> RunDir:
     """Run every job of ``loaded`` (or the unfinished jobs of ``resume``) and return the complete run.
 
-    ``executor`` runs the tasks (e.g. a ``bench.dask_executor.DaskExecutor``); by default
+    ``executor`` runs the tasks (e.g. a ``bench.run.dask_executor.DaskExecutor``); by default
     ``make_executor(n_jobs)``.
 
     Raises:
         RunInterrupted: after marking the run ``interrupted`` (Ctrl-C or SIGTERM).
         BenchError: a user error; the run (if created) is marked ``failed``.
     """
-    from bench.executors import make_executor
-    from bench.runner import fit_feature_task, plan, plan_features
-    from bench.streaming import dispatch_job, is_streaming
+    from bench.run.executors import make_executor
+    from bench.run.runner import fit_feature_task, plan, plan_features
+    from bench.run.streaming import dispatch_job, is_streaming
 
     datasets = resolve_datasets(loaded, data_root)
     check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
@@ -221,7 +222,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
     progress.note(f"run folder {run.path}")
     try:
         with _sigterm_as_interrupt():
-            # streaming jobs (bench.streaming) featurize chunk by chunk: no feature blocks to fit first
+            # streaming jobs (bench.run.streaming) featurize chunk by chunk: no feature blocks to fit first
             for wave in plan_features([job for job in pending if not is_streaming(job)]):
                 progress.start("features", len(wave), workers=executor.n_workers)
                 for i, seconds in executor.map_unordered(fit_feature_task, wave):

@@ -32,15 +32,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bench.errors import DataError, MissingExtraError
-from bench.feature_cache import FeatureCache, feature_key, load_or_fit_features, split_hash
-from bench.registry import Registry
+from bench.core.errors import DataError, MissingExtraError
+from bench.learn.cache import FeatureCache, feature_key, load_or_fit_features, split_hash
+from bench.core.registry import Registry
 
 if TYPE_CHECKING:
     import pandas as pd
     from scipy import sparse
 
-    from bench.config import FeatureSpec
+    from bench.config.spec import FeatureSpec
 
 COSINE_BINS = 10
 
@@ -77,7 +77,7 @@ for _kind in (
                 description="n-gram counts"),
     FeatureKind(name="hashing", vectorizer="sklearn.feature_extraction.text.HashingVectorizer",
                 description="hashed n-grams: no vocabulary, constant memory, for large corpora"),
-    FeatureKind(name="embedding", vectorizer="bench.embeddings.SentenceEmbedder", terms=False,
+    FeatureKind(name="embedding", vectorizer="bench.learn.embeddings.SentenceEmbedder", terms=False,
                 extra="embeddings",
                 description="multilingual sentence embeddings (USE v3, 512 dims, weights in the package)"),
     FeatureKind(name="union", vectorizer=None, description="the blocks named in `of`, side by side"),
@@ -164,7 +164,7 @@ def check_feature_params(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec] | 
         raise FeatureParamError("of", f"only kind 'union' takes 'of' (this block is {spec.kind!r}); "
                                 "remove it or make a union block")
     if kind.extra == "embeddings":
-        from bench.embeddings import import_embeddings
+        from bench.learn.embeddings import import_embeddings
 
         try:
             import_embeddings()

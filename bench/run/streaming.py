@@ -19,9 +19,9 @@ Prediction is per chunk and vectorised; the metrics and their bootstrap CIs come
 ``bench.metrics.score_metrics`` over the whole test split (its bootstrap for
 confusion-matrix metrics resamples cells, not items, so a resample costs the same for a
 million items as for a thousand). The job result is a
-``bench.runner.JobResult`` like any other, so the run folder is the same.
+``bench.run.runner.JobResult`` like any other, so the run folder is the same.
 
-``evaluation.streaming`` decides (``bench.config.StreamingSpec``): ``auto`` streams a job
+``evaluation.streaming`` decides (``bench.config.spec.StreamingSpec``): ``auto`` streams a job
 when its train split has more than ``above_rows`` rows and the config can stream.
 """
 
@@ -34,16 +34,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.errors import DataError
-from bench.parallel import in_order, usable_workers
+from bench.core.errors import DataError
+from bench.core.parallel import in_order, usable_workers
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from bench.config import FeatureSpec, ModelSpec, RunConfig
+    from bench.config.spec import FeatureSpec, ModelSpec, RunConfig
     from bench.corpus import BuiltDataset
-    from bench.runner import Job, JobResult
+    from bench.run.runner import Job, JobResult
 
 STATELESS_KINDS = ("hashing", "embedding")
 
@@ -67,7 +67,7 @@ def _feature_problem(spec: FeatureSpec, blocks: dict[str, FeatureSpec]) -> str |
 
 
 def _model_problem(spec: ModelSpec) -> str | None:
-    from bench.models import estimator_class
+    from bench.learn.models import estimator_class
 
     if spec.per_target:
         return f"model {spec.name!r} has per_target: true, which streaming does not do; set per_target: false"
@@ -117,10 +117,10 @@ def is_streaming(job: Job) -> bool:
 
 
 def dispatch_job(job: Job) -> JobResult:
-    """``run_streaming_job`` or ``bench.runner.run_job``, as ``is_streaming`` decides (an executor task)."""
+    """``run_streaming_job`` or ``bench.run.runner.run_job``, as ``is_streaming`` decides (an executor task)."""
     if is_streaming(job):
         return run_streaming_job(job)
-    from bench.runner import run_job
+    from bench.run.runner import run_job
 
     return run_job(job)
 
@@ -189,7 +189,7 @@ class _Learner:
     """One ``partial_fit`` estimator, or one per label (one-vs-rest) for multi-label tasks."""
 
     def __init__(self, spec: ModelSpec, *, seed: int, n_labels: int, multilabel: bool) -> None:
-        from bench.models import build_estimator
+        from bench.learn.models import build_estimator
 
         self.n_labels, self.multilabel = n_labels, multilabel
         count = n_labels if multilabel else 1
@@ -208,7 +208,7 @@ class _Learner:
     def predict(self, X: Any) -> tuple[np.ndarray, np.ndarray | None]:
         import numpy as np
 
-        from bench.models import predict_with_scores
+        from bench.learn.models import predict_with_scores
 
         if not self.multilabel:
             return predict_with_scores(self.estimators[0], X, n_labels=self.n_labels)
@@ -221,7 +221,7 @@ class _Learner:
 
 def _transform(job: Job, chunk: pd.DataFrame) -> Any:
     """A chunk's feature rows: stateless blocks give each row the vector the in-memory path gives it."""
-    from bench.features import fit_features
+    from bench.learn.features import fit_features
 
     # stateless blocks ignore what they are "fitted" on (one row: scikit-learn refuses none)
     mats = fit_features(job.features, job.blocks, chunk.iloc[:1], chunk, stance=job.dataset.task == "stance",
@@ -278,7 +278,7 @@ def _pieces(job: Job, split: str, columns: tuple[str, ...], keep: tuple[str, ...
     from concurrent.futures import ProcessPoolExecutor
 
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["bench.streaming", "bench.features", "sklearn.feature_extraction.text"])
+    context.set_forkserver_preload(["bench.run.streaming", "bench.learn.features", "sklearn.feature_extraction.text"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         yield from in_order(pool, (functools.partial(_featurize, job, split, columns, keep, k) for k in order),
                             ahead=workers)
@@ -289,8 +289,8 @@ def run_streaming_job(job: Job) -> JobResult:
     import numpy as np
     import pandas as pd
 
-    from bench.predictions import class_report, prediction_frame
-    from bench.runner import JobResult, score_job
+    from bench.run.predictions import class_report, prediction_frame
+    from bench.run.runner import JobResult, score_job
 
     start = time.perf_counter()
     ds, ev, settings = job.dataset, job.evaluation, job.evaluation.streaming

@@ -24,12 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from bench.registry import Registry
+from bench.core.registry import Registry
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from bench.config import ModelSpec
+    from bench.config.spec import ModelSpec
 
 ScoreKind = Literal["proba", "decision"] | None
 

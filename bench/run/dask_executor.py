@@ -1,6 +1,6 @@
 """A Dask executor: the runner's jobs as Dask tasks, on a local cluster or an existing one.
 
-``DaskExecutor`` implements ``bench.executors.Executor`` with ``dask.distributed.Client``:
+``DaskExecutor`` implements ``bench.run.executors.Executor`` with ``dask.distributed.Client``:
 ``bench run CONFIG --executor dask --scheduler tcp://HOST:8786`` sends the jobs to a running
 scheduler, ``--executor dask --workers N`` starts a ``LocalCluster`` of N worker processes
 for the run. The runner does not change: it saves each result as it comes and puts rows
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bench.errors import BenchError, import_extra
+from bench.core.errors import BenchError, import_extra
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -1,6 +1,6 @@
 """Metric rows from saved predictions: ``bench rescore`` and ``bench import`` use it.
 
-The rows are computed exactly as ``bench run`` computes them (``bench.runner``): the
+The rows are computed exactly as ``bench run`` computes them (``bench.run.runner``): the
 pooled predictions give rows with ``fold: null`` and bootstrap CIs seeded by the job's
 seed; each CV fold gives rows without CIs; with ``evaluation.by_target`` every target
 value gets its own rows. So rescoring an untouched run reproduces its metrics bit for bit,
@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.compare.systems import SCORE_PREFIX, encode_labels
-from bench.errors import ResultsError
+from bench.core.errors import ResultsError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.metrics import BootstrapSpec
-    from bench.store import RunDir
+    from bench.config.spec import BootstrapSpec
+    from bench.results.store import RunDir
 
 
 def score_frame(frame: pd.DataFrame, *, dataset_name: str, features: str, model: str, seed: int, split: str,
@@ -67,7 +67,7 @@ def score_frame(frame: pd.DataFrame, *, dataset_name: str, features: str, model:
 
 
 def _bootstrap(evaluation: Mapping[str, Any]) -> BootstrapSpec | None:
-    from bench.metrics import BootstrapSpec
+    from bench.config.spec import BootstrapSpec
 
     spec = evaluation.get("bootstrap", {})
     if spec is None:
@@ -100,7 +100,7 @@ def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
         The new metric rows, in job order.
     """
     from bench.metrics import check_metric
-    from bench.store import SCHEMA_VERSION, rows_to_csv, write_bytes_atomic, write_json_atomic
+    from bench.results.store import SCHEMA_VERSION, rows_to_csv, write_bytes_atomic, write_json_atomic
 
     if run.is_partial:
         raise ResultsError(f"{run.path}: the run is not complete; finish it with `bench run --resume {run.path}`")

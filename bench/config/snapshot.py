@@ -1,6 +1,6 @@
 """A resolved run config as plain data: the snapshot a run folder keeps, and its hash.
 
-The YAML snapshot reads back (``bench.config.load_config``) to an equal config, and the
+The YAML snapshot reads back (``bench.run.validate.load_config``) to an equal config, and the
 hash changes with any setting, so that ``--resume`` can refuse a changed config.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bench.config import RunConfig
+    from bench.config.spec import RunConfig
 
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 
 def json_objects(text: str, path: str | Path, key: str = "") -> Iterator[tuple[int, dict[str, Any]]]:

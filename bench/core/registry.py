@@ -11,7 +11,7 @@ import difflib
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
-from bench.errors import RegistryError, UnknownNameError
+from bench.core.errors import RegistryError, UnknownNameError
 
 T = TypeVar("T")
 

@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.errors import DataError
-from bench.jsonlines import json_objects
+from bench.core.errors import DataError
+from bench.core.jsonlines import json_objects
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bench.corpus import BuiltDataset
-    from bench.metrics import BootstrapSpec
+    from bench.config.spec import BootstrapSpec
 
 FEATURES_NAME = "imported"
 SCORE_PREFIX = "score:"
@@ -248,11 +248,11 @@ def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_
     import yaml
 
     from bench.corpus import load_split
-    from bench.metrics import BootstrapSpec  # noqa: F811 (the annotation import is for type checkers only)
-    from bench.benchmark import git_state, versions
-    from bench.rescore import score_frame
-    from bench.runner import make_job_id, safe_part
-    from bench.store import RunDir
+    from bench.config.spec import BootstrapSpec  # noqa: F811 (the annotation import is for type checkers only)
+    from bench.run.benchmark import git_state, versions
+    from bench.results.rescore import score_frame
+    from bench.run.runner import make_job_id, safe_part
+    from bench.results.store import RunDir
 
     if split not in dataset.splits:
         raise DataError(dataset.path, None, "split", f"the dataset has no {split!r} split "

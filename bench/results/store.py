@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.errors import ResultsError
+from bench.core.errors import ResultsError
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -25,7 +25,7 @@ from typing import Any, Literal, Union
 
 import yaml
 
-from bench.errors import ConfigError
+from bench.core.errors import ConfigError
 
 KeyPath = tuple[str | int, ...]
 SET_ORIGIN = "--set"

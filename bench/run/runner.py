@@ -22,15 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.config import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
-from bench.errors import DataError
+from bench.config.spec import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
+from bench.core.errors import DataError
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
     from bench.corpus import BuiltDataset
-    from bench.features import FeatureCache, FeatureMatrices
+    from bench.learn.features import FeatureCache, FeatureMatrices
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -74,7 +74,7 @@ class Job:
 
 @dataclass(frozen=True, kw_only=True)
 class JobResult:
-    """What one job computed: metric rows, predictions and a report; saved by ``bench.store``."""
+    """What one job computed: metric rows, predictions and a report; saved by ``bench.results.store``."""
 
     job_id: str
     rows: tuple[dict[str, Any], ...]
@@ -221,7 +221,7 @@ def make_units(ds: BuiltDataset, evaluation: EvaluationSpec, folds: Sequence[int
 
 def _subset(train: pd.DataFrame, ds: BuiltDataset, evaluation: EvaluationSpec) -> pd.DataFrame:
     """The training rows, or the stratified nested subset that ``evaluation.train_subset`` asks for."""
-    from bench.splits import SplitError, nested_subset
+    from bench.corpus.splits import SplitError, nested_subset
 
     subset = evaluation.train_subset
     if subset is None:
@@ -237,14 +237,14 @@ def _subset(train: pd.DataFrame, ds: BuiltDataset, evaluation: EvaluationSpec) -
 @functools.lru_cache(maxsize=4)
 def _cache(cache_dir: Path) -> FeatureCache:
     """One cache object per folder and process, so that its in-memory entries are reused across jobs."""
-    from bench.features import FeatureCache
+    from bench.learn.features import FeatureCache
 
     return FeatureCache(cache_dir)
 
 
 def _features(ds: BuiltDataset, spec: FeatureSpec, blocks: Mapping[str, FeatureSpec], unit: Unit,
               cache_dir: Path, seed: int) -> FeatureMatrices:
-    from bench.features import load_or_fit_features, split_hash
+    from bench.learn.features import load_or_fit_features, split_hash
 
     return load_or_fit_features(_cache(cache_dir), spec, blocks, unit.train, unit.test,
                                 stance=ds.task == "stance", seed=seed, fingerprint=ds.fingerprint,
@@ -273,8 +273,8 @@ def run_job(job: Job) -> JobResult:
     import numpy as np
     import pandas as pd
 
-    from bench.predictions import class_report, prediction_frame
-    from bench.tasks import encode_labels, fit_predict
+    from bench.run.predictions import class_report, prediction_frame
+    from bench.learn.tasks import encode_labels, fit_predict
 
     start = time.perf_counter()
     ds, labels = job.dataset, list(job.dataset.labels)

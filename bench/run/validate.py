@@ -1,0 +1,197 @@
+"""Checking a run config: the YAML bound to the spec dataclasses, then every name and parameter.
+
+``load_config`` parses the YAML with line marks, applies ``--set`` overrides, binds it to the
+frozen dataclasses of ``bench.config.spec`` and then checks what annotations cannot say:
+registry names (with suggestions), feature and model parameters against the real signatures,
+unique names, ``union`` references, a non-empty job grid. ``check_datasets`` adds the checks
+that need the datasets (splits, metrics against task and labels). Every problem is a
+``ConfigError`` at ``file:line: key.path``, raised before anything trains.
+
+Heavy modules (features, models, metrics) are imported inside functions, so that importing
+this module stays cheap for ``bench validate`` and ``bench --help``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.config.spec import SAFE_NAME, DatasetInfo, LoadedConfig, ModelSpec, RunConfig
+from bench.core.errors import ConfigError, UnknownNameError
+from bench.core.loader import Doc, KeyPath, apply_overrides, bind, format_path, load_yaml
+
+
+def load_config(path: str | Path, overrides: Sequence[str] = ()) -> LoadedConfig:
+    """Read, override, bind and check a run config; ``ConfigError`` on the first problem."""
+    path = Path(path)
+    doc = apply_overrides(load_yaml(path), overrides)
+    if doc.data is None:
+        raise ConfigError(path, None, "", "empty config; see SPEC section 4 for the keys")
+    config = bind(RunConfig, doc.data, doc)
+    check_config(config, doc)
+    return LoadedConfig(config=config, doc=doc, path=path)
+
+
+def check_config(config: RunConfig, doc: Doc) -> None:
+    """The checks that need no dataset: names, grid, registries, parameters."""
+    if not SAFE_NAME.match(config.name):
+        raise doc.error(("name",), f"{config.name!r} is not a safe name; use letters, digits, '.', '_' or '-'")
+    for key in ("datasets", "features", "models", "seeds"):
+        if not getattr(config, key):
+            raise doc.error((key,), f"empty {key}: the job grid is empty; list at least one")
+    _check_unique(doc, "datasets", list(config.datasets))
+    _check_unique(doc, "seeds", list(config.seeds))
+    _check_unique(doc, "features", [f.name for f in config.features], attr="name")
+    _check_unique(doc, "models", [m.name for m in config.models], attr="name")
+    for key, specs in (("features", config.features), ("models", config.models)):
+        for i, spec in enumerate(specs):
+            if not SAFE_NAME.match(spec.name) or "__" in spec.name:
+                raise doc.error((key, i, "name"), f"{spec.name!r} is not a safe name; use letters, digits, "
+                                "'.', '_' or '-' (no '__', it separates job id parts)")
+    _check_features(config, doc)
+    _check_models(config, doc)
+    _check_metric_names(config, doc)
+    _check_streaming(config, doc)
+
+
+def _check_unique(doc: Doc, key: str, values: list[Any], attr: str | None = None) -> None:
+    seen: dict[Any, int] = {}
+    for i, value in enumerate(values):
+        if value in seen:
+            where = (key, i, attr) if attr else (key, i)
+            raise doc.error(where, f"duplicate {value!r} (also {key}[{seen[value]}]); names must be unique")
+        seen[value] = i
+
+
+def _check_features(config: RunConfig, doc: Doc) -> None:
+    from bench.learn.features import FEATURES, check_feature_params
+
+    blocks = {f.name: f for f in config.features}
+    for i, spec in enumerate(config.features):
+        try:
+            FEATURES.get(spec.kind)
+        except UnknownNameError as exc:
+            raise doc.error(("features", i, "kind"), _with_known(exc, FEATURES.names())) from None
+        try:
+            check_feature_params(spec, blocks)
+        except ValueError as exc:
+            raise _located(doc, ("features", i), exc) from None
+
+
+def _check_models(config: RunConfig, doc: Doc) -> None:
+    from bench.learn.features import features_nonnegative
+    from bench.learn.models import check_model_params, needs_nonnegative
+
+    blocks = {f.name: f for f in config.features}
+    for i, spec in enumerate(config.models):
+        try:
+            check_model_params(spec)
+        except UnknownNameError as exc:
+            raise doc.error(("models", i, "estimator"), str(exc)) from None
+        except ValueError as exc:
+            raise _located(doc, ("models", i), exc) from None
+        if needs_nonnegative(spec):
+            for block in config.features:
+                if not features_nonnegative(block, blocks):
+                    raise doc.error(("models", i, "estimator"), f"{spec.estimator} needs features >= 0 but feature "
+                                    f"block {block.name!r} can be negative; use tfidf/count blocks (or hashing with "
+                                    "alternate_sign: false) or another model")
+
+
+def _check_metric_names(config: RunConfig, doc: Doc) -> None:
+    from bench.metrics import METRICS
+
+    for i, name in enumerate(config.evaluation.metrics):
+        try:
+            METRICS.get(name)
+        except UnknownNameError as exc:
+            raise doc.error(("evaluation", "metrics", i), _with_known(exc, METRICS.names())) from None
+    _check_unique(doc, "evaluation.metrics", list(config.evaluation.metrics))
+
+
+def _check_streaming(config: RunConfig, doc: Doc) -> None:
+    """``streaming: true`` needs a config that can stream (``bench.run.streaming.streaming_problem``)."""
+    if config.evaluation.streaming.enabled is not True:
+        return
+    from bench.run.streaming import streaming_problem
+
+    problem = streaming_problem(config)
+    if problem is not None:
+        raise doc.error(("evaluation", "streaming"), problem)
+
+
+def _with_known(exc: UnknownNameError, names: Sequence[str]) -> str:
+    return str(exc) if exc.suggestions else f"{exc}; known: {', '.join(names)}"
+
+
+def _located(doc: Doc, base: KeyPath, exc: Exception) -> ConfigError:
+    """Turn ``ValueError("params.C: problem; fix")`` into an error at ``base.params.C``.
+
+    The line is that of the deepest part of the key path that the document knows.
+    """
+    key, sep, problem = str(exc).partition(": ")
+    if not (sep and re.fullmatch(r"[A-Za-z_][\w.]*", key)):
+        return doc.error(base, str(exc))
+    path: KeyPath = (*base, *key.split("."))
+    while len(path) > len(base) and path not in doc.origins:
+        path = path[:-1]
+    file, line = doc.where(path)
+    return ConfigError(file, line, f"{format_path(base)}.{key}", problem)
+
+
+def _scores_problem(metric: str, model: ModelSpec) -> str | None:
+    """Why ``model`` cannot give what ``metric`` needs, or ``None``.
+
+    Decision values rank items (enough for ROC AUC) but are no probabilities: a metric of
+    probabilities (``MetricSpec.needs_probabilities``) needs a model with predict_proba.
+    """
+    from bench.metrics import METRICS
+    from bench.learn.models import score_kind
+
+    kind = score_kind(model)
+    if METRICS.get(metric).needs_probabilities and kind == "decision":
+        return (f"{metric} needs probabilities but model {model.name!r} ({model.estimator}) gives decision "
+                "values only; drop the metric or use a model with predict_proba (logistic_regression, "
+                "complement_nb, sgd with loss: log_loss)")
+    return None
+
+
+def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) -> None:
+    """The checks that need the datasets: splits exist, each metric fits each task and model.
+
+    Args:
+        loaded: the checked config.
+        datasets: dataset info by the config's ``datasets`` entry.
+    """
+    from bench.metrics import check_metric
+    from bench.learn.models import score_kind
+
+    config, doc = loaded.config, loaded.doc
+    ev = config.evaluation
+    for entry in config.datasets:
+        info = datasets[entry]
+        for key in ("train", "test"):
+            split = getattr(ev, key)
+            if split is not None and split not in info.splits:
+                raise doc.error(("evaluation", key), f"dataset {info.name!r} has no split {split!r}; "
+                                f"its splits: {', '.join(info.splits)}")
+        if ev.by_target and info.task != "stance":
+            raise doc.error(("evaluation", "by_target"), f"dataset {info.name!r} is a {info.task} task "
+                            "without targets; remove by_target or use a stance dataset")
+        for m, model in enumerate(config.models):
+            if model.per_target and info.task != "stance":
+                raise doc.error(("models", m, "per_target"), f"dataset {info.name!r} is a {info.task} task "
+                                "without targets; set per_target: false")
+            has_scores = score_kind(model) is not None
+            for j, metric in enumerate(ev.metrics):
+                try:
+                    check_metric(metric, task=info.task, multilabel=info.multilabel,
+                                 labels=info.labels, has_scores=has_scores)
+                except ValueError as exc:
+                    raise doc.error(("evaluation", "metrics", j),
+                                    f"{metric} on dataset {info.name!r} with model {model.name!r}: {exc}") from None
+                problem = _scores_problem(metric, model)
+                if problem:
+                    raise doc.error(("evaluation", "metrics", j), problem)
