@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 import bench.commands
-from bench import __version__
+from bench.core.version import __version__
 from bench.core.errors import BenchError
 
 

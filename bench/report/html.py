@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from bench import __version__
+from bench.core.version import __version__
 from bench.report.collect import DatasetView, ReportData, short_labels
 from bench.report.errors import ErrorAnalysis, label_strings
 from bench.report.figure import Plot, safe_name

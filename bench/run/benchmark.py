@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench import __version__
+from bench.core.version import __version__
 from bench.config.spec import DatasetInfo, LoadedConfig
 from bench.run.validate import check_datasets
 from bench.config.snapshot import config_hash, config_to_dict, dump_config
