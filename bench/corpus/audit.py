@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bench.corpus.rows import SPILL, TEXT_KEY
+
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.corpus.build import Audit, Rows
+    from bench.corpus.rows import Audit, Rows
     from bench.corpus.spec import LoadedSpec
 
 _CHUNK = 10_000
@@ -247,8 +249,6 @@ def audit_overlap(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: Row
     The rows are slim (``bench.corpus.batches``): each has its text's key, and ``signatures``
     (if near-duplicates are checked) a MinHash row per ``__spill__`` number.
     """
-    from bench.corpus.batches import SPILL, TEXT_KEY
-
     spec = loaded.spec
     near = spec.near_duplicates
     names = list(splits)
