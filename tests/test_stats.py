@@ -11,7 +11,7 @@ import pytest
 from scipy import stats as sps
 
 import bench.stats
-from bench.stats import adjust_pvalues, friedman_nemenyi, mcnemar, mcnemar_min_detectable_difference, seed_summary
+from bench.stats import adjust_pvalues, friedman_nemenyi, mcnemar, mcnemar_min_detectable_difference
 
 
 def test_public_api_is_sorted_and_complete() -> None:
@@ -52,7 +52,7 @@ def test_mcnemar_refuses_unpaired_arrays() -> None:
         mcnemar(np.array([1, 0, 1]), np.array([1, 0]))
 
 
-# ---- corrections and seeds ------------------------------------------------------------------
+# ---- corrections ----------------------------------------------------------------------------
 
 def test_holm_and_bh_known_values() -> None:
     p = [0.01, 0.04, 0.03, 0.005]
@@ -81,16 +81,6 @@ def test_missing_pvalues_are_not_counted() -> None:
 def test_adjust_pvalues_refuses_bad_input(p: list, method: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         adjust_pvalues(p, method)
-
-
-def test_seed_summary() -> None:
-    summary = seed_summary([0.80, 0.82, 0.84])
-    assert summary.mean == pytest.approx(0.82)
-    assert summary.std == pytest.approx(0.02)
-    assert summary.n == 3
-    assert seed_summary([0.7]).std is None
-    with pytest.raises(ValueError, match=r"needs at least one value and no NaN"):
-        seed_summary([])
 
 
 # ---- Friedman / Nemenyi ---------------------------------------------------------------------

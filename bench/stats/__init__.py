@@ -7,10 +7,10 @@ package stays cheap (the config checks import ``bench.stats.bootstrap``). Nothin
 knows a metric: the paired tests that re-score one are in ``bench.metrics.paired``.
 """
 
-from bench.stats.corrections import CORRECTIONS, SeedSummary, adjust_pvalues, seed_summary
+from bench.stats.corrections import CORRECTIONS, adjust_pvalues
 from bench.stats.correctness import McNemarResult, mcnemar
 from bench.stats.power import mcnemar_min_detectable_difference
 from bench.stats.ranking import FriedmanResult, friedman_nemenyi
 
-__all__ = ["CORRECTIONS", "FriedmanResult", "McNemarResult", "SeedSummary", "adjust_pvalues", "friedman_nemenyi",
-           "mcnemar", "mcnemar_min_detectable_difference", "seed_summary"]
+__all__ = ["CORRECTIONS", "FriedmanResult", "McNemarResult", "adjust_pvalues", "friedman_nemenyi", "mcnemar",
+           "mcnemar_min_detectable_difference"]
