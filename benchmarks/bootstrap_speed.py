@@ -3,7 +3,7 @@
 Two simulated systems on ``--n`` test items (the FNC-1 label shares), ``--samples``
 bootstrap resamples. For accuracy and macro-F1 we time, side by side in this process:
 
-* ``bench.stats.paired_bootstrap`` (counts of the K^3 (gold, pred_a, pred_b) cells drawn
+* ``bench.metrics.paired.paired_bootstrap`` (counts of the K^3 (gold, pred_a, pred_b) cells drawn
   from a multinomial; vectorised formulas over all resampled confusion matrices);
 * a naive loop that resamples item indices and recomputes both systems' metric with numpy
   (``np.bincount`` confusion matrices; a fair, already-fast baseline);
@@ -26,7 +26,7 @@ import numpy as np
 
 from bench.config.spec import BootstrapSpec
 from bench.metrics import FNC1_LABELS, METRICS, score_metrics
-from bench.stats import paired_bootstrap
+from bench.metrics.paired import paired_bootstrap
 
 PRIORS = (0.0736, 0.0168, 0.1783, 0.7313)  # agree, disagree, discuss, unrelated (FNC-1 train shares)
 

@@ -11,20 +11,17 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bench.config.spec import FeatureSpec
-from bench.learn.embeddings import import_embeddings
 from bench.core.errors import MissingExtraError
+from bench.learn.cache import FeatureCache, feature_key, load_or_fit_features, split_hash
+from bench.learn.embeddings import import_embeddings
+from bench.learn.feature_types import FeatureMatrices
 from bench.learn.features import (
     COSINE_BINS,
     FEATURES,
-    FeatureCache,
-    FeatureMatrices,
     check_feature_params,
-    feature_key,
     features_nonnegative,
     fit_features,
     interaction_features,
-    load_or_fit_features,
-    split_hash,
 )
 
 TRAIN = pd.DataFrame({

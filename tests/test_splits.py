@@ -1,4 +1,4 @@
-"""Splits and CV folds: sizes, strata, groups never straddling, determinism for a seed."""
+"""Splits: sizes, strata, groups never straddling, nested subsets, determinism for a seed."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from bench.corpus.splits import (SplitError, ids_split, kfold_indices, nested_subset, random_split, stratified_split,
-                          temporal_split)
+from bench.corpus.splits import SplitError, ids_split, nested_subset, random_split, stratified_split, temporal_split
 
 
 @pytest.fixture
@@ -70,40 +69,6 @@ def test_ids_split_reports_missing_ids() -> None:
 def test_temporal_split_is_on_or_after() -> None:
     dates = np.array(["2023-12-31", "2024-01-01", "2024-06-01"], dtype="datetime64[D]")
     assert temporal_split(dates, dt.date(2024, 1, 1)).tolist() == [False, True, True]
-
-
-def test_stratified_kfold_partitions_rows_and_balances_classes(labels: np.ndarray, seed: int) -> None:
-    folds = kfold_indices(len(labels), folds=5, seed=seed, labels=labels)
-    tests = np.concatenate([t for _, t in folds])
-    assert sorted(tests.tolist()) == list(range(len(labels)))
-    for train, test in folds:
-        assert not set(train) & set(test)
-        for label in ("a", "b", "c"):
-            expected = np.sum(labels == label) / 5
-            assert abs(np.sum(labels[test] == label) - expected) <= 1
-
-
-def test_grouped_kfold_never_splits_a_group(rng: np.random.Generator, seed: int) -> None:
-    groups = rng.integers(0, 30, size=400).astype(str)
-    for train, test in kfold_indices(400, folds=4, seed=seed, groups=groups):
-        assert not set(groups[train]) & set(groups[test])
-
-
-def test_kfold_is_deterministic(labels: np.ndarray, seed: int) -> None:
-    a = kfold_indices(len(labels), folds=3, seed=seed, labels=labels)
-    b = kfold_indices(len(labels), folds=3, seed=seed, labels=labels)
-    assert all(np.array_equal(x[1], y[1]) for x, y in zip(a, b))
-
-
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"n_rows": 10, "folds": 1}, "folds must be at least 2"),
-    ({"n_rows": 3, "folds": 5}, "3 rows cannot make 5 folds"),
-    ({"n_rows": 10, "folds": 5, "groups": ["a", "b"] * 5}, "2 groups cannot make 5 folds"),
-    ({"n_rows": 10, "folds": 5, "labels": ["a"] * 8 + ["b"] * 2}, "class 'b' has 2 rows, fewer than folds=5"),
-])
-def test_kfold_errors_say_how_to_fix(kwargs: dict, message: str) -> None:
-    with pytest.raises(SplitError, match=message):
-        kfold_indices(seed=0, **kwargs)
 
 
 def test_nested_subsets_grow_by_adding_rows_and_keep_label_shares(labels: np.ndarray, seed: int) -> None:

@@ -35,9 +35,9 @@ def rank_systems(rows: Sequence[Row], runs: Sequence[str], greater_is_better: bo
     if complete_rows.shape[1] < MIN_SYSTEMS:
         return None
     left_out = tuple(sorted(set(frame.columns) - set(complete_rows.columns)))
-    from bench import stats
+    from bench.stats.ranking import friedman_nemenyi
 
-    result = stats.friedman_nemenyi(complete_rows, greater_is_better=greater_is_better)
+    result = friedman_nemenyi(complete_rows, greater_is_better=greater_is_better)
     order = np.argsort(result.average_ranks, kind="stable")
     return Ranking(
         systems=tuple(result.models[i] for i in order), datasets=tuple(map(str, complete_rows.index)),
@@ -53,7 +53,7 @@ def power_notes(rows: Sequence[Row]) -> tuple[PowerNote, ...]:
     """Per test set: the McNemar minimum detectable accuracy difference at the mean discordance
     of the compared pairs that differ (a pair with identical predictions, such as two majority
     baselines, says nothing about power and would pull the mean towards "nothing detectable")."""
-    from bench import stats
+    from bench.stats.power import mcnemar_min_detectable_difference
 
     by_dataset: dict[str, list[float]] = {}
     sizes: dict[str, int] = {}
@@ -67,6 +67,6 @@ def power_notes(rows: Sequence[Row]) -> tuple[PowerNote, ...]:
         differing = [r for r in rates if r > 0]
         rate = float(np.mean(differing)) if differing else 0.0
         notes.append(PowerNote(dataset=dataset, n_items=sizes[dataset], discordance=rate,
-                               min_detectable=float(stats.mcnemar_min_detectable_difference(sizes[dataset], rate)),
+                               min_detectable=float(mcnemar_min_detectable_difference(sizes[dataset], rate)),
                                n_pairs=len(differing), n_identical=len(rates) - len(differing)))
     return tuple(notes)

@@ -143,26 +143,27 @@ def _p_value(options: CompareOptions, ref: MetricRef, base: Outputs, other: Outp
     """The raw two-sided p-value of the chosen test (McNemar and permutation use seed majority votes)."""
     if options.test == "bootstrap":
         return bs.two_sided_p_value(delta_draws, delta)
-    from bench import stats
+    from bench.metrics.paired import approximate_randomization
+    from bench.stats.correctness import mcnemar
 
     vote_b, vote_o = base.vote(), other.vote()
     if options.test == "mcnemar":
         correct_b = (vote_b == base.gold).reshape(base.n_items, -1).all(axis=1)
         correct_o = (vote_o == base.gold).reshape(base.n_items, -1).all(axis=1)
-        return float(stats.mcnemar(correct_b, correct_o).p_value)
-    return float(stats.approximate_randomization(ref.spec.name, base.gold, vote_b, vote_o, labels=base.labels,
-                                                 samples=options.samples, rng=rng).p_value)
+        return float(mcnemar(correct_b, correct_o).p_value)
+    return float(approximate_randomization(ref.spec.name, base.gold, vote_b, vote_o, labels=base.labels,
+                                           samples=options.samples, rng=rng).p_value)
 
 
 def _power(base: Outputs, other: Outputs) -> tuple[float, float, float]:
     """Accuracy delta (seed means), discordance (of seed majority votes) and the MDD at it."""
-    from bench import stats
+    from bench.stats.power import mcnemar_min_detectable_difference
 
     acc_b, acc_o = base.correct().mean(), other.correct().mean()
     correct_b = (base.vote() == base.gold).reshape(base.n_items, -1).all(axis=1)
     correct_o = (other.vote() == base.gold).reshape(base.n_items, -1).all(axis=1)
     discordance = float(np.mean(correct_b != correct_o))
-    mdd = float(stats.mcnemar_min_detectable_difference(base.n_items, discordance))
+    mdd = float(mcnemar_min_detectable_difference(base.n_items, discordance))
     return float(acc_o - acc_b), discordance, mdd
 
 
@@ -217,9 +218,9 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
 def _judge(raw: list[tuple[int, int, dict[str, float]]], keys: list[SystemKey], labels: tuple[str, ...], b: int,
            ref: MetricRef, options: CompareOptions) -> tuple[list[list[Delta | None]], list[str], list[str]]:
     """Correct the p-values together, then mark, gate and warn: deltas per row, regressions, warnings."""
-    from bench import stats
+    from bench.stats.corrections import adjust_pvalues
 
-    adjusted = stats.adjust_pvalues(np.array([f["p_value"] for _, _, f in raw]), method=options.correction) \
+    adjusted = adjust_pvalues(np.array([f["p_value"] for _, _, f in raw]), method=options.correction) \
         if raw else np.array([])
     deltas: list[list[Delta | None]] = [[None] * len(labels) for _ in keys]
     regressions, warnings = [], []

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.core.loader import Doc, KeyPath, bind, check_keys
+from bench.stats.bootstrap import METHODS
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -130,8 +131,6 @@ class BootstrapSpec:
             raise ValueError(f"samples: must be at least 1, got {self.samples}; 1000 is usual")
         if not 0.0 < self.confidence < 1.0:
             raise ValueError(f"confidence: must be between 0 and 1, got {self.confidence}; e.g. 0.95")
-        from bench.stats.bootstrap import METHODS
-
         if self.method not in METHODS:
             raise ValueError(f"method: unknown {self.method!r}; use one of {', '.join(METHODS)}")
 

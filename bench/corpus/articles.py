@@ -1,6 +1,6 @@
 """Raw news article files -> one clean record per file (title, outlet, date, language, text, labels).
 
-The raw format is the one news scrapers produce (see SPEC section 3)::
+The raw format is the one news scrapers produce (see docs/datasets.md)::
 
     Title of the article
     (Outlet) - First paragraph, the lead ...

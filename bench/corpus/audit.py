@@ -22,10 +22,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bench.corpus.rows import SPILL, TEXT_KEY
+
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.corpus.build import Audit, Rows
+    from bench.corpus.rows import Audit, Rows
     from bench.corpus.spec import LoadedSpec
 
 _CHUNK = 10_000
@@ -204,19 +206,11 @@ class NearDuplicates:
     n_pairs: int
 
 
-def find_near_duplicates(texts: Sequence[str], *, shingle: int, permutations: int, bands: int,
-                         threshold: float) -> NearDuplicates:
-    """Cluster ``texts`` into groups of exact or near copies."""
-    keys = text_keys(texts)
-    _, first = np.unique(keys, return_index=True)
-    signatures = minhash_signatures([texts[i] for i in first], shingle=shingle, permutations=permutations)
-    return cluster_near_duplicates(keys, signatures, bands=bands, threshold=threshold)
-
-
 def cluster_near_duplicates(keys: np.ndarray, signatures: np.ndarray, *, bands: int,
                             threshold: float) -> NearDuplicates:
-    """``find_near_duplicates`` from the texts' keys and the MinHash signatures of the distinct
-    texts, one row per distinct key in ``np.unique(keys)`` order."""
+    """Cluster texts into groups of exact or near copies, from the texts' keys (``text_keys``)
+    and the MinHash signatures of the distinct texts, one row per distinct key in
+    ``np.unique(keys)`` order."""
     inverse = np.unique(keys, return_inverse=True)[1].ravel()
     pairs = near_duplicate_pairs(signatures, bands=bands, threshold=threshold)
     parent = np.arange(len(signatures))
@@ -247,8 +241,6 @@ def audit_overlap(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: Row
     The rows are slim (``bench.corpus.batches``): each has its text's key, and ``signatures``
     (if near-duplicates are checked) a MinHash row per ``__spill__`` number.
     """
-    from bench.corpus.batches import SPILL, TEXT_KEY
-
     spec = loaded.spec
     near = spec.near_duplicates
     names = list(splits)

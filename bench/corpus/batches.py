@@ -1,7 +1,8 @@
 """One batch of source rows -> cleaned rows spilled to disk, and the slim rows the global checks need.
 
-The builder reads a source in batches. Each batch goes through the row-level stages (row
-filter, fields and cleaning, language, label mapping and checks, empty texts); its cleaned
+The builder reads a source in batches. Each batch goes through the row-level stages
+(``bench.corpus.stages``: row filter, fields and cleaning, language, label mapping and
+checks, empty texts); its cleaned
 rows are written to an Arrow file (a *spill* file) and only a slim frame comes back: ids,
 labels, targets, groups, dates, languages, origins, 64-bit text keys, text lengths, plus
 the MinHash signatures of the texts. The global checks (ids, duplicates, splits, overlap)
@@ -25,10 +26,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bench.corpus.build import Audit, Rows, apply_filter, check_empty, fields, map_labels, object_array
-from bench.corpus.sources import SourceSplit, SourceTable
 from bench.core.errors import BenchError
 from bench.core.parallel import in_order, usable_workers
+from bench.corpus.audit import minhash_signatures, text_keys
+from bench.corpus.rows import CHARS, KEY, TEXT_KEY, WORDS, Audit, Rows
+from bench.corpus.stages import apply_filter, check_empty, check_labels, fields, map_labels, object_array
+from bench.corpus.table import SourceSplit, SourceTable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,7 +45,6 @@ BATCH_ROWS = 50_000
 POOL_AFTER_ROWS = 100_000
 FIELDS = ("id", "text", "label", "target", "title", "source", "date", "language", "group")
 HEAVY = ("text", "title", "source")  # kept only in the spill files
-KEY, TEXT_KEY, CHARS, WORDS, SPILL = "__key__", "__text_key__", "__chars__", "__words__", "__spill__"
 
 
 @dataclass(frozen=True)
@@ -86,41 +88,9 @@ def prepare_batch(loaded: LoadedSpec, batch: Batch, *, hash_threads: int | None 
     elif spec.language is not None and spec.language.code is not None:
         frame["language"] = spec.language.code
     frame["label"] = object_array(map_labels(spec, frame["label"].to_numpy(dtype=object)))
-    frame, found = _check_labels(loaded, split, frame, rows, audit)
+    frame, found = check_labels(loaded, split, frame, rows, audit)
     frame = check_empty(loaded, split, frame, rows, audit)
     return _finish(loaded, batch, frame, audit, found, passed, hash_threads)
-
-
-def _check_labels(loaded: LoadedSpec, split: str, frame: pd.DataFrame, rows: Rows,
-                  audit: Audit) -> tuple[pd.DataFrame, set[str]]:
-    """The rows kept and the labels found: empty labels are an error, labels outside ``labels:``
-    follow ``on_unknown_label``."""
-    import difflib
-
-    spec = loaded.spec
-    labels = frame["label"].tolist()
-    found = {x for v in labels for x in v} if spec.multilabel else set(labels)
-    empty = [i for i, v in enumerate(labels) if (not v if spec.multilabel else v == "")]
-    if empty:
-        raise rows.error(frame, empty[0], f"empty label ({len(empty)} rows in {split}); "
-                         "fill it in, or remove the rows with a where: filter")
-    if spec.labels is None:
-        return frame, found
-    allowed = set(spec.labels)
-    bad = np.asarray([bool(set(v) - allowed) if spec.multilabel else v not in allowed for v in labels], dtype=bool)
-    if bad.any():
-        first = int(np.flatnonzero(bad)[0])
-        audit.unknown_labels[split] = int(bad.sum())
-        if spec.on_unknown_label == "error":
-            value = labels[first]
-            shown = sorted(set(value) - allowed)[0] if spec.multilabel else value
-            hint = difflib.get_close_matches(str(shown), list(allowed), n=1)
-            raise rows.error(frame, first, f"label {shown!r} is not in labels ({int(bad.sum())} rows in {split})"
-                             + (f"; did you mean {hint[0]!r}? map it with label_map" if hint else
-                                "; add it to labels, map it with label_map, or set on_unknown_label: drop"))
-        frame = frame[~bad].reset_index(drop=True)
-        audit.drop("unknown_label", int(bad.sum()))
-    return frame, found
 
 
 def _finish(loaded: LoadedSpec, batch: Batch, frame: pd.DataFrame, audit: Audit, found: set[str],
@@ -128,8 +98,6 @@ def _finish(loaded: LoadedSpec, batch: Batch, frame: pd.DataFrame, audit: Audit,
     """Keys, lengths and signatures of the texts; the full rows to the spill file; the slim rows back."""
     import pyarrow as pa
     import pyarrow.compute as pc
-
-    from bench.corpus.audit import minhash_signatures, text_keys
 
     near = loaded.spec.near_duplicates
     texts = frame["text"].tolist()

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.corpus.batches import CHARS, WORDS
+from bench.corpus.rows import CHARS, WORDS
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.corpus.build import Prepared
+    from bench.corpus.rows import Prepared
     from bench.corpus.spec import LoadedSpec
 
 SCHEMA_VERSION = 1

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench.corpus.sources import ORIGIN_FILE, ORIGIN_ROW, SourceTable
 from bench.corpus.spec import HubSpec, LoadedSpec
+from bench.corpus.table import ORIGIN_FILE, ORIGIN_ROW, SourceTable
 
 
 def _from_datasets(obj: Any, origin: str) -> dict[str, SourceTable]:

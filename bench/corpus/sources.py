@@ -13,42 +13,17 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.core.errors import DataError
 from bench.corpus.readers import (ReadOptions, delimited_batches, format_of, jsonl_batches, parquet_batches,
                                   read_table)
 from bench.corpus.spec import ArticlesSpec, JoinSpec, LoadedSpec
-from bench.core.errors import DataError
+from bench.corpus.table import ORIGIN_FILE, ORIGIN_ROW, SourceSplit, SourceTable
 
 if TYPE_CHECKING:
     import pandas as pd
-
-ORIGIN_FILE = "__file__"
-ORIGIN_ROW = "__row__"
-
-
-@dataclass(frozen=True)
-class SourceTable:
-    """The raw rows of one split and the files (or pseudo-files) they came from."""
-
-    frame: pd.DataFrame
-    files: tuple[str, ...]
-
-    def where(self, position: int) -> tuple[str, str]:
-        """``(file, "row N")`` for the row at ``position`` of ``frame``."""
-        file_index = int(self.frame[ORIGIN_FILE].iat[position])
-        return self.files[file_index], f"row {int(self.frame[ORIGIN_ROW].iat[position])}"
-
-
-@dataclass(frozen=True)
-class SourceSplit:
-    """One split's raw rows as batches (``ORIGIN_FILE`` indexes ``files``), read as they are consumed."""
-
-    name: str
-    files: tuple[str, ...]
-    batches: Iterator[pd.DataFrame]
 
 
 def _read_whole(loaded: LoadedSpec) -> dict[str, SourceTable]:

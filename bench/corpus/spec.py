@@ -1,4 +1,4 @@
-"""Dataset specs: the YAML that says where labeled news is and what it means (SPEC section 3).
+"""Dataset specs: the YAML that says where labeled news is and what it means (keys documented in docs/datasets.md).
 
 A spec is bound strictly (unknown keys, wrong types and bad values are ``file:line: key``
 errors) into frozen dataclasses. Every key, with its default:

@@ -1,9 +1,9 @@
-"""Splits and cross-validation folds, deterministic for a seed.
+"""Splits of rows (made splits, nested training subsets), deterministic for a seed.
 
 Every function works on plain arrays (labels, groups, ids, dates) and returns a boolean
 mask or index arrays, so the dataset builder and the runner share one implementation.
 Randomness comes only from ``np.random.default_rng(seed)``. A request that cannot be met
-(a class too small to stratify, more folds than groups) raises ``SplitError``, a
+(a class too small to stratify, more rows than there are) raises ``SplitError``, a
 ``ValueError`` whose message is ``problem; fix``: callers add the file and key.
 
 Rows that share a *unit* (a group id, or an identical text) always land on the same side:
@@ -17,12 +17,11 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 
-__all__ = ["SplitError", "ids_split", "kfold_indices", "nested_subset", "random_split", "stratified_split",
-           "temporal_split"]
+__all__ = ["SplitError", "ids_split", "nested_subset", "random_split", "stratified_split", "temporal_split"]
 
 
 class SplitError(ValueError):
-    """A split or fold request the data cannot satisfy; the message says how to fix it."""
+    """A split request the data cannot satisfy; the message says how to fix it."""
 
 
 def _target_rows(size: float | int, n_rows: int) -> int:
@@ -159,55 +158,3 @@ def ids_split(values: Sequence[object] | np.ndarray, wanted: Collection[str]) ->
 def temporal_split(dates: np.ndarray, after: dt.date) -> np.ndarray:
     """A test mask of the rows dated on or after ``after`` (``dates`` is datetime64)."""
     return np.asarray(dates) >= np.datetime64(after, "D")
-
-
-def kfold_indices(n_rows: int, *, folds: int, seed: int, labels: Sequence[object] | np.ndarray | None = None,
-                  groups: Sequence[object] | np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(train_index, test_index)`` for each of ``folds`` folds, deterministic for ``seed``.
-
-    With ``groups``, whole groups are dealt to folds (largest first, each to the fold with
-    the fewest rows, ties in a seeded order) so a group is never on both sides; else with
-    ``labels`` (1-D) each class is dealt round-robin over the folds from a seeded shuffle
-    (stratified); else rows are shuffled and cut. Multi-label tasks pass ``labels=None``.
-
-    Raises:
-        SplitError: fewer than 2 folds, more folds than groups, or a class with fewer rows than folds.
-    """
-    if folds < 2:
-        raise SplitError(f"folds must be at least 2, got {folds}")
-    if n_rows < folds:
-        raise SplitError(f"{n_rows} rows cannot make {folds} folds; use fewer folds")
-    rng = np.random.default_rng(seed)
-    fold_of = np.empty(n_rows, dtype=np.int64)
-    if groups is not None:
-        codes, first = _units(n_rows, np.asarray(groups, dtype=object).astype(str))
-        if len(first) < folds:
-            raise SplitError(f"{len(first)} groups cannot make {folds} folds; use at most {len(first)} folds")
-        sizes = np.bincount(codes, minlength=len(first))
-        shuffled = rng.permutation(len(first))
-        order = shuffled[np.argsort(-sizes[shuffled], kind="stable")]
-        loads = np.zeros(folds, dtype=np.int64)
-        group_fold = np.empty(len(first), dtype=np.int64)
-        tie_break = rng.permutation(folds)
-        for g in order:
-            k = int(tie_break[np.argmin(loads[tie_break])])
-            group_fold[g] = k
-            loads[k] += sizes[g]
-        fold_of = group_fold[codes]
-    elif labels is not None:
-        labels = np.asarray(labels, dtype=object).astype(str)
-        classes, class_of = np.unique(labels, return_inverse=True)
-        counts = np.bincount(class_of, minlength=len(classes))
-        if counts.min() < folds:
-            k = int(np.argmin(counts))
-            raise SplitError(f"class {str(classes[k])!r} has {counts[k]} rows, fewer than folds={folds}; "
-                             "use fewer folds, merge the class with label_map, or use by: group")
-        offset = 0
-        for k in range(len(classes)):
-            members = rng.permutation(np.flatnonzero(class_of == k))
-            fold_of[members] = (offset + np.arange(len(members))) % folds
-            offset = (offset + len(members)) % folds
-    else:
-        fold_of[rng.permutation(n_rows)] = np.arange(n_rows) % folds
-    rows = np.arange(n_rows)
-    return [(rows[fold_of != k], rows[fold_of == k]) for k in range(folds)]

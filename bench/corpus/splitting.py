@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.corpus.spec import LoadedSpec, SplitSpec
 from bench.core.errors import DataError
+from bench.corpus.rows import Audit, Rows, input_keys
+from bench.corpus.spec import LoadedSpec, SplitSpec
 from bench.corpus.splits import SplitError, ids_split, random_split, stratified_split, temporal_split
 
 if TYPE_CHECKING:
     import pandas as pd
-
-    from bench.corpus.build import Audit, Rows
 
 
 def make_splits(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: Rows,
@@ -49,8 +48,6 @@ def make_splits(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: Rows,
 
 
 def _units(frame: pd.DataFrame, by_group: bool) -> np.ndarray:
-    from bench.corpus.build import input_keys
-
     if by_group and "group" in frame.columns:
         return frame["group"].to_numpy(dtype=object).astype(str)
     return input_keys(frame)

@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.corpus.batches import SPILL
 from bench.core.errors import DataError
+from bench.corpus.rows import SPILL
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from bench.corpus.build import Prepared
+    from bench.corpus.rows import Prepared
 
 
 def write_splits(prepared: Prepared, folder: Path, multilabel: bool) -> dict[str, Path]:

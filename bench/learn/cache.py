@@ -10,6 +10,10 @@ Writes go to a temporary file in the same folder and are renamed into place, so 
 never sees half a file. A per-key lock file (``fcntl.flock``) makes a second process that
 wants the same block wait for the first instead of fitting it again; where ``fcntl`` does
 not exist (Windows) both fit and the last rename wins, with identical content.
+
+This module wraps the fitting (``load_or_fit_features``) rather than the fitting calling
+the cache: ``bench.learn.features`` stays a pure "spec and rows -> matrices" module, usable
+without a cache, and the dependency runs one way, cache -> features.
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.learn.feature_types import FeatureMatrices
+from bench.learn.features import fit_features
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from bench.config.spec import FeatureSpec
-    from bench.learn.features import FeatureMatrices
 
 FORMAT_VERSION = 1  # bump when the matrices for the same key would change
 _KEY = re.compile(r"^[0-9a-f]{16,64}$")
@@ -136,8 +142,6 @@ class FeatureCache:
         import numpy as np
         from scipy import sparse
 
-        from bench.learn.features import FeatureMatrices
-
         if not path.exists():
             return None
         try:
@@ -189,8 +193,6 @@ def load_or_fit_features(cache: FeatureCache | None, spec: FeatureSpec, blocks: 
         fingerprint, train_ids_hash: see ``feature_key``.
         Others: see ``bench.learn.features.fit_features``.
     """
-    from bench.learn.features import fit_features
-
     def get(block: FeatureSpec) -> FeatureMatrices:
         def fit() -> FeatureMatrices:
             return fit_features(block, blocks, train, test, stance=stance, seed=seed, member=get)

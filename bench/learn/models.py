@@ -46,8 +46,6 @@ class EstimatorSpec:
         factory: import path of the scikit-learn class.
         defaults: parameters newsbench sets, which a config's ``params`` override.
         description: one line for the docs.
-        has_scores: whether it gives per-class scores with its defaults.
-        random: whether the seed changes its result.
         nonnegative: whether it needs features >= 0 (naive Bayes).
     """
 
@@ -55,8 +53,6 @@ class EstimatorSpec:
     factory: str
     description: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
-    has_scores: bool = True
-    random: bool = False
     nonnegative: bool = False
 
 
@@ -67,28 +63,28 @@ for _spec in (
     EstimatorSpec(name="dummy", factory="sklearn.dummy.DummyClassifier", defaults={"strategy": "prior"},
                   description="the most frequent label, with the class priors as scores"),
     EstimatorSpec(name="stratified", factory="sklearn.dummy.DummyClassifier", defaults={"strategy": "stratified"},
-                  random=True, description="random labels drawn with the training label frequencies"),
+                  description="random labels drawn with the training label frequencies"),
     EstimatorSpec(name="complement_nb", factory="sklearn.naive_bayes.ComplementNB", nonnegative=True,
                   description="complement naive Bayes (robust to class imbalance)"),
     EstimatorSpec(name="multinomial_nb", factory="sklearn.naive_bayes.MultinomialNB", nonnegative=True,
                   description="multinomial naive Bayes"),
-    # saga: 4x faster than lbfgs on sparse text and a fraction of its memory (STACK.md);
+    # saga: measured 4x faster than lbfgs on sparse text features, with a fraction of its memory;
     # liblinear is not an option, it rejects 3+ classes.
     EstimatorSpec(name="logistic_regression", factory="sklearn.linear_model.LogisticRegression",
-                  defaults={"solver": "saga", "max_iter": 1000}, random=True,
+                  defaults={"solver": "saga", "max_iter": 1000},
                   description="multinomial logistic regression (saga solver)"),
-    EstimatorSpec(name="linear_svc", factory="sklearn.svm.LinearSVC", has_scores=True, random=True,
+    EstimatorSpec(name="linear_svc", factory="sklearn.svm.LinearSVC",
                   description="linear SVM (liblinear); decision values as scores"),
-    EstimatorSpec(name="sgd", factory="sklearn.linear_model.SGDClassifier", random=True,
+    EstimatorSpec(name="sgd", factory="sklearn.linear_model.SGDClassifier",
                   description="linear model by SGD (hinge loss by default; loss: log_loss gives probabilities)"),
-    EstimatorSpec(name="ridge", factory="sklearn.linear_model.RidgeClassifier", random=True,
+    EstimatorSpec(name="ridge", factory="sklearn.linear_model.RidgeClassifier",
                   description="ridge regression on +-1 targets"),
     EstimatorSpec(name="mlp", factory="sklearn.neural_network.MLPClassifier",
-                  defaults={"hidden_layer_sizes": (100,), "early_stopping": True}, random=True,
+                  defaults={"hidden_layer_sizes": (100,), "early_stopping": True},
                   description="one hidden layer of 100 ReLUs, early stopping on 10% of train"),
     # PassiveAggressiveClassifier is deprecated in scikit-learn 1.8; this is its documented equivalent.
     EstimatorSpec(name="passive_aggressive", factory="sklearn.linear_model.SGDClassifier",
-                  defaults={"loss": "hinge", "penalty": None, "learning_rate": "pa1", "eta0": 1.0}, random=True,
+                  defaults={"loss": "hinge", "penalty": None, "learning_rate": "pa1", "eta0": 1.0},
                   description="passive-aggressive (PA-I) online linear model"),
 ):
     ESTIMATORS.add(_spec.name, _spec)

@@ -1,4 +1,5 @@
-"""Metrics: the registry, vectorised formulas and scoring with bootstrap confidence intervals.
+"""Metrics: the registry, vectorised formulas, scoring with bootstrap confidence intervals, and
+the paired tests of a metric between two systems (``bench.metrics.paired``).
 
 Conventions: ``labels`` is the ordered label tuple of the dataset; single-label ``y_true``
 and ``y_pred`` are 1-D int arrays of indices into it; multi-label ones are 2-D 0/1

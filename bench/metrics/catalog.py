@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.metrics import formulas as fm
 from bench.core.registry import Registry
+from bench.metrics import formulas as fm
 
 FNC1_LABELS = ("agree", "disagree", "discuss", "unrelated")
 

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from bench.corpus import BuiltDataset
-    from bench.learn.features import FeatureCache, FeatureMatrices
+    from bench.learn.cache import FeatureCache
+    from bench.learn.feature_types import FeatureMatrices
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -237,14 +238,14 @@ def _subset(train: pd.DataFrame, ds: BuiltDataset, evaluation: EvaluationSpec) -
 @functools.lru_cache(maxsize=4)
 def _cache(cache_dir: Path) -> FeatureCache:
     """One cache object per folder and process, so that its in-memory entries are reused across jobs."""
-    from bench.learn.features import FeatureCache
+    from bench.learn.cache import FeatureCache
 
     return FeatureCache(cache_dir)
 
 
 def _features(ds: BuiltDataset, spec: FeatureSpec, blocks: Mapping[str, FeatureSpec], unit: Unit,
               cache_dir: Path, seed: int) -> FeatureMatrices:
-    from bench.learn.features import load_or_fit_features, split_hash
+    from bench.learn.cache import load_or_fit_features, split_hash
 
     return load_or_fit_features(_cache(cache_dir), spec, blocks, unit.train, unit.test,
                                 stance=ds.task == "stance", seed=seed, fingerprint=ds.fingerprint,

@@ -9,8 +9,8 @@ ROC AUC, multi-label) get item weights: the number of times each item is drawn.
 
 Every draw comes from an explicit ``np.random.Generator``; results are produced in chunks
 of bounded memory, and the chunk size depends only on the problem size, so the same seed
-gives the same numbers. No scipy at import time: this module is imported by
-``bench.metrics``, which the config validator loads.
+gives the same numbers. No scipy at import time: this module is imported by the run-config
+dataclasses (``bench.config.spec``, for ``METHODS``) and by ``bench.metrics``.
 """
 
 from __future__ import annotations

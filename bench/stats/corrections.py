@@ -1,9 +1,8 @@
-"""Multiple-comparison corrections and seed summaries for one results table."""
+"""Multiple-comparison corrections of the p-values in one results table."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -43,26 +42,3 @@ def adjust_pvalues(p_values: Sequence[float] | np.ndarray, method: str = "holm")
     adjusted[order] = np.minimum(stepped, 1.0)
     out[tested] = adjusted
     return out
-
-
-@dataclass(frozen=True)
-class SeedSummary:
-    """Spread across training seeds (a different source of uncertainty than test items)."""
-
-    mean: float
-    std: float | None  # sample standard deviation (ddof=1); None with a single seed
-    n: int
-
-
-def seed_summary(values: Sequence[float] | np.ndarray) -> SeedSummary:
-    """Mean and sample standard deviation of one metric over seeds.
-
-    Raises:
-        ValueError: no values, or a NaN among them.
-    """
-    v = np.asarray(values, dtype=np.float64).ravel()
-    if v.size == 0 or np.isnan(v).any():
-        raise ValueError(f"seed_summary needs at least one value and no NaN, got {v.tolist()}; "
-                         "pass the metric of each seed")
-    std = float(v.std(ddof=1)) if v.size > 1 else None
-    return SeedSummary(float(v.mean()), std, int(v.size))

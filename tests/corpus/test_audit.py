@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from bench.corpus.audit import find_near_duplicates, minhash_signatures, near_duplicate_pairs, text_keys
+from bench.corpus.audit import (NearDuplicates, cluster_near_duplicates, minhash_signatures, near_duplicate_pairs,
+                                text_keys)
 
 WORDS = ("council river bridge budget school market court police storm harvest museum train station "
          "festival hospital teacher farmer election minister vote plan road port factory").split()
@@ -16,6 +17,15 @@ WORDS = ("council river bridge budget school market court police storm harvest m
 
 def random_text(rng: np.random.Generator, n_words: int = 120) -> str:
     return " ".join(rng.choice(WORDS, size=n_words)) + f" {rng.integers(10**9)}"
+
+
+def find_near_duplicates(texts: list[str], *, shingle: int, permutations: int, bands: int,
+                         threshold: float) -> NearDuplicates:
+    """Clusters of ``texts`` as the builder finds them: signatures of the distinct texts, then clustering."""
+    keys = text_keys(texts)
+    _, first = np.unique(keys, return_index=True)
+    signatures = minhash_signatures([texts[i] for i in first], shingle=shingle, permutations=permutations)
+    return cluster_near_duplicates(keys, signatures, bands=bands, threshold=threshold)
 
 
 def shingles(text: str, k: int) -> set[tuple[str, ...]]:

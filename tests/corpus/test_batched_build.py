@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bench.corpus import batches, build_dataset, load_split, open_dataset
-from bench.corpus.sources import ORIGIN_ROW, iter_source
+from bench.corpus.sources import iter_source
 from bench.corpus.spec import load_spec
+from bench.corpus.table import ORIGIN_ROW
 from bench.core.errors import DataError
 from tests.corpus.test_build import STANCES, TOPICS
 

@@ -1,4 +1,4 @@
-"""Paired tests between two systems scored on the same test items.
+"""Paired tests of a metric between two systems scored on the same test items.
 
 ``delta`` is always ``metric(B) - metric(A)``: with A the baseline, a positive delta is an
 improvement for metrics where greater is better. Every function takes an explicit
@@ -9,6 +9,10 @@ paired item bootstrap is a multinomial draw of their counts, and a random swap o
 systems' outputs moves a Binomial(m, 1/2) share of each discordant cell to its mirror
 cell. Both are exact in distribution and cost nothing per item. Other metrics (scores,
 multi-label) resample item weights or swap items one by one.
+
+They live with the metrics because each resample re-scores a metric (its confusion-count
+formula or its item-weight function from ``bench.metrics.scoring``); ``bench.stats`` holds
+the metric-free parts they use (the bootstrap engine) and McNemar's test.
 """
 
 from __future__ import annotations
@@ -18,22 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench import metrics
 from bench.metrics import scoring
+from bench.metrics.catalog import METRICS, MetricSpec
 from bench.stats import bootstrap as bs
-
-EXACT_MCNEMAR_BELOW = 25
-
-
-@dataclass(frozen=True)
-class McNemarResult:
-    """McNemar's test; ``n01``: A wrong and B right, ``n10``: A right and B wrong."""
-
-    statistic: float
-    p_value: float
-    n01: int
-    n10: int
-    method: str  # "exact" (binomial) or "chi2" (with continuity correction)
 
 
 @dataclass(frozen=True)
@@ -62,39 +53,11 @@ class RandomizationResult:
     n: int
 
 
-def mcnemar(a_correct: np.ndarray, b_correct: np.ndarray) -> McNemarResult:
-    """McNemar's test on per-item correctness of two systems.
-
-    Exact two-sided binomial test (``scipy.stats.binomtest``) when fewer than 25 items are
-    discordant; otherwise chi-square with continuity correction,
-    ``(|n01 - n10| - 1)^2 / (n01 + n10)`` on 1 degree of freedom. No discordant item: p = 1.
-
-    Raises:
-        ValueError: arrays of different length or not boolean-like.
-    """
-    from scipy import stats
-
-    a, b = np.asarray(a_correct), np.asarray(b_correct)
-    if a.shape != b.shape or a.ndim != 1 or not all(np.isin(x, (0, 1)).all() for x in (a, b)):
-        raise ValueError(f"a_correct {a.shape} and b_correct {b.shape} must be 1-D 0/1 arrays of the same "
-                         "length; pass per-item correctness of each system on the same items")
-    a, b = a.astype(bool), b.astype(bool)
-    n01, n10 = int(np.count_nonzero(~a & b)), int(np.count_nonzero(a & ~b))
-    discordant = n01 + n10
-    if discordant == 0:
-        return McNemarResult(0.0, 1.0, n01, n10, "exact")
-    if discordant < EXACT_MCNEMAR_BELOW:
-        p = stats.binomtest(n10, discordant, 0.5).pvalue
-        return McNemarResult(float(min(n01, n10)), float(p), n01, n10, "exact")
-    statistic = (abs(n01 - n10) - 1.0) ** 2 / discordant
-    return McNemarResult(statistic, float(stats.chi2.sf(statistic, 1)), n01, n10, "chi2")
-
-
 @dataclass(frozen=True)
 class _Pair:
     """Two systems' outputs on the same items, validated, with the metric to compare."""
 
-    spec: metrics.MetricSpec
+    spec: MetricSpec
     labels: tuple[str, ...]
     y_true: np.ndarray
     pred_a: np.ndarray
@@ -132,7 +95,7 @@ class _Pair:
                 make(self.pred_b if pred_b is None else pred_b, self.scores_b if scores_b is None else scores_b))
 
 
-def _pair(metric: str | metrics.MetricSpec, y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
+def _pair(metric: str | MetricSpec, y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
           labels: tuple[str, ...] | list[str], scores_a: np.ndarray | None, scores_b: np.ndarray | None,
           rng: np.random.Generator | None, samples: int, confidence: float = 0.95) -> _Pair:
     if rng is None:
@@ -140,7 +103,7 @@ def _pair(metric: str | metrics.MetricSpec, y_true: np.ndarray, pred_a: np.ndarr
     if samples < 1 or not 0.0 < confidence < 1.0:
         raise ValueError(f"samples must be >= 1 and confidence between 0 and 1, got {samples} and {confidence}; "
                          "e.g. 10000 and 0.95")
-    spec = metrics.METRICS.get(metric) if isinstance(metric, str) else metric
+    spec = METRICS.get(metric) if isinstance(metric, str) else metric
     if spec.per_class:
         raise ValueError(f"{spec.name} gives one value per class; compare a single-value metric such as f1_macro")
     labels = tuple(labels)
@@ -151,7 +114,7 @@ def _pair(metric: str | metrics.MetricSpec, y_true: np.ndarray, pred_a: np.ndarr
     return _Pair(spec, labels, y_true, pred_a, pred_b, scores_a, scores_b)
 
 
-def paired_bootstrap(metric: str | metrics.MetricSpec, y_true: np.ndarray, pred_a: np.ndarray,
+def paired_bootstrap(metric: str | MetricSpec, y_true: np.ndarray, pred_a: np.ndarray,
                      pred_b: np.ndarray, labels: tuple[str, ...] | list[str], samples: int = 10_000,
                      confidence: float = 0.95, rng: np.random.Generator | None = None, *,
                      scores_a: np.ndarray | None = None, scores_b: np.ndarray | None = None,
@@ -212,7 +175,7 @@ def _values(pair: _Pair) -> tuple[float, float]:
     return float(fa(ones)[0]), float(fb(ones)[0])
 
 
-def approximate_randomization(metric: str | metrics.MetricSpec, y_true: np.ndarray, pred_a: np.ndarray,
+def approximate_randomization(metric: str | MetricSpec, y_true: np.ndarray, pred_a: np.ndarray,
                               pred_b: np.ndarray, labels: tuple[str, ...] | list[str], samples: int = 10_000,
                               rng: np.random.Generator | None = None, *, scores_a: np.ndarray | None = None,
                               scores_b: np.ndarray | None = None) -> RandomizationResult:

@@ -1,0 +1,182 @@
+"""Paired metric tests against references: the exact permutation distribution and scipy's bootstrap."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from bench.metrics import FNC1_LABELS, METRICS
+from bench.metrics.paired import approximate_randomization, paired_bootstrap
+from bench.stats import bootstrap as bs
+from bench.stats import mcnemar
+
+LABELS = ("business", "politics", "sport", "tech")
+
+
+def _system(rng: np.random.Generator, y_true: np.ndarray, skill: float, k: int = 4) -> np.ndarray:
+    return np.where(rng.random(len(y_true)) < skill, y_true, rng.integers(0, k, len(y_true)))
+
+
+# ---- approximate randomization --------------------------------------------------------------
+
+def _exact_permutation_p(metric, y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> float:
+    """Enumerate all 2^n swaps of the two systems' outputs."""
+    observed = abs(metric(y_true, pred_b) - metric(y_true, pred_a))
+    hits = total = 0
+    for swap in itertools.product((False, True), repeat=len(y_true)):
+        s = np.array(swap)
+        a, b = np.where(s, pred_b, pred_a), np.where(s, pred_a, pred_b)
+        hits += abs(metric(y_true, b) - metric(y_true, a)) >= observed - 1e-12
+        total += 1
+    return hits / total
+
+
+def _accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    return float(np.mean(y_true == y_pred))
+
+
+def _f1_macro(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Macro-F1 from the registry's confusion formula (checked against scikit-learn in test_metrics)."""
+    counts = np.bincount(y_true * 4 + y_pred, minlength=16).reshape(4, 4).astype(float)
+    return float(METRICS.get("f1_macro").from_confusion(counts, LABELS))
+
+
+@pytest.mark.parametrize(("name", "reference", "n"), [("accuracy", _accuracy, 12), ("f1_macro", _f1_macro, 10)])
+def test_approximate_randomization_matches_exact_permutation(name, reference, n: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 4, n)
+    pred_a, pred_b = _system(rng, y_true, 0.3), _system(rng, y_true, 0.8)
+    exact = _exact_permutation_p(reference, y_true, pred_a, pred_b)
+    result = approximate_randomization(name, y_true, pred_a, pred_b, LABELS, samples=20_000, rng=rng)
+    assert result.delta == pytest.approx(reference(y_true, pred_b) - reference(y_true, pred_a))
+    # Monte Carlo standard error is at most 0.0036 with 20,000 rounds
+    assert result.p_value == pytest.approx(exact, abs=0.015)
+
+
+def test_approximate_randomization_with_scores_matches_exact_permutation(seed: int) -> None:
+    """roc_auc swaps whole score rows item by item (the generic path)."""
+    rng = np.random.default_rng(seed)
+    n, labels = 8, ("no", "yes")
+    y_true = np.array([0, 1] * (n // 2))
+    scores_a = rng.dirichlet([1, 1], n)
+    scores_b = rng.dirichlet([1, 1], n)
+    scores_b[np.arange(n), y_true] += 0.5
+    scores_b /= scores_b.sum(axis=1, keepdims=True)
+
+    def auc(s: np.ndarray) -> float:  # the definition: P(score of a positive > score of a negative)
+        pos, neg = s[y_true == 1, 1][:, None], s[y_true == 0, 1][None, :]
+        return float(np.mean((pos > neg) + 0.5 * (pos == neg)))
+
+    observed = abs(auc(scores_b) - auc(scores_a))
+    hits = 0
+    for swap in itertools.product((False, True), repeat=n):
+        s = np.array(swap)[:, None]
+        hits += abs(auc(np.where(s, scores_a, scores_b)) - auc(np.where(s, scores_b, scores_a))) >= observed - 1e-12
+    result = approximate_randomization("roc_auc", y_true, scores_a.argmax(1), scores_b.argmax(1), labels,
+                                       samples=2000, rng=rng, scores_a=scores_a, scores_b=scores_b)
+    assert result.p_value == pytest.approx(hits / 2**n, abs=0.05)  # standard error <= 0.011
+
+
+# ---- paired bootstrap -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["accuracy", "f1_macro", "mcc"])
+def test_planted_better_model_is_significant(name: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 4, 2000)
+    weak, strong = _system(rng, y_true, 0.55), _system(rng, y_true, 0.70)
+    boot = paired_bootstrap(name, y_true, weak, strong, LABELS, samples=2000, rng=rng)
+    ar = approximate_randomization(name, y_true, weak, strong, LABELS, samples=2000, rng=rng)
+    assert boot.delta > 0 and boot.ci_low > 0 and boot.p_value < 0.01
+    assert ar.p_value < 0.01
+    assert mcnemar(weak == y_true, strong == y_true).p_value < 0.01
+
+
+def test_equal_models_are_rarely_significant() -> None:
+    """Two draws of the same model: p < 0.05 in about 5% of seeds, never systematically."""
+    significant = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        y_true = rng.integers(0, 4, 500)
+        a, b = _system(rng, y_true, 0.6), _system(rng, y_true, 0.6)
+        significant += paired_bootstrap("f1_macro", y_true, a, b, LABELS, samples=1000, rng=rng).p_value < 0.05
+    assert significant <= 6
+
+
+def test_paired_interval_matches_scipy_bootstrap_of_mean_difference(seed: int) -> None:
+    """The accuracy difference is the mean of per-item correctness differences."""
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 4, 600)
+    a, b = _system(rng, y_true, 0.5), _system(rng, y_true, 0.6)
+    ours = paired_bootstrap("accuracy", y_true, a, b, LABELS, samples=20_000, confidence=0.9, rng=rng)
+    diff = (b == y_true).astype(float) - (a == y_true).astype(float)
+    ref = sps.bootstrap((diff,), np.mean, n_resamples=20_000, confidence_level=0.9, method="percentile",
+                        rng=np.random.default_rng(seed + 1)).confidence_interval
+    assert ours.delta == pytest.approx(diff.mean())
+    assert ours.ci_low == pytest.approx(ref.low, abs=0.005)
+    assert ours.ci_high == pytest.approx(ref.high, abs=0.005)
+
+
+def test_cell_paired_bootstrap_agrees_with_item_weights(seed: int) -> None:
+    """The K^3-cell multinomial gives the interval of an index bootstrap (item weights)."""
+    from bench.metrics.scoring import weight_function
+
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 4, 800)
+    a, b = _system(rng, y_true, 0.5), _system(rng, y_true, 0.58)
+    spec = METRICS.get("fnc1_score")
+    by_cells = paired_bootstrap(spec, y_true, a, b, FNC1_LABELS, samples=4000, rng=rng)
+    fa = weight_function(spec, y_true=y_true, y_pred=a, labels=FNC1_LABELS)
+    fb = weight_function(spec, y_true=y_true, y_pred=b, labels=FNC1_LABELS)
+    draws = np.concatenate([fb(w) - fa(w) for w in bs.item_weight_draws(800, 4000, rng)])
+    low, high = np.quantile(draws, [0.025, 0.975])
+    assert by_cells.ci_low == pytest.approx(low, abs=0.006)
+    assert by_cells.ci_high == pytest.approx(high, abs=0.006)
+
+
+def test_paired_bootstrap_with_scores_and_bca(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 3, 400)
+    noisy = rng.dirichlet(np.ones(3), 400)
+    sharp = noisy.copy()
+    sharp[np.arange(400), y_true] += 1.0
+    sharp /= sharp.sum(axis=1, keepdims=True)
+    result = paired_bootstrap("roc_auc", y_true, noisy.argmax(1), sharp.argmax(1), ("a", "b", "c"), samples=500,
+                              rng=rng, scores_a=noisy, scores_b=sharp, method="bca")
+    assert result.value_b > result.value_a
+    assert result.ci_low < result.delta < result.ci_high
+    assert result.p_value < 0.01
+
+
+def test_paired_bootstrap_multilabel(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y_true = (rng.random((300, 3)) < 0.4).astype(int)
+    a = np.where(rng.random((300, 3)) < 0.3, 1 - y_true, y_true)
+    b = np.where(rng.random((300, 3)) < 0.1, 1 - y_true, y_true)
+    result = paired_bootstrap("f1_micro", y_true, a, b, ("x", "y", "z"), samples=500, rng=rng)
+    assert result.delta > 0 and result.ci_low > 0 and result.p_value < 0.01
+
+
+def test_paired_tests_are_deterministic_for_a_seed(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 4, 300)
+    a, b = _system(rng, y_true, 0.5), _system(rng, y_true, 0.55)
+    first = paired_bootstrap("f1_macro", y_true, a, b, LABELS, samples=300, rng=np.random.default_rng(seed))
+    second = paired_bootstrap("f1_macro", y_true, a, b, LABELS, samples=300, rng=np.random.default_rng(seed))
+    assert first == second
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "message"), [
+    ({"rng": None}, ValueError, r"rng is required"),
+    ({"samples": 0}, ValueError, r"samples must be >= 1 and confidence between 0 and 1, got 0"),
+    ({"metric": "f1_per_class"}, ValueError, r"one value per class; compare a single-value metric"),
+    ({"pred_b": np.array([0, 1])}, ValueError, r"must have the same non-empty shape"),
+    ({"metric": "log_loss"}, ValueError, r"log_loss needs per-class scores"),
+])
+def test_paired_bootstrap_refuses_misuse(kwargs: dict, exc: type, message: str) -> None:
+    args = {"metric": "accuracy", "y_true": np.array([0, 1, 2]), "pred_a": np.array([0, 1, 1]),
+            "pred_b": np.array([0, 2, 2]), "labels": ("a", "b", "c"), "rng": np.random.default_rng(0), **kwargs}
+    with pytest.raises(exc, match=message):
+        paired_bootstrap(**args)
