@@ -47,7 +47,7 @@ def test_rescore_adds_a_metric_without_retraining(tiny_runs: dict[str, Path], tm
     run = shutil.copytree(tiny_runs["split"], tmp_path / "run")
     assert main(["rescore", str(run), "--metrics", "accuracy", "mcc"]) == 0
     opened = RunDir.open(run)
-    rows = opened.metrics()
+    rows = opened.metrics
     assert set(rows["metric"]) == {"accuracy", "mcc"}
     assert opened.manifest["evaluation"]["metrics"] == ["accuracy", "mcc"]
     assert opened.manifest["rescored"][-1]["metrics"] == ["accuracy", "mcc"]

@@ -41,7 +41,7 @@ class ReadOptions:
     header: bool
 
 
-def delimited_batches(path: Path, fmt: str, options: ReadOptions, loaded: LoadedSpec,
+def delimited_batches(path: Path, fmt: str, options: ReadOptions, loaded: LoadedSpec | None,
                       batch_rows: int) -> Iterator[pd.DataFrame]:
     """CSV/TSV streamed: every byte checked to decode (a pass that names the line of a bad one),
     then pyarrow's streaming reader, every cell a string (ids such as ``007`` stay as written),
@@ -86,8 +86,11 @@ def _delimited_frame(table: pa.Table, options: ReadOptions) -> pd.DataFrame:
     return frame
 
 
-def check_decodable(path: Path, encoding: str, loaded: LoadedSpec) -> str:
-    """Check that every byte of ``path`` decodes, 8 MB at a time; returns the first MB decoded."""
+def check_decodable(path: Path, encoding: str, loaded: LoadedSpec | None) -> str:
+    """Check that every byte of ``path`` decodes, 8 MB at a time; returns the first MB decoded.
+
+    ``loaded`` (the spec that names the encoding) may be ``None`` when the encoding is a known one.
+    """
     import codecs
 
     try:
