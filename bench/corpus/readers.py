@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bench.corpus.spec import LoadedSpec
 
 _CHECK_BYTES = 1 << 23  # read at a time when checking that a CSV decodes
-_SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
+SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
                    ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -213,13 +213,18 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
         raise DataError(path, None, "", f"cannot read as parquet ({exc}); check the file") from None
 
 
-def format_of(path: Path, given: str | None, loaded: LoadedSpec, key: tuple[str | int, ...]) -> str:
-    if given is not None:
-        return given
+def data_suffix(path: Path) -> str:
+    """The suffix that names the format (``.csv`` of ``x.csv.gz``), lowercase; ``""`` when none."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
-    fmt = _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
+    return suffixes[-1] if suffixes else ""
+
+
+def format_of(path: Path, given: str | None, loaded: LoadedSpec, key: tuple[str | int, ...]) -> str:
+    if given is not None:
+        return given
+    fmt = SUFFIX_FORMATS.get(data_suffix(path))
     if fmt is None:
         raise loaded.doc.error(key, f"cannot tell the format of {path.name} from its suffix; "
                                "add source.format: csv|tsv|jsonl|json|parquet")

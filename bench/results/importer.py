@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from bench.corpus import BuiltDataset
 
 FEATURES_NAME = "imported"
-FORMATS = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,30 +62,26 @@ class Table:
         return DataError(self.path, None, f"row {row + 1}: {key}", problem)
 
 
-def _suffix(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
-
-
 def read_table(path: Path) -> Table:
     """Read CSV/TSV/JSONL/JSON/Parquet (``.gz`` for text) into a ``Table``; unreadable -> ``DataError``."""
     import pandas as pd
 
-    kind = _suffix(path)
-    if kind not in FORMATS:
-        raise DataError(path, None, "format", f"unknown file type {kind or '(none)'!r}; "
-                        f"use one of {', '.join(FORMATS)} (optionally .gz)")
+    from bench.corpus.readers import SUFFIX_FORMATS, data_suffix
+
+    suffix = data_suffix(path)
+    kind = SUFFIX_FORMATS.get(suffix)
+    if kind is None:
+        raise DataError(path, None, "format", f"unknown file type {suffix or '(none)'!r}; "
+                        f"use one of {', '.join(SUFFIX_FORMATS)} (optionally .gz)")
     if not path.is_file():
         raise DataError(path, None, "file", "no such file; check the path")
-    if kind in (".csv", ".tsv"):
-        frame = _read_delimited(path, kind[1:])
+    if kind in ("csv", "tsv"):
+        frame = _read_delimited(path, kind)
         # Line of data row i, assuming one line per record (no newlines inside quotes).
         return Table(path=path, frame=frame, lines=tuple(range(2, len(frame) + 2)))
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        if kind == ".parquet":
+        if kind == "parquet":
             return Table(path=path, frame=pd.read_parquet(path), lines=None)
         with opener(path, "rt", encoding="utf-8") as handle:
             text = handle.read()
@@ -94,7 +89,7 @@ def read_table(path: Path) -> Table:
         raise DataError(path, None, "encoding", f"not UTF-8 ({exc.reason}); save the file as UTF-8") from None
     except (ValueError, OSError) as exc:
         raise DataError(path, None, "file", f"cannot read it ({exc}); check the format") from None
-    if kind == ".json":
+    if kind == "json":
         try:
             records = json.loads(text)
         except json.JSONDecodeError as exc:
