@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import DataError
 from bench.core.jsonlines import json_objects
+from bench.results.manifest import dataset_entry, new_manifest
 from bench.results.naming import make_job_id, make_run_id, safe_part
-from bench.results.provenance import git_state, versions
 from bench.results.rows import RowKey, score_frame
-from bench.results.store import SCHEMA_VERSION, SCORE_PREFIX, RunDir
+from bench.results.store import SCORE_PREFIX, RunDir
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -283,16 +283,11 @@ def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_
               "models": [{"name": name, "estimator": FEATURES_NAME}],
               "seeds": [seed], "evaluation": evaluation,
               "imported": {"file": str(path), "sha256": digest}}
-    manifest = {
-        "schema_version": SCHEMA_VERSION, "run_id": run_id, "name": name, "status": "running",
-        "command": list(command or ["bench", *sys.argv[1:]]), "created": now.isoformat(timespec="seconds"),
-        "git": git_state(), "versions": versions(),
-        "datasets": {dataset.name: {"fingerprint": dataset.fingerprint, "path": str(dataset.path),
-                                    "task": dataset.task, "labels": list(dataset.labels),
-                                    "multilabel": dataset.multilabel}},
-        "seeds": [seed], "jobs": {job_id: {"status": "done"}}, "evaluation": evaluation,
-        "imported": {"file": str(path), "sha256": digest, "rows": len(frame)},
-    }
+    manifest = new_manifest(
+        run_id=run_id, name=name, command=command or ["bench", *sys.argv[1:]],
+        created=now.isoformat(timespec="seconds"), datasets={dataset.name: dataset_entry(dataset, splits=False)},
+        seeds=[seed], jobs={job_id: {"status": "done"}}, evaluation=evaluation,
+        extra={"imported": {"file": str(path), "sha256": digest, "rows": len(frame)}})
     run = RunDir.create(results_root, run_id, config_yaml=yaml.safe_dump(config, sort_keys=False),
                         manifest=manifest)
     record = {"job_id": job_id, "status": "done", "dataset": dataset.name, "features": FEATURES_NAME,

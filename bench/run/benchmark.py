@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from bench.config.snapshot import config_hash, config_to_dict, dump_config
 from bench.config.spec import DatasetInfo, LoadedConfig
 from bench.core.errors import ResultsError
+from bench.results.manifest import dataset_entry, new_manifest
 from bench.results.naming import make_run_id
-from bench.results.provenance import git_state, versions
-from bench.results.store import SCHEMA_VERSION, RunDir
+from bench.results.store import RunDir
 from bench.run.validate import check_datasets
 
 if TYPE_CHECKING:
@@ -103,17 +103,11 @@ def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, Bui
                    job_ids: Sequence[str], command: Sequence[str]) -> dict[str, Any]:
     """The first manifest of a run (status ``running``)."""
     config = loaded.config
-    return {
-        "schema_version": SCHEMA_VERSION, "run_id": run_id, "name": config.name, "status": "running",
-        "command": list(command), "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "config_hash": config_hash(config), "git": git_state(), "versions": versions(),
-        "datasets": {ds.name: {"fingerprint": ds.fingerprint, "path": str(ds.path), "task": ds.task,
-                               "labels": list(ds.labels), "multilabel": ds.multilabel, "splits": list(ds.splits)}
-                     for ds in datasets.values()},
-        "seeds": list(config.seeds),
-        "jobs": {job_id: {"status": "pending"} for job_id in job_ids},
-        "evaluation": config_to_dict(config)["evaluation"],
-    }
+    return new_manifest(
+        run_id=run_id, name=config.name, command=command,
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), config_hash=config_hash(config),
+        datasets={ds.name: dataset_entry(ds) for ds in datasets.values()}, seeds=config.seeds,
+        jobs={job_id: {"status": "pending"} for job_id in job_ids}, evaluation=config_to_dict(config)["evaluation"])
 
 
 class RunInterrupted(KeyboardInterrupt):
