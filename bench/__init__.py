@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from bench.core.version import __version__
+from bench.core.version import __version__ as __version__
 
 _EXPORTS = {
     "BenchError": "bench.core.errors",

@@ -7,104 +7,45 @@
     runs = load_runs("results")      # every run under a results folder, oldest first
     compare(runs[-2:], baseline=runs[-2], metric="f1_macro")   # one row per (system, run)
 
-``compare`` returns exactly the records of ``bench compare --format csv``; ``comparison``
-returns the full ``bench.compare.Comparison`` (ranking, power notes, warnings).
+A ``Run`` is a ``bench.results.store.RunDir``: the same object ``bench`` itself reads runs
+with. ``compare`` returns exactly the records of ``bench compare --format csv``;
+``comparison`` returns the full ``bench.compare.Comparison`` (ranking, power notes, warnings).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bench.core.errors import ResultsError
+from bench.results.store import RunDir, is_run_folder, list_runs
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from bench.compare import Comparison
-    from bench.results.store import RunDir
 
 __all__ = ["Run", "compare", "comparison", "load_run", "load_runs"]
 
 
-@dataclass(frozen=True)
-class Run:
-    """One run folder, read once.
-
-    Attributes:
-        path: the run folder.
-        run_id: ``<utc>-<name>-<hash8>``.
-        name: the config name (or the model name of an imported run).
-        status: ``complete``, ``running``, ``interrupted`` or ``failed``.
-        manifest: ``manifest.json`` as a dict.
-        metrics: every metric row as a DataFrame.
-    """
-
-    path: Path
-    run_id: str
-    name: str
-    status: str
-    manifest: dict[str, Any] = field(repr=False)
-    metrics: pd.DataFrame = field(repr=False)
-
-    @property
-    def job_ids(self) -> list[str]:
-        return list(self.manifest.get("jobs", {}))
-
-    @property
-    def config(self) -> dict[str, Any]:
-        """The resolved config snapshot."""
-        return self._dir().config
-
-    def _dir(self) -> RunDir:
-        from bench.results.store import RunDir
-
-        return RunDir.open(self.path)
-
-    def predictions(self, job_id: str) -> pd.DataFrame:
-        """One job's predictions: ``id``, ``gold``, ``pred``, ``score:<label>``..., ``fold``."""
-        return self._dir().predictions(job_id)
-
-    def summary(self) -> pd.DataFrame:
-        """Overall test rows (no fold, no target) averaged over seeds, one row per system and metric.
-
-        Columns: ``mean``, ``std`` (across seeds, ddof=1), ``n_seeds``, and the mean of the
-        per-seed bootstrap bounds ``ci_low``/``ci_high``.
-        """
-        rows = self.metrics[self.metrics["fold"].isna() & self.metrics["target"].isna()]
-        grouped = rows.groupby(["dataset", "features", "model", "metric"], sort=False)
-        out = grouped.agg(mean=("value", "mean"), std=("value", "std"), n_seeds=("seed", "nunique"),
-                          ci_low=("ci_low", "mean"), ci_high=("ci_high", "mean"))
-        return out.reset_index()
+Run = RunDir  # the notebook name of a run folder: ``run.metrics``, ``run.summary()``, ``run.predictions(job)``
 
 
 def load_run(path: str | Path) -> Run:
     """A run folder as a ``Run``; ``ResultsError`` when it is not one."""
-    from bench.results.store import RunDir
-
-    run = RunDir.open(path)
-    return _from_dir(run)
-
-
-def _from_dir(run: RunDir) -> Run:
-    manifest = run.manifest
-    return Run(path=run.path, run_id=run.run_id, name=str(manifest.get("name", run.path.name)),
-               status=str(manifest.get("status")), manifest=manifest, metrics=run.metrics())
+    return RunDir.open(path)
 
 
 def load_runs(*paths: str | Path) -> list[Run]:
     """Runs from run folders and results folders (every run in them, oldest first), in argument order."""
-    from bench.results.store import list_runs
-
     out: list[Run] = []
     for path in paths:
         path = Path(path)
-        if (path / "manifest.json").is_file():
+        if is_run_folder(path):
             out.append(load_run(path))
         elif path.is_dir():
-            out += [_from_dir(run) for run in list_runs(path)]
+            out += list_runs(path)
         else:
             raise ResultsError(f"{path}: neither a run folder nor a results folder; check the path")
     return out
@@ -126,7 +67,6 @@ def comparison(runs: Sequence[Run | str | Path], baseline: Run | str | Path | in
             A baseline not among ``runs`` becomes the first column.
     """
     from bench.compare import CompareOptions, compare_runs
-    from bench.results.store import RunDir
 
     paths = [p.resolve() for p in _paths(runs)]
     index = 0

@@ -1,7 +1,7 @@
 """Run folders for tests, written through ``bench.results.store.RunDir`` in the shape ``bench run`` writes.
 
 Predictions are simulated: a classifier with a chosen accuracy on a gold sequence, with
-errors spread over the other labels. Metric rows come from ``bench.results.rescore.score_frame``,
+errors spread over the other labels. Metric rows come from ``bench.results.rows.score_frame``,
 the same scoring ``bench run`` uses, so the runs look exactly like real ones.
 """
 
@@ -18,8 +18,8 @@ import pandas as pd
 import yaml
 
 from bench.config.spec import BootstrapSpec
-from bench.results.rescore import score_frame
-from bench.run.runner import make_job_id
+from bench.results.naming import make_job_id
+from bench.results.rows import RowKey, score_frame
 from bench.results.store import RunDir
 
 LABELS = ("agree", "disagree", "discuss", "unrelated")
@@ -97,8 +97,8 @@ def write_run(root: Path, name: str, jobs: Sequence[Job], datasets: Mapping[str,
         if job.scores is not None:
             for k, label in enumerate(info.labels):
                 frame[f"score:{label}"] = job.scores[:, k]
-        rows = score_frame(frame, dataset_name=job.dataset, features=job.features, model=job.model, seed=job.seed,
-                           split="test", labels=info.labels, multilabel=info.multilabel, metrics=metrics,
+        key = RowKey(dataset=job.dataset, features=job.features, model=job.model, seed=job.seed, split="test")
+        rows = score_frame(frame, key, labels=info.labels, multilabel=info.multilabel, metrics=metrics,
                            bootstrap=bootstrap)
         record = {"job_id": job_id, "status": "done", "dataset": job.dataset, "features": job.features,
                   "model": job.model, "seed": job.seed, "split": "test", "rows": rows}

@@ -71,7 +71,7 @@ def test_run_writes_every_results_file(project: dict[str, Path], capsys: pytest.
         preds = run.predictions(job_id)
         assert list(preds.columns[:3]) == ["id", "gold", "pred"]
         assert run.job(job_id)["confusion"]
-    rows = run.metrics()
+    rows = run.metrics
     assert len(rows) == 12 * (2 + 3)  # 12 jobs x (accuracy, f1_macro, f1 per class of 3)
     assert rows["n"].eq(15).all()
 
@@ -114,7 +114,7 @@ def test_cv_run_keeps_per_fold_rows(project: dict[str, Path], capsys: pytest.Cap
     code, run_dir, _ = bench_run(project, "--set", "evaluation.cv={folds: 3, by: group}", "--set",
                                  "models=[{name: lr, estimator: logistic_regression}]", capsys=capsys)
     assert code == 0
-    rows = RunDir.open(run_dir).metrics()
+    rows = RunDir.open(run_dir).metrics
     assert sorted(rows["fold"].dropna().unique().tolist()) == [0, 1, 2]
     assert set(rows["split"]) == {"train"}
 

@@ -126,7 +126,7 @@ def test_cells_match_the_runs_own_metrics_and_pool_seeds(tmp_path: Path, rng: np
     gold = gold_labels(rng, N)
     run = write_run(tmp_path, "r", [simulated_job(rng, dataset="toy", model="svm", seed=s, gold=gold,
                                                   accuracy=0.6 + 0.05 * s) for s in range(3)])
-    rows = RunDir.open(run).metrics()
+    rows = RunDir.open(run).metrics
     per_seed = rows[(rows.metric == "f1_macro")].sort_values("seed")["value"].to_numpy()
     cell = _compare([run], metric="f1_macro").rows[0].cells[0]
     assert cell is not None and cell.n_seeds == 3 and cell.n_items == N
@@ -368,7 +368,7 @@ def test_multilabel_runs_are_compared_on_label_sets(tmp_path: Path, rng: np.rand
     comparison = _compare([a, b])
     assert comparison.metric == "subset_accuracy"
     row = comparison.rows[0]
-    stored = RunDir.open(b).metrics()
+    stored = RunDir.open(b).metrics
     assert row.cells[1].value == pytest.approx(stored.loc[stored.metric == "subset_accuracy", "value"].item())
     assert row.deltas[1].direction == "better" and row.deltas[1].p_adjusted < 0.01
     assert row.floor_source == "test majority class"

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from bench.cli import main
+from bench.core.errors import ResultsError
 from bench.metrics import score_metrics
+from bench.results.rows import prediction_labels
 from bench.results.store import RunDir
 from tests.run_factory import gold_labels, run_tiny_benchmark, simulated_job, write_run
 
@@ -47,7 +49,7 @@ def test_rescore_adds_a_metric_without_retraining(tiny_runs: dict[str, Path], tm
     run = shutil.copytree(tiny_runs["split"], tmp_path / "run")
     assert main(["rescore", str(run), "--metrics", "accuracy", "mcc"]) == 0
     opened = RunDir.open(run)
-    rows = opened.metrics()
+    rows = opened.metrics
     assert set(rows["metric"]) == {"accuracy", "mcc"}
     assert opened.manifest["evaluation"]["metrics"] == ["accuracy", "mcc"]
     assert opened.manifest["rescored"][-1]["metrics"] == ["accuracy", "mcc"]
@@ -82,3 +84,11 @@ def test_rescore_refuses_an_unfinished_run(tmp_path: Path, rng: np.random.Genera
     os.replace(run, partial)
     assert main(["rescore", str(partial)]) == 2
     assert "the run is not complete" in capsys.readouterr().err
+
+
+def test_prediction_labels_use_the_one_encoder_and_name_the_file() -> None:
+    labels = ("AGAINST", "FAVOR", "NONE")
+    assert prediction_labels(["NONE", "AGAINST"], labels, False, "p.parquet").tolist() == [2, 0]
+    assert prediction_labels([["FAVOR"], []], labels, True, "p.parquet").tolist() == [[0, 1, 0], [0, 0, 0]]
+    with pytest.raises(ResultsError, match=r"p\.parquet: label 'favour' is not in the run's label set"):
+        prediction_labels(["NONE", "favour"], labels, False, "p.parquet")

@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.config.spec import CVSpec, EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
-from bench.corpus import ensure_built
+from bench.config.spec import BootstrapSpec, CVSpec, EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
 from bench.core.errors import DataError
-from bench.config.spec import BootstrapSpec
-from bench.run.runner import _cache, cv_test_indices, make_job_id, make_units, plan, plan_features, run_job
+from bench.corpus import ensure_built
+from bench.results.naming import make_job_id
 from bench.results.store import ROW_KEYS
+from bench.run.runner import _cache, cv_test_indices, make_units, plan, plan_features, run_job
 from tests.tiny_news import write_multilabel, write_stance, write_topic
 
 WORD = FeatureSpec(name="word", kind="tfidf", params={"ngram_range": [1, 2]})

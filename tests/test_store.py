@@ -56,7 +56,7 @@ def test_finalize_writes_metrics_in_plan_order_and_renames(tmp_path: Path) -> No
     assert (done.path / "metrics.csv").read_text() == rows_to_csv(data["rows"])
     again = RunDir.open(done.path)
     assert again.manifest["status"] == "complete"
-    assert again.metrics()["value"].tolist() == [0.75, 0.25]
+    assert again.metrics["value"].tolist() == [0.75, 0.25]
     assert again.predictions("a")["pred"].tolist() == ["x", "x"]
     assert again.job_ids() == ["a", "b"] and again.job("b")["rows"][0]["value"] == 0.25
 

@@ -10,17 +10,17 @@ from scipy import sparse
 from bench.config.spec import ModelSpec
 from bench.core.errors import DataError
 from bench.learn.models import build_estimator
-from bench.learn.tasks import decode_labels, encode_labels, fit_predict
+from bench.learn.tasks import dataset_labels, decode_labels, fit_predict
 
 LABELS = ("AGAINST", "FAVOR", "NONE")
 
 
 def test_labels_round_trip_single_and_multi() -> None:
     df = pd.DataFrame({"id": ["a", "b", "c"], "label": ["FAVOR", "NONE", "AGAINST"]})
-    y = encode_labels(df, LABELS, False)
+    y = dataset_labels(df, LABELS, False)
     assert y.tolist() == [1, 2, 0] and decode_labels(y, LABELS, False) == df["label"].tolist()
     multi = pd.DataFrame({"id": ["a", "b"], "label": [["sport", "politics"], []]})
-    Y = encode_labels(multi, ("politics", "sport"), True)
+    Y = dataset_labels(multi, ("politics", "sport"), True)
     assert Y.tolist() == [[1, 1], [0, 0]]
     assert decode_labels(Y, ("politics", "sport"), True) == [["politics", "sport"], []]
 
@@ -28,9 +28,9 @@ def test_labels_round_trip_single_and_multi() -> None:
 def test_unknown_label_names_the_row() -> None:
     df = pd.DataFrame({"id": ["a", "b"], "label": ["FAVOR", "favour"]})
     with pytest.raises(DataError, match=r"id b: label 'favour' is not one of \['AGAINST', 'FAVOR', 'NONE'\]"):
-        encode_labels(df, LABELS, False)
+        dataset_labels(df, LABELS, False)
     with pytest.raises(DataError, match=r"id a: multi-label row has a string label 'FAVOR'"):
-        encode_labels(df, LABELS, True)
+        dataset_labels(df, LABELS, True)
 
 
 def opposed_targets(n_per_target: int = 8) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:

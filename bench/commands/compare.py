@@ -78,9 +78,9 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    from bench.results.store import write_bytes_atomic
+    from bench.core.files import write_text
 
-    write_bytes_atomic(output, text.encode("utf-8"))
+    write_text(output, text)
     print(f"wrote {output}", file=sys.stderr)
 
 

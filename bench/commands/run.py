@@ -77,7 +77,7 @@ def validate_command(args: argparse.Namespace) -> int:
     """Check the config and list the jobs."""
     from bench.run.benchmark import check_only
     from bench.run.validate import load_config
-    from bench.run.runner import make_job_id
+    from bench.results.naming import make_job_id
 
     loaded = load_config(args.config, args.overrides)
     config = loaded.config

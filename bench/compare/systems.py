@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.core.errors import ResultsError
+from bench.results.rows import prediction_labels
+from bench.results.store import SCORE_PREFIX
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from bench.results.store import RunDir
 
-SCORE_PREFIX = "score:"
 MAJORITY_ESTIMATORS = frozenset({"majority", "dummy", "sklearn.dummy.DummyClassifier"})
 
 
@@ -88,28 +87,6 @@ class Outputs:
         return counts.argmax(axis=1)
 
 
-def encode_labels(values: pd.Series, labels: tuple[str, ...], multilabel: bool, where: str) -> np.ndarray:
-    """Label strings (or lists of them) -> indices (or indicators); unknown labels are a ``ResultsError``."""
-    index = {label: i for i, label in enumerate(labels)}
-    if multilabel:
-        out = np.zeros((len(values), len(labels)), dtype=np.int8)
-        for row, items in enumerate(values):
-            for label in items:
-                if label not in index:
-                    raise ResultsError(f"{where}: label {label!r} is not in the run's label set "
-                                       f"{list(labels)}; the predictions do not match the manifest")
-                out[row, index[label]] = 1
-        return out
-    import pandas as pd
-
-    codes = pd.Categorical(values.astype(str), categories=list(labels)).codes
-    if (codes < 0).any():
-        bad = values.iloc[int(np.flatnonzero(codes < 0)[0])]
-        raise ResultsError(f"{where}: label {bad!r} is not in the run's label set {list(labels)}; "
-                           "the predictions do not match the manifest")
-    return codes.astype(np.int64)
-
-
 def _job_key(run: RunDir, job_id: str) -> tuple[SystemKey, int] | None:
     """The system and seed of a job, from its record (job ids are sanitised names, not parsed)."""
     record = run.job(job_id)
@@ -145,7 +122,7 @@ def load_outputs(run: RunDir) -> dict[SystemKey, Outputs]:
     for key, jobs in sorted(by_key.items()):
         info = datasets.get(key.dataset)
         if info is None:
-            raise ResultsError(f"{run.path / 'manifest.json'}: datasets: no entry for {key.dataset!r}; "
+            raise ResultsError(f"{run.manifest_path}: datasets: no entry for {key.dataset!r}; "
                                "the run folder is damaged")
         out[key] = _load_system(run, key, sorted(jobs), tuple(info["labels"]), bool(info.get("multilabel")),
                                 key.model in majority or key.model == "majority")
@@ -159,18 +136,18 @@ def _load_system(run: RunDir, key: SystemKey, jobs: list[tuple[int, str]], label
     preds, scores = [], []
     for seed, job_id in jobs:
         frame = run.predictions(job_id)
-        where = f"{run.path / 'predictions' / job_id}.parquet"
+        where = str(run.predictions_path(job_id))
         frame = frame.sort_values("id", kind="stable")
         job_ids = frame["id"].astype(str).to_numpy()
         if len(np.unique(job_ids)) != len(job_ids):
             raise ResultsError(f"{where}: id: an item id appears twice; the predictions file is damaged")
         if ids is None:
             ids = job_ids
-            gold = encode_labels(frame["gold"], labels, multilabel, where)
+            gold = prediction_labels(frame["gold"].tolist(), labels, multilabel, where)
         elif not np.array_equal(ids, job_ids):
             raise ResultsError(f"{where}: id: seed {seed} was scored on other items than seed {jobs[0][0]}; "
                                "every seed of a system must predict the same test items")
-        preds.append(encode_labels(frame["pred"], labels, multilabel, where))
+        preds.append(prediction_labels(frame["pred"].tolist(), labels, multilabel, where))
         columns = [f"{SCORE_PREFIX}{label}" for label in labels]
         scores.append(frame[columns].to_numpy(np.float64) if all(c in frame for c in columns) else None)
     return Outputs(

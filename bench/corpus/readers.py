@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from bench.corpus.spec import LoadedSpec
 
 _CHECK_BYTES = 1 << 23  # read at a time when checking that a CSV decodes
-_SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
+SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
                    ".parquet": "parquet", ".pq": "parquet"}
 
 
@@ -41,7 +41,7 @@ class ReadOptions:
     header: bool
 
 
-def delimited_batches(path: Path, fmt: str, options: ReadOptions, loaded: LoadedSpec,
+def delimited_batches(path: Path, fmt: str, options: ReadOptions, loaded: LoadedSpec | None,
                       batch_rows: int) -> Iterator[pd.DataFrame]:
     """CSV/TSV streamed: every byte checked to decode (a pass that names the line of a bad one),
     then pyarrow's streaming reader, every cell a string (ids such as ``007`` stay as written),
@@ -86,8 +86,11 @@ def _delimited_frame(table: pa.Table, options: ReadOptions) -> pd.DataFrame:
     return frame
 
 
-def check_decodable(path: Path, encoding: str, loaded: LoadedSpec) -> str:
-    """Check that every byte of ``path`` decodes, 8 MB at a time; returns the first MB decoded."""
+def check_decodable(path: Path, encoding: str, loaded: LoadedSpec | None) -> str:
+    """Check that every byte of ``path`` decodes, 8 MB at a time; returns the first MB decoded.
+
+    ``loaded`` (the spec that names the encoding) may be ``None`` when the encoding is a known one.
+    """
     import codecs
 
     try:
@@ -210,13 +213,18 @@ def parquet_batches(path: Path, batch_rows: int) -> Iterator[pd.DataFrame]:
         raise DataError(path, None, "", f"cannot read as parquet ({exc}); check the file") from None
 
 
-def format_of(path: Path, given: str | None, loaded: LoadedSpec, key: tuple[str | int, ...]) -> str:
-    if given is not None:
-        return given
+def data_suffix(path: Path) -> str:
+    """The suffix that names the format (``.csv`` of ``x.csv.gz``), lowercase; ``""`` when none."""
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
-    fmt = _SUFFIX_FORMATS.get(suffixes[-1]) if suffixes else None
+    return suffixes[-1] if suffixes else ""
+
+
+def format_of(path: Path, given: str | None, loaded: LoadedSpec, key: tuple[str | int, ...]) -> str:
+    if given is not None:
+        return given
+    fmt = SUFFIX_FORMATS.get(data_suffix(path))
     if fmt is None:
         raise loaded.doc.error(key, f"cannot tell the format of {path.name} from its suffix; "
                                "add source.format: csv|tsv|jsonl|json|parquet")

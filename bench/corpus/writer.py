@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import uuid
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.core.errors import DataError
+from bench.core.files import swap_folder, write_text
 from bench.corpus.rows import SPILL
 
 if TYPE_CHECKING:
@@ -131,8 +131,8 @@ def write_dataset(target: Path, files: dict[str, Path], labels: tuple[str, ...],
         dataset = to_datasetdict(files, labels, bool(stats["multilabel"]), stats["fingerprint"])
         dataset.save_to_disk(str(tmp))
         del dataset
-        (tmp / "stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        (tmp / "card.md").write_text(card, encoding="utf-8")
+        write_text(tmp / "stats.json", json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
+        write_text(tmp / "card.md", card)
         replace_folder(tmp, target)
     finally:
         if tmp.exists():
@@ -140,19 +140,8 @@ def write_dataset(target: Path, files: dict[str, Path], labels: tuple[str, ...],
 
 
 def replace_folder(tmp: Path, target: Path) -> None:
-    """Put the complete folder ``tmp`` at ``target``, moving any previous build aside first."""
-    old = None
-    if target.exists():
-        if not (target / "stats.json").is_file():
-            raise DataError(target, None, "", "exists and is not a newsbench dataset; move it away or "
-                            "choose another name")
-        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-        os.replace(target, old)
-    try:
-        os.replace(tmp, target)
-    except OSError:
-        if old is not None and not target.exists():
-            os.replace(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+    """Put the complete folder ``tmp`` at ``target``, replacing a previous build (and nothing else)."""
+    if target.exists() and not (target / "stats.json").is_file():
+        raise DataError(target, None, "", "exists and is not a newsbench dataset; move it away or "
+                        "choose another name")
+    swap_folder(tmp, target)

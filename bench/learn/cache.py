@@ -6,8 +6,7 @@ dataset fingerprint, a hash of the train and test row ids, and what defines the 
 output (kind, params, interaction; for a union its members, resolved): not the block's
 name, so renaming a block reuses its matrices.
 
-Writes go to a temporary file in the same folder and are renamed into place, so a reader
-never sees half a file. A per-key lock file (``fcntl.flock``) makes a second process that
+Entries are written whole (``bench.core.files``), so a reader never sees half a file. A per-key lock file (``fcntl.flock``) makes a second process that
 wants the same block wait for the first instead of fitting it again; where ``fcntl`` does
 not exist (Windows) both fit and the last rename wins, with identical content.
 
@@ -21,9 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -31,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.core.files import write_atomic
 from bench.learn.feature_types import FeatureMatrices
 from bench.learn.features import fit_features
 
@@ -169,17 +167,7 @@ class FeatureCache:
             X.sort_indices()
             arrays.update({f"{part}_data": X.data, f"{part}_indices": X.indices, f"{part}_indptr": X.indptr,
                            f"{part}_shape": np.asarray(X.shape, dtype=np.int64)})
-        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=f".{path.stem}.", suffix=".tmp")
-        try:
-            # No fsync: the rename is atomic for any process crash, and a file that a power
-            # cut left empty fails to load and is refitted (see _read), so no number changes.
-            with os.fdopen(fd, "wb") as handle:
-                np.savez(handle, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, lambda handle: np.savez(handle, **arrays))
         return matrices
 
 

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from bench.config.spec import ModelSpec
 
-__all__ = ["Prediction", "decode_labels", "encode_labels", "fit_predict"]
+__all__ = ["LabelError", "Prediction", "dataset_labels", "decode_labels", "encode_labels", "fit_predict"]
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -41,36 +41,59 @@ class Prediction:
     predict_seconds: float
 
 
-def encode_labels(df: pd.DataFrame, labels: Sequence[str], multilabel: bool, *,
-                  source: str = "dataset") -> np.ndarray:
-    """The ``label`` column as indices into ``labels`` (or an indicator matrix).
+class LabelError(ValueError):
+    """A value that is not in the label set, at position ``row``; callers name the file or item."""
+
+    def __init__(self, row: int, label: Any, problem: str, *, not_a_list: bool = False) -> None:
+        super().__init__(f"row {row}: {problem}")
+        self.row, self.label, self.problem, self.not_a_list = row, label, problem, not_a_list
+
+
+def encode_labels(values: Sequence[Any], labels: Sequence[str], multilabel: bool) -> np.ndarray:
+    """Labels as indices into ``labels`` (n,), or a 0/1 indicator matrix (n, len(labels)) when multi-label.
+
+    The one encoder of gold labels and predictions: models, the run's metric rows, rescoring
+    and comparisons all see the same indices.
 
     Raises:
-        DataError: a row's label is not in ``labels`` (named by its ``id``).
+        LabelError: a label not in ``labels`` (or, multi-label, a string where a list belongs).
     """
     import numpy as np
 
     index = {label: i for i, label in enumerate(labels)}
-    ids = df["id"].tolist() if "id" in df.columns else list(range(len(df)))
 
     def lookup(label: Any, row: int) -> int:
         try:
             return index[label]
         except (KeyError, TypeError):
-            raise DataError(source, None, f"id {ids[row]}", f"label {label!r} is not one of {list(labels)}; "
-                            "fix the label or the dataset's labels") from None
+            raise LabelError(row, label, f"label {label!r} is not one of {list(labels)}") from None
 
-    values = df["label"].tolist()
+    values = list(values)
     if not multilabel:
         return np.fromiter((lookup(v, r) for r, v in enumerate(values)), dtype=np.int64, count=len(values))
     out = np.zeros((len(values), len(labels)), dtype=np.int64)
     for row, value in enumerate(values):
         if isinstance(value, str):
-            raise DataError(source, None, f"id {ids[row]}", f"multi-label row has a string label {value!r}, "
-                            "expected a list of labels; rebuild the dataset with multilabel: true")
+            raise LabelError(row, value, f"multi-label row has a string label {value!r}, expected a list of labels",
+                             not_a_list=True)
         for label in value:
             out[row, lookup(label, row)] = 1
     return out
+
+
+def dataset_labels(df: pd.DataFrame, labels: Sequence[str], multilabel: bool, *,
+                   source: str = "dataset") -> np.ndarray:
+    """The ``label`` column of a split, encoded for the models.
+
+    Raises:
+        DataError: a row's label is not in ``labels`` (named by its ``id``).
+    """
+    try:
+        return encode_labels(df["label"].tolist(), labels, multilabel)
+    except LabelError as exc:
+        item = df["id"].iloc[exc.row] if "id" in df.columns else exc.row
+        fix = "rebuild the dataset with multilabel: true" if exc.not_a_list else "fix the label or the dataset's labels"
+        raise DataError(source, None, f"id {item}", f"{exc.problem}; {fix}") from None
 
 
 def decode_labels(y: np.ndarray, labels: Sequence[str], multilabel: bool) -> list[str] | list[list[str]]:
@@ -110,7 +133,7 @@ def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test
     Args:
         model_spec: the model; ``per_target`` trains one estimator per target value.
         X_train, X_test: feature matrices.
-        y_train: from ``encode_labels``.
+        y_train: from ``dataset_labels``.
         seed: reaches every ``random_state``.
         multilabel: one-vs-rest over the indicator columns.
         n_labels: the number of labels, so that scores have a column for each even when

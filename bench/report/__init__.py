@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bench.core.files import swap_folder, write_bytes, write_text
 from bench.report.collect import ReportData, ReportOptions
 
 if TYPE_CHECKING:
@@ -77,30 +78,6 @@ def _umask() -> int:
     return mask
 
 
-def _write_file(path: Path, data: bytes) -> None:
-    """Write through a temporary file in the same folder, readable as a normal file would be."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _swap_folder(tmp: Path, final: Path) -> None:
-    """Put the finished folder ``tmp`` at ``final``, replacing an older one."""
-    old = None
-    if final.exists():
-        old = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.old."))
-        os.replace(final, old / final.name)
-    os.replace(tmp, final)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def write_report(run_dirs: Sequence[str | Path], out_path: str | Path, options: ReportOptions | None = None,
                  warn: Callable[[str], None] | None = None) -> Path:
     """Write the report of ``run_dirs`` to ``out_path`` and its PNGs beside it; returns ``out_path``.
@@ -117,13 +94,13 @@ def write_report(run_dirs: Sequence[str | Path], out_path: str | Path, options: 
     tmp = Path(tempfile.mkdtemp(dir=out_path.parent, prefix=f".{folder.name}.", suffix=".tmp"))
     try:
         for plot in plots:
-            (tmp / f"{plot.name}.png").write_bytes(plot.png)
+            write_bytes(tmp / f"{plot.name}.png", plot.png)
         os.chmod(tmp, 0o777 & ~_umask())
-        _swap_folder(tmp, folder)
+        swap_folder(tmp, folder)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _write_file(out_path, page.encode("utf-8"))
+    write_text(out_path, page)
     for warning in data.warnings if warn else ():
         warn(warning)
     return out_path

@@ -27,16 +27,18 @@ from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import DataError
 from bench.core.jsonlines import json_objects
+from bench.results.manifest import dataset_entry, new_manifest
+from bench.results.naming import make_job_id, make_run_id, safe_part
+from bench.results.rows import RowKey, score_frame
+from bench.results.store import SCORE_PREFIX, RunDir
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from bench.corpus import BuiltDataset
     from bench.config.spec import BootstrapSpec
+    from bench.corpus import BuiltDataset
 
 FEATURES_NAME = "imported"
-SCORE_PREFIX = "score:"
-FORMATS = (".csv", ".tsv", ".jsonl", ".json", ".parquet")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,40 +62,34 @@ class Table:
         return DataError(self.path, None, f"row {row + 1}: {key}", problem)
 
 
-def _suffix(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
-
-
 def read_table(path: Path) -> Table:
     """Read CSV/TSV/JSONL/JSON/Parquet (``.gz`` for text) into a ``Table``; unreadable -> ``DataError``."""
     import pandas as pd
 
-    kind = _suffix(path)
-    if kind not in FORMATS:
-        raise DataError(path, None, "format", f"unknown file type {kind or '(none)'!r}; "
-                        f"use one of {', '.join(FORMATS)} (optionally .gz)")
+    from bench.corpus.readers import SUFFIX_FORMATS, data_suffix
+
+    suffix = data_suffix(path)
+    kind = SUFFIX_FORMATS.get(suffix)
+    if kind is None:
+        raise DataError(path, None, "format", f"unknown file type {suffix or '(none)'!r}; "
+                        f"use one of {', '.join(SUFFIX_FORMATS)} (optionally .gz)")
     if not path.is_file():
         raise DataError(path, None, "file", "no such file; check the path")
+    if kind in ("csv", "tsv"):
+        frame = _read_delimited(path, kind)
+        # Line of data row i, assuming one line per record (no newlines inside quotes).
+        return Table(path=path, frame=frame, lines=tuple(range(2, len(frame) + 2)))
     opener = gzip.open if path.suffix.lower() == ".gz" else open
     try:
-        if kind == ".parquet":
+        if kind == "parquet":
             return Table(path=path, frame=pd.read_parquet(path), lines=None)
-        if kind in (".csv", ".tsv"):
-            with opener(path, "rt", encoding="utf-8", newline="") as handle:
-                frame = pd.read_csv(handle, sep="\t" if kind == ".tsv" else ",", dtype=str,
-                                    keep_default_na=False)
-            # Line of data row i, assuming one line per record (no newlines inside quotes).
-            return Table(path=path, frame=frame, lines=tuple(range(2, len(frame) + 2)))
         with opener(path, "rt", encoding="utf-8") as handle:
             text = handle.read()
     except UnicodeDecodeError as exc:
         raise DataError(path, None, "encoding", f"not UTF-8 ({exc.reason}); save the file as UTF-8") from None
     except (ValueError, OSError) as exc:
         raise DataError(path, None, "file", f"cannot read it ({exc}); check the format") from None
-    if kind == ".json":
+    if kind == "json":
         try:
             records = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -104,6 +100,21 @@ def read_table(path: Path) -> Table:
     pairs = list(json_objects(text, path, "json"))
     records, lines = [record for _, record in pairs], [number for number, _ in pairs]
     return Table(path=path, frame=pd.DataFrame.from_records(records), lines=tuple(lines))
+
+
+def _read_delimited(path: Path, fmt: str) -> pd.DataFrame:
+    """A CSV/TSV through the dataset builder's reader: every byte checked to decode, cells as strings."""
+    from bench.corpus.readers import ReadOptions, delimited_batches
+
+    options = ReadOptions(format=fmt, encoding="utf-8", delimiter=None, quoting="minimal", header=True)
+    try:
+        (frame,) = delimited_batches(path, fmt, options, None, batch_rows=sys.maxsize)
+    except DataError as exc:
+        if exc.key.startswith("byte 0x"):  # the reader names the line and byte that do not decode
+            raise DataError(path, exc.line, "encoding", f"not UTF-8 ({exc.key} cannot be decoded); "
+                            "save the file as UTF-8") from None
+        raise DataError(path, None, "file", f"cannot read it ({exc.problem}); check the format") from None
+    return frame
 
 
 def _as_labels(value: Any, multilabel: bool) -> list[str] | str | None:
@@ -247,12 +258,8 @@ def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_
     """
     import yaml
 
+    from bench.config.spec import BootstrapSpec
     from bench.corpus import load_split
-    from bench.config.spec import BootstrapSpec  # noqa: F811 (the annotation import is for type checkers only)
-    from bench.run.benchmark import git_state, versions
-    from bench.results.rescore import score_frame
-    from bench.run.runner import make_job_id, safe_part
-    from bench.results.store import RunDir
 
     if split not in dataset.splits:
         raise DataError(dataset.path, None, "split", f"the dataset has no {split!r} split "
@@ -262,12 +269,12 @@ def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_
     frame = check_predictions(table, test, dataset.labels, dataset.multilabel, split)
     digest = _sha256(path)
     now = dt.datetime.now(dt.timezone.utc)
-    run_id = f"{now:%Y%m%dT%H%M%S}-{safe_part(name)}-{hashlib.sha256((digest + dataset.fingerprint).encode()).hexdigest()[:8]}"
+    run_id = make_run_id(now, safe_part(name), hashlib.sha256((digest + dataset.fingerprint).encode()).hexdigest())
     job_id = make_job_id(dataset.name, FEATURES_NAME, name, seed)
     bootstrap = bootstrap or BootstrapSpec()
-    rows = score_frame(frame, dataset_name=dataset.name, features=FEATURES_NAME, model=name, seed=seed,
-                       split=split, labels=dataset.labels, multilabel=dataset.multilabel,
-                       metrics=metrics, bootstrap=bootstrap)
+    key = RowKey(dataset=dataset.name, features=FEATURES_NAME, model=name, seed=seed, split=split)
+    rows = score_frame(frame, key, labels=dataset.labels, multilabel=dataset.multilabel, metrics=metrics,
+                       bootstrap=bootstrap)
     evaluation = {"train": None, "test": split, "cv": None, "metrics": list(metrics),
                   "bootstrap": {"samples": bootstrap.samples, "confidence": bootstrap.confidence,
                                 "method": bootstrap.method}}
@@ -276,16 +283,11 @@ def import_predictions(path: Path, dataset: BuiltDataset, *, name: str, results_
               "models": [{"name": name, "estimator": FEATURES_NAME}],
               "seeds": [seed], "evaluation": evaluation,
               "imported": {"file": str(path), "sha256": digest}}
-    manifest = {
-        "schema_version": 1, "run_id": run_id, "name": name, "status": "running",
-        "command": list(command or ["bench", *sys.argv[1:]]), "created": now.isoformat(timespec="seconds"),
-        "git": git_state(), "versions": versions(),
-        "datasets": {dataset.name: {"fingerprint": dataset.fingerprint, "path": str(dataset.path),
-                                    "task": dataset.task, "labels": list(dataset.labels),
-                                    "multilabel": dataset.multilabel}},
-        "seeds": [seed], "jobs": {job_id: {"status": "done"}}, "evaluation": evaluation,
-        "imported": {"file": str(path), "sha256": digest, "rows": len(frame)},
-    }
+    manifest = new_manifest(
+        run_id=run_id, name=name, command=command or ["bench", *sys.argv[1:]],
+        created=now.isoformat(timespec="seconds"), datasets={dataset.name: dataset_entry(dataset, splits=False)},
+        seeds=[seed], jobs={job_id: {"status": "done"}}, evaluation=evaluation,
+        extra={"imported": {"file": str(path), "sha256": digest, "rows": len(frame)}})
     run = RunDir.create(results_root, run_id, config_yaml=yaml.safe_dump(config, sort_keys=False),
                         manifest=manifest)
     record = {"job_id": job_id, "status": "done", "dataset": dataset.name, "features": FEATURES_NAME,

@@ -1,9 +1,9 @@
 """Metric rows from saved predictions: ``bench rescore`` and ``bench import`` use it.
 
-The rows are computed exactly as ``bench run`` computes them (``bench.run.runner``): the
-pooled predictions give rows with ``fold: null`` and bootstrap CIs seeded by the job's
-seed; each CV fold gives rows without CIs; with ``evaluation.by_target`` every target
-value gets its own rows. So rescoring an untouched run reproduces its metrics bit for bit,
+The rows come from the builder ``bench run`` uses (``bench.results.rows``): the pooled
+predictions give rows with ``fold: null`` and bootstrap CIs seeded by the job's seed; each
+CV fold gives rows without CIs; with ``evaluation.by_target`` every target value gets its
+own rows. So rescoring an untouched run reproduces its metrics bit for bit,
 and adding a metric needs no retraining.
 """
 
@@ -14,56 +14,13 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from bench.compare.systems import SCORE_PREFIX, encode_labels
 from bench.core.errors import ResultsError
+from bench.results.rows import RowKey, score_frame
+from bench.results.store import write_json_atomic
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from bench.config.spec import BootstrapSpec
     from bench.results.store import RunDir
-
-
-def score_frame(frame: pd.DataFrame, *, dataset_name: str, features: str, model: str, seed: int, split: str,
-                labels: Sequence[str], multilabel: bool, metrics: Sequence[str],
-                bootstrap: BootstrapSpec | None, targets: np.ndarray | None = None,
-                where: str = "predictions") -> list[dict[str, Any]]:
-    """Metric rows of one job's predictions frame (``id, gold, pred, score:<label>..., fold``)."""
-    from bench.metrics import score_metrics
-
-    labels = tuple(labels)
-    y_true = encode_labels(frame["gold"], labels, multilabel, where)
-    y_pred = encode_labels(frame["pred"], labels, multilabel, where)
-    columns = [f"{SCORE_PREFIX}{label}" for label in labels]
-    scores = frame[columns].to_numpy(np.float64) if all(c in frame.columns for c in columns) else None
-    base = {"dataset": dataset_name, "features": features, "model": model, "seed": seed, "split": split}
-
-    def rows_for(mask: Any, fold: int | None, with_ci: bool) -> list[dict[str, Any]]:
-        slices: list[tuple[str | None, Any]] = [(None, mask)]
-        if targets is not None:
-            part = targets[mask]
-            slices += [(t, np.flatnonzero(mask)[part == t]) for t in sorted(set(part.tolist()))]
-        out = []
-        for target, index in slices:
-            try:
-                values = score_metrics(list(metrics), y_true=y_true[index], y_pred=y_pred[index], labels=labels,
-                                       scores=None if scores is None else scores[index],
-                                       bootstrap=bootstrap if with_ci else None, seed=seed)
-            except ValueError as exc:
-                raise ResultsError(f"{where}: {exc}") from None
-            out += [{**base, "fold": fold, "target": target, "metric": v.metric, "value": v.value,
-                     "ci_low": v.ci_low, "ci_high": v.ci_high, "n": v.n} for v in values]
-        return out
-
-    everything = np.ones(len(frame), dtype=bool)
-    rows = rows_for(everything, None, True)
-    if "fold" in frame.columns:
-        folds = frame["fold"].to_numpy()
-        for fold in sorted(set(folds.tolist())):
-            rows += rows_for(folds == fold, int(fold), False)
-    return rows
 
 
 def _bootstrap(evaluation: Mapping[str, Any]) -> BootstrapSpec | None:
@@ -100,7 +57,6 @@ def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
         The new metric rows, in job order.
     """
     from bench.metrics import check_metric
-    from bench.results.store import SCHEMA_VERSION, rows_to_csv, write_bytes_atomic, write_json_atomic
 
     if run.is_partial:
         raise ResultsError(f"{run.path}: the run is not complete; finish it with `bench run --resume {run.path}`")
@@ -119,7 +75,7 @@ def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
         dataset = str(record.get("dataset", first.get("dataset")))
         info = manifest.get("datasets", {}).get(dataset)
         if info is None:
-            raise ResultsError(f"{run.path / 'manifest.json'}: datasets: no entry for {dataset!r}; the run is damaged")
+            raise ResultsError(f"{run.manifest_path}: datasets: no entry for {dataset!r}; the run is damaged")
         for name in names:
             try:
                 check_metric(name, task=info.get("task"), multilabel=bool(info.get("multilabel")),
@@ -134,19 +90,17 @@ def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
             if key not in targets_cache:
                 targets_cache[key] = _targets(info, split)
             targets = frame["id"].astype(str).map(targets_cache[key]).to_numpy()
-        rows = score_frame(frame, dataset_name=dataset, features=str(record.get("features", first.get("features"))),
-                           model=str(record.get("model", first.get("model"))),
-                           seed=int(record.get("seed", first.get("seed", 0))), split=split, labels=info["labels"],
-                           multilabel=bool(info.get("multilabel")), metrics=names, bootstrap=bootstrap,
-                           targets=targets, where=str(run.path / "predictions" / f"{job_id}.parquet"))
+        key = RowKey(dataset=dataset, features=str(record.get("features", first.get("features"))),
+                     model=str(record.get("model", first.get("model"))),
+                     seed=int(record.get("seed", first.get("seed", 0))), split=split)
+        rows = score_frame(frame, key, labels=info["labels"], multilabel=bool(info.get("multilabel")),
+                           metrics=names, bootstrap=bootstrap, targets=targets,
+                           where=str(run.predictions_path(job_id)))
         records[job_id] = {**record, "rows": rows}
         all_rows += rows
     for job_id, record in records.items():
-        write_json_atomic(run.path / "jobs" / f"{job_id}.json", record)
-    write_json_atomic(run.path / "metrics.json", {"schema_version": SCHEMA_VERSION, "rows": all_rows})
-    finite = [{k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in row.items()}
-              for row in all_rows]
-    write_bytes_atomic(run.path / "metrics.csv", rows_to_csv(finite).encode("utf-8"))
+        write_json_atomic(run.job_path(job_id), record)
+    run.write_metrics(all_rows)
     evaluation["metrics"] = names
     history = list(manifest.get("rescored", []))
     history.append({"created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -1,11 +1,11 @@
-"""The results store (SPEC section 5): the only module that reads and writes ``results/``.
+"""The results store (layout documented in docs/results.md): the only module that reads and
+writes ``results/``.
 
 A run lives in ``<root>/.<run_id>.partial/`` while it runs and is renamed to
 ``<root>/<run_id>/`` only when every job is done, so a folder without ``.partial`` is always
-complete. Every file is written to a temporary name and moved into place with
-``os.replace``: a reader never sees half a file. A job is finished when its
-``jobs/<job_id>.json`` exists (its predictions are written before it), which is what
-``--resume`` relies on.
+complete. Every file is written whole (``bench.core.files``): a reader never sees half a
+file. A job is finished when its ``jobs/<job_id>.json`` exists (its predictions are written
+before it), which is what ``--resume`` relies on.
 
 Layout::
 
@@ -24,13 +24,13 @@ import csv
 import io
 import json
 import math
-import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import ResultsError
+from bench.core.files import swap_folder, write_bytes, write_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,6 +40,13 @@ ROW_KEYS = ("dataset", "features", "model", "seed", "split", "fold", "target",
             "metric", "value", "ci_low", "ci_high", "n")
 STATUSES = ("running", "complete", "interrupted", "failed")
 PARTIAL_SUFFIX = ".partial"
+MANIFEST = "manifest.json"
+CONFIG = "config.yaml"
+METRICS_JSON = "metrics.json"
+METRICS_CSV = "metrics.csv"
+PREDICTIONS = "predictions"
+JOBS = "jobs"
+SCORE_PREFIX = "score:"  # predictions columns ``score:<label>``
 
 
 def _clean(value: Any) -> Any:
@@ -55,25 +62,10 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_json_atomic(path: Path, data: Any) -> None:
     """Pretty, stable JSON (keys in insertion order, UTF-8, NaN as null), written atomically."""
     text = json.dumps(_clean(data), indent=2, ensure_ascii=False, allow_nan=False)
-    write_bytes_atomic(path, (text + "\n").encode("utf-8"))
+    write_text(path, text + "\n")
 
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
@@ -86,6 +78,11 @@ def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     return out.getvalue()
 
 
+def is_run_folder(path: Path) -> bool:
+    """Whether ``path`` holds a run's manifest (complete or not)."""
+    return (Path(path) / MANIFEST).is_file()
+
+
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -96,9 +93,11 @@ def _read_json(path: Path) -> Any:
 
 
 class RunDir:
-    """One run folder, complete or ``.partial``.
+    """One run folder, complete or ``.partial``: the one way to read (and write) a run.
 
-    Open an existing run with ``RunDir.open``; ``bench run`` creates one with ``RunDir.create``.
+    Open an existing run with ``RunDir.open`` (``bench.load_run`` in notebooks); ``bench run``
+    creates one with ``RunDir.create``. The manifest is read once; the metric rows and the
+    predictions are read from disk when asked for.
     """
 
     def __init__(self, path: Path) -> None:
@@ -113,12 +112,12 @@ class RunDir:
         path = Path(path)
         if not path.is_dir():
             raise ResultsError(f"{path}: no such run folder; see `bench ls` for the runs")
-        if not (path / "manifest.json").is_file():
+        if not is_run_folder(path):
             raise ResultsError(f"{path}: no manifest.json; not a run folder written by `bench run`")
         run = cls(path)
         version = run.manifest.get("schema_version")
         if version != SCHEMA_VERSION:
-            raise ResultsError(f"{path / 'manifest.json'}: schema_version {version!r}, this newsbench reads "
+            raise ResultsError(f"{path / MANIFEST}: schema_version {version!r}, this newsbench reads "
                                f"{SCHEMA_VERSION}; use the newsbench version that wrote it")
         return run
 
@@ -128,14 +127,37 @@ class RunDir:
         return self.path.name.endswith(PARTIAL_SUFFIX)
 
     @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    def job_path(self, job_id: str) -> Path:
+        """``jobs/<job_id>.json``, whether or not it exists."""
+        return self.path / JOBS / f"{job_id}.json"
+
+    def predictions_path(self, job_id: str) -> Path:
+        """``predictions/<job_id>.parquet``, whether or not it exists."""
+        return self.path / PREDICTIONS / f"{job_id}.parquet"
+
+    @property
     def run_id(self) -> str:
+        """``<utc>-<name>-<hash8>``."""
         return str(self.manifest.get("run_id", self.path.name))
+
+    @property
+    def name(self) -> str:
+        """The config name (or the model name of an imported run)."""
+        return str(self.manifest.get("name", self.path.name))
+
+    @property
+    def status(self) -> str:
+        """``running``, ``complete``, ``interrupted`` or ``failed``."""
+        return str(self.manifest.get("status"))
 
     @property
     def manifest(self) -> dict[str, Any]:
         """``manifest.json`` as a dict (read once)."""
         if self._manifest is None:
-            self._manifest = _read_json(self.path / "manifest.json")
+            self._manifest = _read_json(self.manifest_path)
         return self._manifest
 
     @property
@@ -144,9 +166,9 @@ class RunDir:
         import yaml
 
         try:
-            return yaml.safe_load((self.path / "config.yaml").read_text(encoding="utf-8"))
+            return yaml.safe_load((self.path / CONFIG).read_text(encoding="utf-8"))
         except FileNotFoundError:
-            raise ResultsError(f"{self.path / 'config.yaml'}: missing; the run folder is damaged") from None
+            raise ResultsError(f"{self.path / CONFIG}: missing; the run folder is damaged") from None
 
     def job_ids(self) -> list[str]:
         """Jobs of the run in plan order (finished or not; see ``finished_jobs``)."""
@@ -154,32 +176,46 @@ class RunDir:
 
     def finished_jobs(self) -> set[str]:
         """Jobs whose ``jobs/<id>.json`` is on disk, i.e. finished and saved."""
-        folder = self.path / "jobs"
+        folder = self.path / JOBS
         return {p.stem for p in folder.glob("*.json")} if folder.is_dir() else set()
 
     def job(self, job_id: str) -> dict[str, Any]:
         """``jobs/<job_id>.json``: metric rows, per-class report, confusion matrix, timings."""
-        return _read_json(self.path / "jobs" / f"{job_id}.json")
+        return _read_json(self.job_path(job_id))
 
     def rows(self) -> list[dict[str, Any]]:
         """Metric rows: ``metrics.json`` when complete, else gathered from the finished jobs."""
-        if (self.path / "metrics.json").is_file():
-            data = _read_json(self.path / "metrics.json")
+        if (self.path / METRICS_JSON).is_file():
+            data = _read_json(self.path / METRICS_JSON)
             return list(data.get("rows", []))
         done = self.finished_jobs()
         return [row for job_id in self.job_ids() if job_id in done for row in self.job(job_id)["rows"]]
 
+    @property
     def metrics(self) -> pd.DataFrame:
-        """Metric rows as a DataFrame with the ``ROW_KEYS`` columns."""
+        """Metric rows as a DataFrame with the ``ROW_KEYS`` columns (read from disk at each access)."""
         import pandas as pd
 
         return pd.DataFrame(self.rows(), columns=list(ROW_KEYS))
+
+    def summary(self) -> pd.DataFrame:
+        """Overall test rows (no fold, no target) averaged over seeds, one row per system and metric.
+
+        Columns: ``mean``, ``std`` (across seeds, ddof=1), ``n_seeds``, and the mean of the
+        per-seed bootstrap bounds ``ci_low``/``ci_high``.
+        """
+        metrics = self.metrics
+        rows = metrics[metrics["fold"].isna() & metrics["target"].isna()]
+        grouped = rows.groupby(["dataset", "features", "model", "metric"], sort=False)
+        out = grouped.agg(mean=("value", "mean"), std=("value", "std"), n_seeds=("seed", "nunique"),
+                          ci_low=("ci_low", "mean"), ci_high=("ci_high", "mean"))
+        return out.reset_index()
 
     def predictions(self, job_id: str) -> pd.DataFrame:
         """``predictions/<job_id>.parquet``: id, gold, pred, score:<label>..., fold."""
         import pandas as pd
 
-        path = self.path / "predictions" / f"{job_id}.parquet"
+        path = self.predictions_path(job_id)
         if not path.is_file():
             raise ResultsError(f"{path}: no predictions for job {job_id!r}; jobs: {', '.join(self.job_ids())}")
         return pd.read_parquet(path)
@@ -194,18 +230,18 @@ class RunDir:
         if path.exists() or (root / run_id).exists():
             raise ResultsError(f"{root / run_id}: a run with this id exists; wait a second and run again")
         tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{run_id}.", suffix=".tmp"))
-        (tmp / "predictions").mkdir()
-        (tmp / "jobs").mkdir()
-        write_bytes_atomic(tmp / "config.yaml", config_yaml.encode("utf-8"))
-        write_json_atomic(tmp / "manifest.json", manifest)
-        os.replace(tmp, path)
+        (tmp / PREDICTIONS).mkdir()
+        (tmp / JOBS).mkdir()
+        write_text(tmp / CONFIG, config_yaml)
+        write_json_atomic(tmp / MANIFEST, manifest)
+        swap_folder(tmp, path)
         return cls(path)
 
     def update_manifest(self, **changes: Any) -> None:
         """Set top-level manifest keys and rewrite it atomically."""
         manifest = dict(self.manifest)
         manifest.update(changes)
-        write_json_atomic(self.path / "manifest.json", manifest)
+        write_json_atomic(self.manifest_path, manifest)
         self._manifest = manifest
 
     def set_job(self, job_id: str, **info: Any) -> None:
@@ -218,8 +254,8 @@ class RunDir:
         """Save one finished job: predictions first, then ``jobs/<id>.json`` (the done marker)."""
         buffer = io.BytesIO()
         predictions.to_parquet(buffer, index=False)
-        write_bytes_atomic(self.path / "predictions" / f"{job_id}.parquet", buffer.getvalue())
-        write_json_atomic(self.path / "jobs" / f"{job_id}.json", record)
+        write_bytes(self.predictions_path(job_id), buffer.getvalue())
+        write_json_atomic(self.job_path(job_id), record)
 
     def finalize(self) -> RunDir:
         """Write ``metrics.json``/``metrics.csv`` from the jobs, mark complete, drop ``.partial``."""
@@ -228,12 +264,19 @@ class RunDir:
             raise ResultsError(f"{self.path}: {len(missing)} jobs not finished (first {missing[0]}); "
                                f"resume with `bench run --resume {self.path}`")
         rows = [row for job_id in self.job_ids() for row in self.job(job_id)["rows"]]
-        write_json_atomic(self.path / "metrics.json", {"schema_version": SCHEMA_VERSION, "rows": rows})
-        write_bytes_atomic(self.path / "metrics.csv", rows_to_csv(_clean(rows)).encode("utf-8"))
+        self.write_metrics(rows)
         self.update_manifest(status="complete")
         final = self.path.with_name(self.path.name[1:].removesuffix(PARTIAL_SUFFIX))
-        os.replace(self.path, final)
+        if final.exists():
+            raise ResultsError(f"{final}: a run with this id exists; move it away and finish with "
+                               f"`bench run --resume {self.path}`")
+        swap_folder(self.path, final)
         return RunDir(final)
+
+    def write_metrics(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """``metrics.json`` and ``metrics.csv`` from every job's metric rows, in plan order."""
+        write_json_atomic(self.path / METRICS_JSON, {"schema_version": SCHEMA_VERSION, "rows": list(rows)})
+        write_text(self.path / METRICS_CSV, rows_to_csv(_clean(list(rows))))
 
 
 def list_runs(results_root: str | Path, problems: list[str] | None = None) -> list[RunDir]:
@@ -249,7 +292,7 @@ def list_runs(results_root: str | Path, problems: list[str] | None = None) -> li
         return []
     runs = []
     for path in sorted(root.iterdir()):
-        if path.is_dir() and (path / "manifest.json").is_file() and not path.name.endswith(".tmp"):
+        if path.is_dir() and is_run_folder(path) and not path.name.endswith(".tmp"):
             try:
                 runs.append(RunDir.open(path))
             except ResultsError as exc:

@@ -10,29 +10,26 @@ each finished job at once through ``bench.results.store``. Ctrl-C or SIGTERM mar
 from __future__ import annotations
 
 import datetime as dt
-import platform
 import signal
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.core.version import __version__
-from bench.config.spec import DatasetInfo, LoadedConfig
-from bench.run.validate import check_datasets
 from bench.config.snapshot import config_hash, config_to_dict, dump_config
+from bench.config.spec import DatasetInfo, LoadedConfig
 from bench.core.errors import ResultsError
-from bench.results.store import SCHEMA_VERSION, RunDir
+from bench.results.manifest import dataset_entry, new_manifest
+from bench.results.naming import make_run_id
+from bench.results.store import RunDir
+from bench.run.validate import check_datasets
 
 if TYPE_CHECKING:
     from bench.corpus import BuiltDataset
     from bench.run.executors import Executor
     from bench.run.progress import Progress
 
-VERSIONED = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "pandas": "pandas",
-             "pyarrow": "pyarrow", "datasets": "datasets"}
 SPEC_SUFFIXES = (".yaml", ".yml")
 CACHE_FOLDER = ".cache"
 
@@ -99,52 +96,18 @@ def peek_datasets(loaded: LoadedConfig, data_root: Path) -> dict[str, DatasetInf
 def new_run_id(loaded: LoadedConfig, now: dt.datetime | None = None) -> str:
     """``<UTC yyyymmddTHHMMSS>-<config name>-<8 hex of the config hash>``."""
     now = now or dt.datetime.now(dt.timezone.utc)
-    return f"{now:%Y%m%dT%H%M%S}-{loaded.config.name}-{config_hash(loaded.config)[:8]}"
-
-
-def git_state() -> dict[str, Any]:
-    """Commit and dirty flag of the working tree the run starts from (null outside git)."""
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, check=False)
-        except (OSError, subprocess.TimeoutExpired):
-            return None
-        return done.stdout.strip() if done.returncode == 0 else None
-
-    commit = git("rev-parse", "HEAD")
-    status = git("status", "--porcelain", "--untracked-files=no") if commit else None
-    return {"commit": commit, "dirty": None if status is None else bool(status)}
-
-
-def versions() -> dict[str, str | None]:
-    """Python, platform and the versions of the packages that can change a number."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out: dict[str, str | None] = {"python": platform.python_version(), "platform": platform.platform(),
-                                  "newsbench": __version__}
-    for key, dist in VERSIONED.items():
-        try:
-            out[key] = version(dist)
-        except PackageNotFoundError:
-            out[key] = None
-    return out
+    return make_run_id(now, loaded.config.name, config_hash(loaded.config))
 
 
 def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, BuiltDataset],
                    job_ids: Sequence[str], command: Sequence[str]) -> dict[str, Any]:
     """The first manifest of a run (status ``running``)."""
     config = loaded.config
-    return {
-        "schema_version": SCHEMA_VERSION, "run_id": run_id, "name": config.name, "status": "running",
-        "command": list(command), "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "config_hash": config_hash(config), "git": git_state(), "versions": versions(),
-        "datasets": {ds.name: {"fingerprint": ds.fingerprint, "path": str(ds.path), "task": ds.task,
-                               "labels": list(ds.labels), "multilabel": ds.multilabel, "splits": list(ds.splits)}
-                     for ds in datasets.values()},
-        "seeds": list(config.seeds),
-        "jobs": {job_id: {"status": "pending"} for job_id in job_ids},
-        "evaluation": config_to_dict(config)["evaluation"],
-    }
+    return new_manifest(
+        run_id=run_id, name=config.name, command=command,
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), config_hash=config_hash(config),
+        datasets={ds.name: dataset_entry(ds) for ds in datasets.values()}, seeds=config.seeds,
+        jobs={job_id: {"status": "pending"} for job_id in job_ids}, evaluation=config_to_dict(config)["evaluation"])
 
 
 class RunInterrupted(KeyboardInterrupt):

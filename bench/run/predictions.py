@@ -12,15 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from bench.results.store import SCORE_PREFIX
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-
-
-def _decode(y: np.ndarray, labels: Sequence[str], multilabel: bool) -> list[Any]:
-    if multilabel:
-        return [[labels[j] for j in row.nonzero()[0]] for row in y]
-    return [labels[int(i)] for i in y]
 
 
 def prediction_frame(test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
@@ -29,12 +25,14 @@ def prediction_frame(test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray,
     import numpy as np
     import pandas as pd
 
+    from bench.learn.tasks import decode_labels
+
     columns: dict[str, Any] = {"id": test["id"].astype(str).to_list(),
-                               "gold": _decode(y_true, labels, multilabel),
-                               "pred": _decode(y_pred, labels, multilabel)}
+                               "gold": decode_labels(y_true, labels, multilabel),
+                               "pred": decode_labels(y_pred, labels, multilabel)}
     if scores is not None:
         for j, label in enumerate(labels):
-            columns[f"score:{label}"] = np.asarray(scores[:, j], dtype=np.float64)
+            columns[f"{SCORE_PREFIX}{label}"] = np.asarray(scores[:, j], dtype=np.float64)
     if "fold" in test.columns:
         columns["fold"] = test["fold"].astype("int64").to_numpy()
     return pd.DataFrame(columns)

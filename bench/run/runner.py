@@ -7,15 +7,15 @@ job, once per (dataset, block, unit), and stored in the on-disk ``FeatureCache``
 jobs then read them from the cache. The fold assignment depends only on ``cv.seed``, so
 every job of a dataset sees the same folds.
 
-Metric rows follow SPEC section 5. With CV, the pooled out-of-fold predictions give the
-rows with ``fold: null`` (with bootstrap CIs) and each fold gives rows with ``fold: i``
-(no CIs: a fold is a slice of the pooled sample, not an independent test set).
+Metric rows follow docs/results.md and come from ``bench.results.rows``. With CV, the pooled
+out-of-fold predictions give the rows with ``fold: null`` (with bootstrap CIs) and each fold
+gives rows with ``fold: i`` (no CIs: a fold is a slice of the pooled sample, not an
+independent test set).
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from bench.config.spec import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
 from bench.core.errors import DataError
+from bench.results.naming import make_job_id, safe_part
+from bench.results.rows import RowKey, metric_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -33,44 +35,37 @@ if TYPE_CHECKING:
     from bench.learn.cache import FeatureCache
     from bench.learn.feature_types import FeatureMatrices
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+@dataclass(frozen=True, kw_only=True)
+class _Work:
+    """What feature tasks and model jobs both need: a dataset, a feature block, how to evaluate."""
 
-
-def safe_part(name: str) -> str:
-    """A job-id part: unsafe characters become ``-``."""
-    return _UNSAFE.sub("-", name).strip("-") or "x"
-
-
-def make_job_id(dataset: str, features: str, model: str, seed: int) -> str:
-    """``<dataset>__<features>__<model>__s<seed>``."""
-    return f"{safe_part(dataset)}__{safe_part(features)}__{safe_part(model)}__s{seed}"
+    dataset: BuiltDataset
+    features: FeatureSpec
+    blocks: Mapping[str, FeatureSpec]
+    evaluation: EvaluationSpec
+    cache_dir: Path
 
 
 @dataclass(frozen=True, kw_only=True)
-class FeatureTask:
+class FeatureTask(_Work):
     """Fit one feature block on one unit of one dataset and put it in the cache."""
 
     task_id: str
-    dataset: BuiltDataset
-    features: FeatureSpec
-    blocks: Mapping[str, FeatureSpec]
-    evaluation: EvaluationSpec
     fold: int | None
-    cache_dir: Path
 
 
 @dataclass(frozen=True, kw_only=True)
-class Job:
+class Job(_Work):
     """One (dataset, feature block, model, seed) of the grid."""
 
     job_id: str
-    dataset: BuiltDataset
-    features: FeatureSpec
-    blocks: Mapping[str, FeatureSpec]
     model: ModelSpec
     seed: int
-    evaluation: EvaluationSpec
-    cache_dir: Path
+
+    def row_key(self, split: str) -> RowKey:
+        """What every metric row of this job repeats."""
+        return RowKey(dataset=self.dataset.name, features=self.features.name, model=self.model.name,
+                      seed=self.seed, split=split)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -274,8 +269,8 @@ def run_job(job: Job) -> JobResult:
     import numpy as np
     import pandas as pd
 
+    from bench.learn.tasks import dataset_labels, fit_predict
     from bench.run.predictions import class_report, prediction_frame
-    from bench.learn.tasks import encode_labels, fit_predict
 
     start = time.perf_counter()
     ds, labels = job.dataset, list(job.dataset.labels)
@@ -288,8 +283,8 @@ def run_job(job: Job) -> JobResult:
         feature_s += time.perf_counter() - t0
         n_features = mats.n_features
         train_sizes.append(len(unit.train))
-        y_train = encode_labels(unit.train, labels, ds.multilabel)
-        y_test = encode_labels(unit.test, labels, ds.multilabel)
+        y_train = dataset_labels(unit.train, labels, ds.multilabel)
+        y_test = dataset_labels(unit.test, labels, ds.multilabel)
         targets = {}
         if job.model.per_target:
             targets = {"train_targets": unit.train["target"].astype(str).to_numpy(),
@@ -323,21 +318,7 @@ def run_job(job: Job) -> JobResult:
 def score_job(job: Job, test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
               *, fold: int | None, split: str, bootstrap: bool) -> list[dict[str, Any]]:
     """Metric rows for one sample, overall and (with ``by_target``) per target value."""
-    from bench.metrics import score_metrics
-
     ev = job.evaluation
-    labels = list(job.dataset.labels)
-    slices: list[tuple[str | None, Any]] = [(None, slice(None))]
-    if ev.by_target:
-        target = test["target"].astype(str).to_numpy()
-        slices += [(t, target == t) for t in sorted(set(target))]
-    base = {"dataset": job.dataset.name, "features": job.features.name, "model": job.model.name,
-            "seed": job.seed, "split": split, "fold": fold}
-    rows = []
-    for name, mask in slices:
-        values = score_metrics(list(ev.metrics), y_true=y_true[mask], y_pred=y_pred[mask], labels=labels,
-                               scores=None if scores is None else scores[mask],
-                               bootstrap=ev.bootstrap if bootstrap else None, seed=job.seed)
-        rows += [{**base, "target": name, "metric": v.metric, "value": v.value, "ci_low": v.ci_low,
-                  "ci_high": v.ci_high, "n": v.n} for v in values]
-    return rows
+    targets = test["target"].astype(str).to_numpy() if ev.by_target else None
+    return metric_rows(job.row_key(split), y_true=y_true, y_pred=y_pred, scores=scores, labels=job.dataset.labels,
+                       metrics=ev.metrics, bootstrap=ev.bootstrap if bootstrap else None, fold=fold, targets=targets)

@@ -28,7 +28,7 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> LoadedConfig
     path = Path(path)
     doc = apply_overrides(load_yaml(path), overrides)
     if doc.data is None:
-        raise ConfigError(path, None, "", "empty config; see SPEC section 4 for the keys")
+        raise ConfigError(path, None, "", "empty config; see docs/configs.md for the keys")
     config = bind(RunConfig, doc.data, doc)
     check_config(config, doc)
     return LoadedConfig(config=config, doc=doc, path=path)
@@ -147,8 +147,8 @@ def _scores_problem(metric: str, model: ModelSpec) -> str | None:
     Decision values rank items (enough for ROC AUC) but are no probabilities: a metric of
     probabilities (``MetricSpec.needs_probabilities``) needs a model with predict_proba.
     """
-    from bench.metrics import METRICS
     from bench.learn.models import score_kind
+    from bench.metrics import METRICS
 
     kind = score_kind(model)
     if METRICS.get(metric).needs_probabilities and kind == "decision":
@@ -165,8 +165,8 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) ->
         loaded: the checked config.
         datasets: dataset info by the config's ``datasets`` entry.
     """
-    from bench.metrics import check_metric
     from bench.learn.models import score_kind
+    from bench.metrics import check_metric
 
     config, doc = loaded.config, loaded.doc
     ev = config.evaluation

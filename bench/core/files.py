@@ -1,0 +1,89 @@
+"""Final files and folders are put in place whole, so that a reader never sees half of one.
+
+One policy for every file newsbench keeps (run folders, reports, datasets, the feature
+cache): write a temporary file in the target's folder, flush and fsync it, ``os.replace`` it
+onto the target, then fsync the folder so that the rename itself survives a power cut. The
+file gets the permissions a plain ``open`` would give it (``0o666`` less the umask), not the
+private ``0o600`` of a temporary file.
+
+A folder is built under a temporary name and swapped in by ``swap_folder``: a previous
+folder is moved aside first, put back if the swap fails, and removed after it succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["fsync_folder", "swap_folder", "write_atomic", "write_bytes", "write_text"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename inside ``folder`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Create ``path`` whole: ``write`` fills a temporary file in the same folder, which replaces it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_folder(path.parent)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """``data`` as the whole content of ``path``, written atomically."""
+    write_atomic(path, lambda handle: handle.write(data))
+
+
+def write_text(path: Path, text: str) -> None:
+    """``text`` as UTF-8, written atomically (newlines as given)."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def swap_folder(tmp: Path, final: Path) -> None:
+    """Put the complete folder ``tmp`` at ``final``, replacing any previous ``final``."""
+    tmp, final = Path(tmp), Path(final)
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(final, old)
+    try:
+        os.replace(tmp, final)
+    except OSError:
+        if old is not None and not final.exists():
+            os.replace(old, final)
+        raise
+    fsync_folder(final.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
