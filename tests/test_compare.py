@@ -290,7 +290,8 @@ HOSTILE = ("<script>alert(1)</script>", '"onmouseover=alert(1) x="', "{{ 7*7 }}"
 
 
 def test_both_latex_tables_escape_every_special_character_alike(tmp_path: Path, rng: np.random.Generator) -> None:
-    from bench.results.summary import render as render_summary, summarize
+    from bench.results.summary import render as render_summary
+    from bench.results.summary import summarize
 
     gold = gold_labels(rng, 100)
     run = write_run(tmp_path, "a", [simulated_job(rng, dataset="toy", model=LATEX_SPECIALS, seed=0, gold=gold,
