@@ -101,7 +101,7 @@ def _num(x: float | None, digits: int = 3) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
 
-def _text_of(value: object) -> str:
+def _blank_if_none(value: object) -> str:
     return "" if value is None else str(value)
 
 
@@ -116,7 +116,7 @@ def _runs(data: ReportData) -> list[RunView]:
             config = "(config.yaml missing)"
         out.append(RunView(
             label=label, baseline=label == data.run_labels[data.comparison.baseline], run_id=run.run_id,
-            status=_text_of(m.get("status")), created=_text_of(m.get("created")),
+            status=_blank_if_none(m.get("status")), created=_blank_if_none(m.get("created")),
             commit=str(git.get("commit") or "unknown")[:12] + (" (dirty)" if git.get("dirty") else ""),
             seeds=", ".join(map(str, m.get("seeds") or [])),
             jobs=f"{len(run.finished_jobs())}/{len(m.get('jobs') or {})}", datasets=", ".join(m.get("datasets") or {}),
@@ -125,10 +125,10 @@ def _runs(data: ReportData) -> list[RunView]:
     return out
 
 
-def _predictions(ds: DatasetView, item_id: str) -> tuple[str, list[tuple[str, str, bool]]]:
+def _predictions(ds: DatasetView, names: Sequence[str], item_id: str) -> tuple[str, list[tuple[str, str, bool]]]:
     """The gold label (``""`` when no system has the item) and each system's vote on it."""
     gold, out = "", []
-    for system, name in zip(ds.systems, short_labels(ds.systems)):
+    for system, name in zip(ds.systems, names):
         o = system.outputs
         pos = int(np.searchsorted(o.ids, item_id))
         if pos >= o.n_items or o.ids[pos] != item_id:
@@ -139,17 +139,22 @@ def _predictions(ds: DatasetView, item_id: str) -> tuple[str, list[tuple[str, st
     return gold, out
 
 
-def _item(ds: DatasetView, item_id: str) -> ItemView:
-    row = ds.items.loc[item_id] if ds.items is not None and item_id in ds.items.index else None
-    target = row["target"] if row is not None and "target" in ds.items.columns else ""
-    gold, predictions = _predictions(ds, item_id)
-    facts = [("gold", gold)] if gold else []
-    if row is not None:
-        facts += [(f, str(row[f])) for f in ITEM_FIELDS if f in ds.items.columns and row[f]]
-    return ItemView(id=item_id, anchor=item_anchor(ds.name, item_id),
-                    target=target if isinstance(target, str) else "", snippet=_text(ds, item_id, SNIPPET_CHARS),
-                    text=_text(ds, item_id, ITEM_CHARS) or "(text not available)", facts=tuple(facts),
-                    predictions=tuple(predictions))
+def _items(ds: DatasetView, ids: Sequence[str]) -> dict[str, ItemView]:
+    """The items the error analysis of ``ds`` names, by id, in the order it names them."""
+    names = short_labels(ds.systems)
+    out = {}
+    for item_id in ids:
+        row = ds.items.loc[item_id] if ds.items is not None and item_id in ds.items.index else None
+        target = row["target"] if row is not None and "target" in ds.items.columns else ""
+        gold, predictions = _predictions(ds, names, item_id)
+        facts = [("gold", gold)] if gold else []
+        if row is not None:
+            facts += [(f, str(row[f])) for f in ITEM_FIELDS if f in ds.items.columns and row[f]]
+        out[item_id] = ItemView(
+            id=item_id, anchor=item_anchor(ds.name, item_id), target=target if isinstance(target, str) else "",
+            snippet=_text(ds, item_id, SNIPPET_CHARS), text=_text(ds, item_id, ITEM_CHARS) or "(text not available)",
+            facts=tuple(facts), predictions=tuple(predictions))
+    return out
 
 
 def _slice_tables(rows: Sequence[SliceRow]) -> list[SliceTable]:
@@ -176,7 +181,7 @@ def render_page(data: ReportData, plots: Mapping[str, Sequence[Plot]], analyses:
 
     figures = {group: [(p, base64.b64encode(p.png).decode("ascii")) for p in group_plots]
                for group, group_plots in plots.items()}
-    items = {ds.name: {i: _item(ds, i) for i in analyses[ds.name].item_ids()} for ds in data.datasets}
+    items = {ds.name: _items(ds, analyses[ds.name].item_ids()) for ds in data.datasets}
     return str(render("bench.report", "page.html.j2", data=data, c=data.comparison, version=__version__,
                       sections=SECTIONS, runs=_runs(data), table=html_table(data.comparison),
                       notes=notes(data.comparison), figures=figures, plots_dir=plots_dir, analyses=analyses,
