@@ -284,6 +284,44 @@ def test_machine_formats_carry_every_number(tmp_path: Path, rng: np.random.Gener
     assert header.count("|") == rule.count("|") == row.count("|")
 
 
+LATEX_SPECIALS = "m&%$#_{}~^\\"
+LATEX_ESCAPED = r"m\&\%\$\#\_\{\}\textasciitilde{}\textasciicircum{}\textbackslash{}"
+HOSTILE = ("<script>alert(1)</script>", '"onmouseover=alert(1) x="', "{{ 7*7 }}")
+
+
+def test_both_latex_tables_escape_every_special_character_alike(tmp_path: Path, rng: np.random.Generator) -> None:
+    from bench.results.summary import render as render_summary
+    from bench.results.summary import summarize
+
+    gold = gold_labels(rng, 100)
+    run = write_run(tmp_path, "a", [simulated_job(rng, dataset="toy", model=LATEX_SPECIALS, seed=0, gold=gold,
+                                                  accuracy=0.7)])
+    (row,) = _latex_rows(render(_compare([run]), "latex"))[1:]
+    assert row.startswith(rf"toy & word & {LATEX_ESCAPED} & ")
+    rows = [{"dataset": "toy", "features": "f<b>±", "model": LATEX_SPECIALS, "split": "test", "target": "",
+             "metric": "acc_x", "fold": None, "value": v, "ci_low": v - 0.1, "ci_high": v + 0.1, "seed": s, "n": 10}
+            for s, v in enumerate((0.5, 0.6))]
+    assert render_summary(summarize(rows), "latex") == "\n".join([
+        r"\begin{tabular}{llll}", r"\toprule", r"dataset & features & model & acc\_x \\", r"\midrule",
+        rf"toy & f<b>$\pm$ & {LATEX_ESCAPED} & 0.5500 $\pm$0.0707 [0.4500, 0.6500] \\", r"\bottomrule",
+        r"\end{tabular}"])
+
+
+def test_html_table_escapes_hostile_names(tmp_path: Path, rng: np.random.Generator) -> None:
+    import dataclasses
+
+    from bench.compare import html_table
+
+    comparison = _compare(list(_planted(tmp_path, rng)))
+    hostile = dataclasses.replace(comparison, runs=HOSTILE[:2],
+                                  rows=(dataclasses.replace(comparison.rows[0], dataset=HOSTILE[2]),))
+    for page in (html_table(hostile), render(hostile, "html")):
+        assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; (baseline)" in page
+        assert '"onmouseover' not in page and "<th>&#34;onmouseover=alert(1) x=&#34;</th>" in page
+        assert "<td>{{ 7*7 }}</td>" in page and "49" not in page
+    assert "<li>metric: accuracy (higher is better); baseline: &lt;script&gt;" in render(hostile, "html")
+
+
 def test_unknown_metric_is_a_one_line_error(tmp_path: Path, rng: np.random.Generator,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     weak, strong = _planted(tmp_path, rng)

@@ -268,3 +268,47 @@ def test_imported_predictions_join_the_report_without_timings(runs: ReportRuns, 
     page = out.read_text(encoding="utf-8")
     assert "outside" in page and 'data-plot="forest-tiny_stance"' in page
     assert "1 system without timings (e.g. imported predictions) is left out." in page
+
+
+HOSTILE = ("<script>alert(1)</script>", '"onmouseover=alert(1) x="', "{{ 7*7 }}")
+
+
+def test_hostile_names_and_texts_come_out_escaped(runs: ReportRuns) -> None:
+    """Run names, warnings, cards, plot titles and item texts are text: none of them becomes markup."""
+    import dataclasses
+
+    from bench.report.collect import ReportOptions, collect
+    from bench.report.errors import analyse
+    from bench.report.figure import Plot
+    from bench.report.html import render_page
+    from bench.results.store import RunDir
+
+    data = collect([RunDir.open(p) for p in runs.runs[:2]], ReportOptions(samples=100, slice_samples=50))
+    text = " ".join(HOSTILE)
+    datasets = tuple(dataclasses.replace(ds, card=text, items=ds.items.assign(text=text)) for ds in data.datasets)
+    hostile = dataclasses.replace(data, run_labels=HOSTILE[:2], datasets=datasets, warnings=HOSTILE,
+                                  comparison=dataclasses.replace(data.comparison, runs=HOSTILE[:2]))
+    plot = Plot(name="p", title=HOSTILE[1], caption=HOSTILE[2], png=b"\x89PNG")
+    page = render_page(hostile, {HOSTILE[0]: [plot]}, {ds.name: analyse(ds) for ds in datasets}, {}, HOSTILE[1])
+    assert "<script" not in page.lower() and '"onmouseover' not in page
+    assert "<title>newsbench report: &lt;script&gt;alert(1)&lt;/script&gt;, &#34;onmouseover=" in page
+    assert '<h3>&lt;script&gt;alert(1)&lt;/script&gt;</h3><figure id="fig-p">' in page.replace(">\n<", "><")
+    assert 'alt="&#34;onmouseover=alert(1) x=&#34;" data-plot="p"' in page
+    assert '<a href="&#34;onmouseover=alert(1) x=&#34;/p.png">PNG</a>' in page
+    assert "<li>{{ 7*7 }}</li>" in page and "<b>&lt;script&gt;alert(1)&lt;/script&gt;</b> (higher" not in page
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt; &#34;onmouseover=alert(1) x=&#34; {{ 7*7 }}"
+    assert f"<pre>{escaped}</pre>" in page
+    cards = re.findall(r'<div class="item" id="item-[^"]+">.*?<p>([^<]*)</p>', page)
+    assert cards and set(cards) == {escaped}
+
+
+def test_templates_escape_by_default_and_fail_on_undefined_names() -> None:
+    from jinja2 import UndefinedError
+
+    from bench.core.templating import environment, render
+
+    assert environment("bench.report").from_string("<p>{{ x }}</p>").render(x="<b>&") == "<p>&lt;b&gt;&amp;</p>"
+    with pytest.raises(UndefinedError, match="'data' is undefined"):
+        render("bench.report", "page.html.j2")
+    with pytest.raises(UndefinedError, match="has no attribute 'nope'"):
+        environment("bench.report").from_string("{{ run.nope }}").render(run=object())

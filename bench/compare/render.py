@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import html
 import io
 import json
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench.compare.result import Cell, Comparison, Delta
+from bench.results.latex import booktabs, latex_escape
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 FORMATS = ("md", "csv", "json", "latex", "html")
 _MARK = {"better": "▲", "worse": "▼", "none": ""}
 _LATEX_MARK = {"better": r"$\uparrow$", "worse": r"$\downarrow$", "none": ""}
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-    "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-}
+_LATEX_DELTA = {"Δ": r"$\Delta$"}
 
 
 def render(comparison: Comparison, fmt: str) -> str:
@@ -203,29 +203,17 @@ def render_json(comparison: Comparison) -> str:
     return json.dumps(_clean(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters (``_`` and ``%`` above all) in plain text."""
-    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
-
-
 def render_latex(comparison: Comparison) -> str:
     """A booktabs ``tabular`` ready for a paper (needs ``\\usepackage{booktabs}``).
 
     The legend comes first as ``%`` comment lines, so the output can be ``\\input`` as is.
     """
-    head = [latex_escape(h).replace("Δ", r"$\Delta$") for h in _header(comparison)]
-    n_cols = len(head)
+    head = [latex_escape(h, _LATEX_DELTA) for h in _header(comparison)]
     ascii_notes = (n.replace("Δ", "delta").replace("▲/▼", "arrows up/down") for n in notes(comparison))
+    rows = ([latex_escape(c) if i < 3 else _latex_number(c) for i, c in enumerate(line)]
+            for line in _wide_rows(comparison, _LATEX_MARK))
     lines = [f"% {latex_escape(n)}" for n in ascii_notes]
-    lines.append(r"\begin{tabular}{lll" + "r" * (n_cols - 3) + "}")
-    lines.append(r"\toprule")
-    lines.append(" & ".join(head) + r" \\")
-    lines.append(r"\midrule")
-    for line in _wide_rows(comparison, _LATEX_MARK):
-        cells = [latex_escape(c) if i < 3 else _latex_number(c) for i, c in enumerate(line)]
-        lines.append(" & ".join(cells) + r" \\")
-    lines.append(r"\bottomrule")
-    lines.append(r"\end{tabular}")
+    lines += booktabs("lll" + "r" * (len(head) - 3), head, rows)
     return "\n".join(lines) + "\n"
 
 
@@ -239,21 +227,17 @@ def _latex_number(text: str) -> str:
     return text
 
 
-def html_table(comparison: Comparison) -> str:
-    """The table alone as a plain ``<table>`` (the HTML report reuses it)."""
-    head = _header(comparison)
-    out = ['<table class="newsbench-compare">', "<thead><tr>"]
-    out += [f"<th>{html.escape(h)}</th>" for h in head]
-    out.append("</tr></thead>")
-    out.append("<tbody>")
-    for line in _wide_rows(comparison, _MARK):
-        cells = "".join(f"<td>{html.escape(c)}</td>" for c in line)
-        out.append(f"<tr>{cells}</tr>")
-    out.append("</tbody></table>")
-    return "\n".join(out)
+def html_table(comparison: Comparison) -> Markup:
+    """The table alone as a plain ``<table>``, ``Markup`` that the HTML report nests as is."""
+    from bench.core.templating import render as render_template
+
+    return render_template("bench.compare", "table.html.j2", head=_header(comparison),
+                           rows=_wide_rows(comparison, _MARK))
 
 
 def render_html(comparison: Comparison) -> str:
     """An HTML fragment: the table and the notes as a list."""
-    items = "\n".join(f"<li>{html.escape(n)}</li>" for n in notes(comparison))
-    return f"{html_table(comparison)}\n<ul class=\"newsbench-notes\">\n{items}\n</ul>\n"
+    from bench.core.templating import render as render_template
+
+    return str(render_template("bench.compare", "fragment.html.j2", head=_header(comparison),
+                               rows=_wide_rows(comparison, _MARK), notes=notes(comparison)))

@@ -13,11 +13,14 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bench.results.latex import booktabs, latex_escape
+
 if TYPE_CHECKING:
     import pandas as pd
 
 KEYS = ("dataset", "features", "model", "split", "target")
 FORMATS = ("table", "md", "csv", "json", "latex")
+PLUS_MINUS = {"±": r"$\pm$"}  # the seed spread of a cell
 
 
 def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
@@ -71,18 +74,13 @@ def _markdown(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
+def _latex_text(text: str) -> str:
+    return latex_escape(text, PLUS_MINUS)
+
+
 def _latex(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
-    special = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#", "$": r"\$",
-               "{": r"\{", "}": r"\}", "±": r"$\pm$", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-    def esc(text: str) -> str:
-        return "".join(special.get(ch, ch) for ch in text)
-
-    lines = [r"\begin{tabular}{" + "l" * len(header) + "}", r"\toprule",
-             " & ".join(esc(h) for h in header) + r" \\", r"\midrule"]
-    lines += [" & ".join(esc(c) for c in row) + r" \\" for row in body]
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    return "\n".join(lines)
+    rows = ([_latex_text(c) for c in row] for row in body)
+    return "\n".join(booktabs("l" * len(header), map(_latex_text, header), rows))
 
 
 def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4) -> str | None:
