@@ -69,18 +69,11 @@ def _write(text: str, output: Path | None) -> None:
 
 def compare_command(args: argparse.Namespace) -> int:
     """Print the comparison; 1 when the gate is on and fails."""
-    from bench.commands.runs import find_run
+    from bench.commands.runs import runs_and_baseline
     from bench.compare import CompareOptions, compare_runs, render
     from bench.results.store import RunDir
 
-    paths = [find_run(run, args.results).resolve() for run in args.runs]
-    baseline = 0
-    if args.baseline:
-        base = find_run(args.baseline, args.results).resolve()
-        if base in paths:
-            baseline = paths.index(base)
-        else:
-            paths.insert(0, base)
+    paths, baseline = runs_and_baseline(args.runs, args.baseline, args.results)
     runs = [RunDir.open(path) for path in paths]
     options = CompareOptions(metric=args.metric, baseline=baseline, test=args.test, correction=args.correction,
                              samples=args.samples, confidence=args.confidence, alpha=args.alpha,

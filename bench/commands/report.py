@@ -34,19 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def report_command(args: argparse.Namespace) -> int:
     """Write the report; print its path on stdout and any warning on stderr."""
-    from bench.commands.runs import find_run
+    from bench.commands.runs import runs_and_baseline
     from bench.core.errors import BenchError
     from bench.report import ReportOptions, plots_folder, write_report
 
     if args.output.suffix.lower() not in (".html", ".htm"):
         raise BenchError(f"{args.output}: -o: the report is an HTML file; name it e.g. report.html")
-    paths = [find_run(run, args.results).resolve() for run in args.runs]
-    baseline = 0
-    if args.baseline:
-        base = find_run(args.baseline, args.results).resolve()
-        if base not in paths:
-            paths.insert(0, base)
-        baseline = paths.index(base)
+    paths, baseline = runs_and_baseline(args.runs, args.baseline, args.results)
     options = ReportOptions(metric=args.metric, baseline=baseline, test=args.test, correction=args.correction,
                             alpha=args.alpha, min_effect=args.min_effect, samples=args.samples,
                             slice_samples=args.slice_samples, confidence=args.confidence, seed=args.seed,

@@ -111,6 +111,20 @@ def find_run(run: str, results: Path) -> Path:
     raise ResultsError(f"{run}: matches {len(matches)} runs under {results}; give more of the run id")
 
 
+def runs_and_baseline(runs: list[str], baseline: str | None, results: Path) -> tuple[list[Path], int]:
+    """The run folders of ``bench compare``/``bench report`` and the index of the baseline among them.
+
+    A ``--baseline`` run that is not among ``runs`` is put first.
+    """
+    paths = [find_run(run, results).resolve() for run in runs]
+    if not baseline:
+        return paths, 0
+    base = find_run(baseline, results).resolve()
+    if base not in paths:
+        paths.insert(0, base)
+    return paths, paths.index(base)
+
+
 def show_command(args: argparse.Namespace) -> int:
     """Print one run's table."""
     from bench.results.store import RunDir
