@@ -9,30 +9,38 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-import bench.commands
+from bench.commands import DefaultsHelpFormatter
 from bench.core.version import __version__
 from bench.core.errors import BenchError
 
+# The modules of bench.commands in pipeline order, which is the order of `bench --help`:
+# build data, check and run a config, look at runs, compare and re-score them, bring in
+# outside predictions, write the report.
+COMMAND_MODULES = ("data", "run", "runs", "compare", "report")
+
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with usage errors in the project's one-line shape (exit 2)."""
+    """argparse with usage errors in the project's one-line shape (exit 2) and defaults in --help."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"bench: error: {self.prog}: {message}; see `{self.prog} --help`\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The full parser; every module in ``bench.commands`` registers its sub-commands."""
+    """The full parser; every module of ``COMMAND_MODULES`` registers its sub-commands."""
     parser = _Parser(prog="bench", description="News stance and topic classification benchmarks.")
     parser.add_argument("--version", action="version", version=f"newsbench {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for info in sorted(pkgutil.iter_modules(bench.commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"bench.commands.{info.name}")
-        module.register(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"bench.commands.{name}").register(sub)
     return parser
 
 

@@ -105,7 +105,7 @@ def run_build(folder: Path, csv_path: Path, audit: bool) -> tuple[float, float, 
     out = folder / f"data_{'audit' if audit else 'noaudit'}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "bench", "data", "build", str(spec), "--out", str(out), "--force"],
+    subprocess.run([sys.executable, "-m", "bench", "data", "build", str(spec), "--data", str(out), "--force"],
                    check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -197,7 +197,7 @@ def build(work: Path, name: str, rows: int, data: Path) -> Path:
     csv = work / f"{name}.csv"
     make_corpus(csv, rows)
     spec = write_spec(work, name, csv)
-    seconds, _ = _timed([sys.executable, "-m", "bench", "data", "build", str(spec), "--out", str(data)])
+    seconds, _ = _timed([sys.executable, "-m", "bench", "data", "build", str(spec), "--data", str(data)])
     print(f"built {name}: {rows} documents in {seconds:.1f} s (not timed below)", flush=True)
     return spec
 

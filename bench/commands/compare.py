@@ -6,13 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.commands import fraction, non_negative, positive_int
-
-FORMATS = ("md", "csv", "json", "latex", "html")
-TESTS = ("bootstrap", "mcnemar", "permutation")
-CORRECTIONS = ("holm", "bh")
-DEFAULT_RESULTS = Path("results")
-DEFAULT_DATA = Path("data")
+from bench.commands import data_option, format_option, resampling_options, results_option, statistics_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,32 +21,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmp.add_argument("--baseline", metavar="RUN", help="the run the others are compared with (default: the first)")
     cmp.add_argument("--metric", metavar="NAME", help="metric to compare, e.g. f1_macro or f1[agree] "
                      "(default: the baseline run's first metric)")
-    cmp.add_argument("--format", choices=FORMATS, default="md")
-    cmp.add_argument("--output", "-o", type=Path, metavar="FILE", help="write the table to FILE (atomically)")
-    cmp.add_argument("--test", choices=TESTS, default="bootstrap",
-                     help="paired test: bootstrap (default; any metric), mcnemar (error rates), permutation")
-    cmp.add_argument("--correction", choices=CORRECTIONS, default="holm",
-                     help="multiple-comparison correction over the table (default holm; bh = Benjamini-Hochberg)")
-    cmp.add_argument("--samples", type=positive_int, default=10_000, help="bootstrap resamples (default 10000)")
-    cmp.add_argument("--confidence", type=fraction, default=0.95, help="CI level (default 0.95)")
-    cmp.add_argument("--alpha", type=fraction, default=0.05, help="significance level after correction")
-    cmp.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+    format_option(cmp, {}, note="table and md print the same Markdown table")
+    cmp.add_argument("--output", "-o", type=Path, metavar="FILE",
+                     help="write the table to FILE, atomically (default: stdout)")
     cmp.add_argument("--fail-on-regression", action="store_true",
                      help="exit 1 when a run is significantly worse than the baseline (after correction) "
                      "by more than --min-effect")
-    cmp.add_argument("--min-effect", type=non_negative, default=0.0, metavar="X",
-                     help="smallest drop (metric units) that fails the gate; default 0: any significant drop")
-    cmp.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
-                     help="where run ids are looked up (default results/)")
+    results_option(cmp)
+    statistics_options(cmp)
     cmp.set_defaults(handler=compare_command)
 
     rescore = subparsers.add_parser(
         "rescore", help="recompute metrics and CIs from saved predictions (no retraining)",
         description="Recompute every job's metric rows from its saved predictions and rewrite "
-        "metrics.json, metrics.csv and jobs/*.json atomically.")
+        "metrics.json, metrics.csv and jobs/*.json atomically (docs/results.md).")
     rescore.add_argument("run", metavar="RUN", help="run folder (or run id under --results)")
     rescore.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics to compute (default: the run's own)")
-    rescore.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR")
+    results_option(rescore)
     rescore.set_defaults(handler=rescore_command)
 
     imp = subparsers.add_parser(
@@ -63,14 +48,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument("predictions", type=Path, metavar="PREDICTIONS")
     imp.add_argument("--dataset", required=True, metavar="NAME_OR_DIR", help="a built dataset (name under --data, or folder)")
     imp.add_argument("--name", required=True, help="the model's name (the run's name and the table row)")
-    imp.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR")
-    imp.add_argument("--data", type=Path, default=DEFAULT_DATA, metavar="DIR", help="built datasets (default data/)")
-    imp.add_argument("--split", default="test", help="the split the predictions are for (default test)")
+    results_option(imp, help="where the run folder goes")
+    data_option(imp)
+    imp.add_argument("--split", default="test", help="the split the predictions are for")
     imp.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics (default: accuracy, f1_macro, and "
                      "f_avg or fnc1_score when the labels allow)")
-    imp.add_argument("--seed", type=int, default=0, help="seed of the bootstrap CIs and the job id (default 0)")
-    imp.add_argument("--samples", type=positive_int, default=1000, help="bootstrap resamples of the CIs (default 1000)")
-    imp.add_argument("--confidence", type=fraction, default=0.95, help="CI level (default 0.95)")
+    resampling_options(imp, 1000, "the metric CIs (the seed also makes the job id)")
     imp.set_defaults(handler=import_command)
 
 
@@ -86,24 +69,17 @@ def _write(text: str, output: Path | None) -> None:
 
 def compare_command(args: argparse.Namespace) -> int:
     """Print the comparison; 1 when the gate is on and fails."""
-    from bench.commands.runs import find_run
+    from bench.commands.runs import runs_and_baseline
     from bench.compare import CompareOptions, compare_runs, render
     from bench.results.store import RunDir
 
-    paths = [find_run(run, args.results).resolve() for run in args.runs]
-    baseline = 0
-    if args.baseline:
-        base = find_run(args.baseline, args.results).resolve()
-        if base in paths:
-            baseline = paths.index(base)
-        else:
-            paths.insert(0, base)
+    paths, baseline = runs_and_baseline(args.runs, args.baseline, args.results)
     runs = [RunDir.open(path) for path in paths]
     options = CompareOptions(metric=args.metric, baseline=baseline, test=args.test, correction=args.correction,
                              samples=args.samples, confidence=args.confidence, alpha=args.alpha,
                              min_effect=args.min_effect, seed=args.seed)
     comparison = compare_runs(runs, options)
-    _write(render(comparison, args.format), args.output)
+    _write(render(comparison, "md" if args.format == "table" else args.format), args.output)
     if args.fail_on_regression and comparison.regressions:
         for line in comparison.regressions:
             print(f"bench: regression: {line}", file=sys.stderr)

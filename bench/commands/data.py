@@ -8,20 +8,22 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.commands import positive_int
+from bench.commands import (RawDescriptionDefaultsHelpFormatter, check_format, data_option, deprecated_alias,
+                            format_option, positive_int)
 
-DEFAULT_DATA = Path("data")
+# data show prints nested stats (per split, per label, the audit), not one flat table
+SHOW_UNAVAILABLE = dict.fromkeys(("md", "csv", "latex", "html"), "the stats are nested (splits, labels, audit); use json")
 
 _BUILD_HELP = """\
 Read a dataset spec (YAML), clean texts (Unicode NFC, whitespace), check labels, ids,
 empty texts and duplicates, make the splits it asks for, audit train/test overlap (exact
-and MinHash near-duplicates), and write OUT/<name>/: a datasets.DatasetDict
+and MinHash near-duplicates), and write DATA/<name>/: a datasets.DatasetDict
 (save_to_disk), card.md and stats.json with a content fingerprint. An up-to-date build
 (same spec, same source file sizes and times) is reused unless --force. Rows are read
 and checked in batches of 50,000 (Parquet, CSV/TSV and JSON Lines are streamed), so
 memory holds a few batches of texts and a slim record per row; past 100,000 rows the
-batches are prepared by --workers processes. The keys of a spec are listed in
-bench/corpus/spec.py; a minimal one:
+batches are prepared by --workers processes. Every key of a spec is described in
+docs/datasets.md; a minimal one:
 
   name: mytopics
   task: topic
@@ -37,21 +39,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                  description="Labeled news -> checked, split, fingerprinted datasets.")
     sub = data.add_subparsers(dest="data_command", metavar="COMMAND", parser_class=type(data))
     build = sub.add_parser("build", help="build a dataset from a spec", description=_BUILD_HELP,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+                           formatter_class=RawDescriptionDefaultsHelpFormatter)
     build.add_argument("spec", type=Path, metavar="SPEC.yaml", help="the dataset spec")
-    build.add_argument("--out", type=Path, default=DEFAULT_DATA, metavar="DIR",
-                       help="folder that receives <name>/ (default: data)")
+    data_option(build, help="folder of built datasets; receives <name>/")
+    deprecated_alias(build, "--out", "--data", dest="data", type=Path)
     build.add_argument("--force", action="store_true", help="rebuild even when the build is up to date")
     build.add_argument("--workers", type=positive_int, metavar="N",
-                       help="processes that prepare the batches of a large source (default: up to 2 CPUs); "
-                            "the dataset is the same for any N")
+                       help="processes that prepare the batches of a source past 100,000 rows; the dataset "
+                            "is the same for any N (default: up to 2 CPUs)")
     build.set_defaults(handler=_build)
     show = sub.add_parser("show", help="rows and labels per split, text lengths, languages, overlap",
                           description="Print the stats of a built dataset (by name under --data, or a folder).")
     show.add_argument("dataset", metavar="NAME_OR_DIR", help="a dataset name (under --data) or its folder")
-    show.add_argument("--data", type=Path, default=DEFAULT_DATA, metavar="DIR",
-                      help="folder of built datasets (default: data)")
-    show.add_argument("--format", choices=("table", "json"), default="table")
+    data_option(show)
+    format_option(show, SHOW_UNAVAILABLE)
     show.set_defaults(handler=_show)
     data.set_defaults(handler=lambda args: _usage(data))
 
@@ -64,7 +65,7 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 def _build(args: argparse.Namespace) -> int:
     from bench.corpus import build_dataset
 
-    result = build_dataset(args.spec, args.out, force=args.force, workers=args.workers)
+    result = build_dataset(args.spec, args.data, force=args.force, workers=args.workers)
     stats = result.dataset.stats()
     rate = result.n_rows / result.seconds if result.seconds > 0 else float("inf")
     verb = "up to date" if result.reused else f"built in {result.seconds:.1f} s ({rate:,.0f} rows/s)"
@@ -76,6 +77,7 @@ def _build(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     from bench.corpus import open_dataset
 
+    check_format(args.format, SHOW_UNAVAILABLE)
     stats = open_dataset(args.dataset, args.data).stats()
     if args.format == "json":
         print(json.dumps(stats, indent=2, ensure_ascii=False))

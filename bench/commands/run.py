@@ -7,53 +7,55 @@ import sys
 from pathlib import Path
 from typing import Any
 
-DEFAULT_RESULTS = Path("results")
-DEFAULT_DATA = Path("data")
+from bench.commands import data_option, deprecated_alias, positive_int, results_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``run`` and ``validate``."""
-    run = subparsers.add_parser("run", help="run every job of a benchmark config and print the results table",
-                                description="Run datasets x features x models x seeds and save the results "
-                                "under results/<run_id>/. The last line of stdout is the run folder.")
-    run.add_argument("config", nargs="?", type=Path, help="benchmark config (YAML); optional with --resume")
-    _common(run)
-    run.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="parallel worker processes (default 1)")
-    run.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR",
-                     help="where run folders go (default results/)")
-    run.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                     help="finish an interrupted or failed run (its .partial folder) without redoing finished jobs")
-    run.add_argument("--quiet", "-q", action="store_true", help="no progress display on stderr")
-    _executor_options(run)
-    run.set_defaults(handler=run_command)
-
+    """Add ``validate`` and ``run``, in that order (check a config, then run it)."""
     validate = subparsers.add_parser("validate", help="check a benchmark config and list its jobs; trains nothing",
                                      description="Check everything a run needs (keys, types, names, parameters, "
-                                     "metrics against the datasets) and list the jobs.")
+                                     "metrics against the datasets) and list the jobs. The keys of a config are "
+                                     "described in docs/configs.md.")
     validate.add_argument("config", type=Path, help="benchmark config (YAML)")
     _common(validate)
     validate.set_defaults(handler=validate_command)
 
+    run = subparsers.add_parser("run", help="run every job of a benchmark config and print the results table",
+                                description="Run datasets x features x models x seeds and save the results "
+                                "under results/<run_id>/ (docs/results.md). The last line of stdout is the run "
+                                "folder. The keys of a config are described in docs/configs.md.")
+    run.add_argument("config", nargs="?", type=Path, help="benchmark config (YAML); optional with --resume")
+    _common(run)
+    results_option(run, help="where run folders go")
+    run.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                     help="finish an interrupted or failed run (its .partial folder) without redoing finished "
+                          "jobs (default: a new run)")
+    run.add_argument("--quiet", "-q", action="store_true", help="no progress display on stderr")
+    _executor_options(run)
+    run.set_defaults(handler=run_command)
+
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config key (dotted path, YAML value), e.g. --set models.0.params.C=2")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, metavar="DIR",
-                        help="folder of built datasets (default data/)")
+                        help="override a config key (dotted path, YAML value), e.g. --set models.0.params.C=2; "
+                             "repeatable (default: none)")
+    data_option(parser)
 
 
 def _executor_options(parser: argparse.ArgumentParser) -> None:
-    """``--executor``, ``--scheduler``, ``--workers``, ``--retries`` (the Dask executor, docs/scale.md)."""
+    """``--executor``, ``--jobs``, ``--scheduler``, ``--retries`` (the Dask executor: docs/scale.md)."""
     group = parser.add_argument_group("executor", "where the jobs run (Dask needs: pip install -e \".[dask]\")")
     group.add_argument("--executor", choices=("local", "dask"), default="local",
-                       help="local: this machine (--jobs); dask: Dask workers (default local)")
+                       help="local: worker processes on this machine; dask: the workers of a Dask cluster")
+    group.add_argument("--jobs", "-j", type=positive_int, metavar="N",
+                       help="worker processes that run jobs in parallel: local processes, or with --executor "
+                            "dask the size of a local cluster (default: 1; with --executor dask: one per CPU)")
+    deprecated_alias(group, "--workers", "--jobs", dest="jobs", type=positive_int)
     group.add_argument("--scheduler", metavar="ADDRESS",
-                       help="with --executor dask: a running scheduler, e.g. tcp://HOST:8786 "
-                            "(default: a local cluster)")
-    group.add_argument("--workers", type=int, metavar="N",
-                       help="with --executor dask and no --scheduler: local worker processes (default: CPUs)")
+                       help="with --executor dask: a running scheduler, e.g. tcp://HOST:8786, whose workers "
+                            "run the jobs (default: a local cluster of --jobs workers)")
     group.add_argument("--retries", type=int, default=3, metavar="N",
-                       help="with --executor dask: restarts of a job whose worker was lost (default 3)")
+                       help="with --executor dask: restarts of a job whose worker was lost")
 
 
 def _make_executor(args: argparse.Namespace) -> Any:
@@ -61,16 +63,14 @@ def _make_executor(args: argparse.Namespace) -> Any:
     from bench.core.errors import BenchError
 
     if args.executor != "dask":
-        for flag in ("scheduler", "workers"):
-            if getattr(args, flag) is not None:
-                raise BenchError(f"--{flag}: only used with --executor dask; add --executor dask or drop --{flag}")
+        if args.scheduler is not None:
+            raise BenchError("--scheduler: only used with --executor dask; add --executor dask or drop --scheduler")
         return None
-    if args.jobs != 1:
-        raise BenchError("--jobs: with --executor dask the workers are Dask's; use --workers N (local cluster) "
-                         "or drop --jobs")
+    if args.scheduler is not None and args.jobs is not None:
+        raise BenchError("--jobs: the workers of a running scheduler are its own; drop --jobs or --scheduler")
     from bench.run.dask_executor import DaskExecutor
 
-    return DaskExecutor.start(scheduler=args.scheduler, workers=args.workers, retries=args.retries)
+    return DaskExecutor.start(scheduler=args.scheduler, workers=args.jobs, retries=args.retries)
 
 
 def validate_command(args: argparse.Namespace) -> int:
@@ -112,8 +112,6 @@ def run_command(args: argparse.Namespace) -> int:
     from bench.results.store import RunDir
     from bench.results.summary import print_table, summarize
 
-    if args.jobs < 1:
-        raise BenchError(f"--jobs: expected a positive number of workers, got {args.jobs}; use --jobs 1 or more")
     resume = None
     if args.resume is not None:
         resume = RunDir.open(args.resume)
@@ -132,7 +130,7 @@ def run_command(args: argparse.Namespace) -> int:
     executor = _make_executor(args)
     progress = make_progress(quiet=args.quiet)
     try:
-        run = run_benchmark(loaded, data_root=args.data, results_root=results_root, n_jobs=args.jobs,
+        run = run_benchmark(loaded, data_root=args.data, results_root=results_root, n_jobs=args.jobs or 1,
                             progress=progress, command=["bench", *sys.argv[1:]], resume=resume, executor=executor)
     except RunInterrupted as stop:
         print(f"bench: interrupted; resume with `bench run --resume {stop.path}`", file=sys.stderr)

@@ -6,42 +6,42 @@ import argparse
 import sys
 from pathlib import Path
 
-LS_FORMATS = ("table", "json", "csv")
+from bench.commands import check_format, data_option, format_option, positive_int, results_option
+
 SLICE_DIMENSIONS = ("language", "source", "target", "length")
+LS_COLUMNS = ("run_id", "name", "status", "created", "jobs_done", "jobs", "datasets", "path")
+LS_UNAVAILABLE = dict.fromkeys(("latex", "html"), "a list of runs is not a results table (see bench show, "
+                               "bench compare, bench report)")
+SHOW_UNAVAILABLE = {"html": "one run's page is `bench report RUN -o FILE.html`"}
+# with --by: the formats of bench.compare.slices.SLICE_FORMATS
+SLICES_UNAVAILABLE = {**SHOW_UNAVAILABLE, "latex": "not written for slices (with --by)"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``ls`` and ``show``."""
-    from bench.results.summary import FORMATS
-
     ls = subparsers.add_parser("ls", help="list runs, one row each", description="List the runs under a results "
                                "folder, oldest first, with status, jobs done and dataset names.")
-    ls.add_argument("--results", type=Path, default=Path("results"), metavar="DIR",
-                    help="results folder (default results/)")
-    ls.add_argument("--format", choices=LS_FORMATS, default="table")
+    results_option(ls, help="where the run folders are")
+    format_option(ls, LS_UNAVAILABLE)
     ls.set_defaults(handler=ls_command)
 
     show = subparsers.add_parser("show", help="one run's results table (mean over seeds, with CIs)",
                                  description="Show one run's metrics: mean over seeds, ±std over seeds, "
                                  "[mean bootstrap CI].")
     show.add_argument("run", help="run folder, or a run id under --results")
-    show.add_argument("--results", type=Path, default=Path("results"), metavar="DIR",
-                      help="where to look for a run id (default results/)")
-    show.add_argument("--format", choices=FORMATS, default="table")
-    show.add_argument("--digits", type=int, default=4, help="decimals shown (default 4)")
+    results_option(show)
+    format_option(show, SLICES_UNAVAILABLE)
+    show.add_argument("--digits", type=positive_int, default=4, metavar="N", help="decimals shown")
     # Slices (bench.compare.slices): the choices are bench.compare.slices.DIMENSIONS, written out so --help imports no numpy.
     show.add_argument("--by", action="append", choices=SLICE_DIMENSIONS, metavar="DIMENSION",
                       help=f"metric per slice of the test items, with CIs: one of {', '.join(SLICE_DIMENSIONS)} "
-                      "(repeatable); slices under 30 items are marked too small")
+                      "(repeatable); slices under 30 items are marked too small (default: no slices, the run's table)")
     show.add_argument("--metric", metavar="NAME", help="metric of the slices (default: the run's first metric)")
-    show.add_argument("--data", type=Path, default=Path("data"), metavar="DIR",
-                      help="built datasets, used with --by when the run's dataset path has moved (default data/)")
+    data_option(show, help="folder of built datasets, used with --by when the run's dataset path has moved")
     show.set_defaults(handler=show_command)
 
 
 def _run_rows(results: Path) -> list[dict[str, object]]:
-    import sys
-
     from bench.results.store import list_runs
 
     problems: list[str] = []
@@ -63,18 +63,21 @@ def ls_command(args: argparse.Namespace) -> int:
     import csv
     import io
     import json
-    import sys
 
+    check_format(args.format, LS_UNAVAILABLE)
     rows = _run_rows(args.results)
     if args.format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     elif args.format == "csv":
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=["run_id", "name", "status", "created", "jobs_done", "jobs",
-                                                 "datasets", "path"], lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=LS_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
         sys.stdout.write(out.getvalue())
+    elif args.format == "md":
+        lines = ["| " + " | ".join(LS_COLUMNS) + " |", "|" + "---|" * len(LS_COLUMNS)]
+        lines += ["| " + " | ".join(str(r[c]).replace("|", "\\|") for c in LS_COLUMNS) + " |" for r in rows]
+        print("\n".join(lines))
     else:
         from rich.console import Console
         from rich.table import Table
@@ -108,13 +111,28 @@ def find_run(run: str, results: Path) -> Path:
     raise ResultsError(f"{run}: matches {len(matches)} runs under {results}; give more of the run id")
 
 
+def runs_and_baseline(runs: list[str], baseline: str | None, results: Path) -> tuple[list[Path], int]:
+    """The run folders of ``bench compare``/``bench report`` and the index of the baseline among them.
+
+    A ``--baseline`` run that is not among ``runs`` is put first.
+    """
+    paths = [find_run(run, results).resolve() for run in runs]
+    if not baseline:
+        return paths, 0
+    base = find_run(baseline, results).resolve()
+    if base not in paths:
+        paths.insert(0, base)
+    return paths, paths.index(base)
+
+
 def show_command(args: argparse.Namespace) -> int:
     """Print one run's table."""
     from bench.results.store import RunDir
     from bench.results.summary import print_table, render, summarize
 
+    check_format(args.format, SLICES_UNAVAILABLE if args.by else SHOW_UNAVAILABLE)
     run = RunDir.open(find_run(args.run, args.results))
-    if getattr(args, "by", None):
+    if args.by:
         return _show_slices(run, args)
     summary = summarize(run.rows())
     status = run.manifest.get("status")
@@ -129,11 +147,8 @@ def show_command(args: argparse.Namespace) -> int:
 
 def _show_slices(run: object, args: argparse.Namespace) -> int:
     """``bench show RUN --by DIMENSION``: the run's metric per slice (``bench.compare.slices``)."""
-    from bench.core.errors import BenchError
-    from bench.compare.slices import SLICE_FORMATS, format_slices, slice_run
+    from bench.compare.slices import format_slices, slice_run
 
-    if args.format not in SLICE_FORMATS:
-        raise BenchError(f"--format {args.format}: not available with --by; use one of {', '.join(SLICE_FORMATS)}")
     rows = slice_run(run, list(dict.fromkeys(args.by)), metric=args.metric, data_root=args.data)
     if not rows:
         print(f"no slices: the datasets have no {' or '.join(args.by)} with two or more values", file=sys.stderr)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -33,6 +33,8 @@ class ReportOptions:
     Attributes:
         metric: the metric of the table and plots; ``None``: the baseline run's first metric.
         baseline: index of the baseline run among the runs.
+        test, correction, alpha, min_effect: the paired tests of the comparison, as in
+            ``bench.compare.CompareOptions``.
         samples: bootstrap resamples of the comparison (the same default as ``bench compare``).
         slice_samples: bootstrap resamples per slice and per class-F1 bar.
         confidence: CI level.
@@ -43,6 +45,10 @@ class ReportOptions:
 
     metric: str | None = None
     baseline: int = 0
+    test: Literal["bootstrap", "mcnemar", "permutation"] = "bootstrap"
+    correction: Literal["holm", "bh"] = "holm"
+    alpha: float = 0.05
+    min_effect: float = 0.0
     samples: int = 10_000
     slice_samples: int = 1000
     confidence: float = 0.95
@@ -228,6 +234,8 @@ def collect(runs: Sequence[RunDir], options: ReportOptions) -> ReportData:
 
     runs = [_cached(run) for run in runs]
     comparison = compare_runs(runs, CompareOptions(metric=options.metric, baseline=options.baseline,
+                                                   test=options.test, correction=options.correction,
+                                                   alpha=options.alpha, min_effect=options.min_effect,
                                                    samples=options.samples, confidence=options.confidence,
                                                    seed=options.seed))
     labels = run_labels(runs)

@@ -23,7 +23,7 @@ def test_bad_spec_exits_2_with_one_line_and_no_folder(spec: Path, tmp_path: Path
     monkeypatch.delenv("NEWSBENCH_TEST_UNSET_VAR", raising=False)
     expected = spec.read_text(encoding="utf-8").splitlines()[0].removeprefix("# error: ")
     out = tmp_path / "data"
-    code = main(["data", "build", str(spec), "--out", str(out)])
+    code = main(["data", "build", str(spec), "--data", str(out)])
     err = capsys.readouterr().err
     assert code == 2
     lines = err.strip().splitlines()

@@ -130,7 +130,7 @@ def test_cli_workers_one_prepares_every_batch_here_with_the_same_result(tmp_path
     monkeypatch.setattr(batches, "_in_pool", None)  # any use of the pool would fail
     spec = tmp_path / "one.yaml"
     spec.write_text(STANCES, encoding="utf-8")
-    assert main(["data", "build", str(spec), "--out", str(tmp_path / "one"), "--workers", "1"]) == 0
+    assert main(["data", "build", str(spec), "--data", str(tmp_path / "one"), "--workers", "1"]) == 0
     _same_dataset(whole, open_dataset("stances", tmp_path / "one"))
 
 

@@ -232,7 +232,7 @@ def test_open_dataset_errors_name_the_folder(tmp_path: Path) -> None:
 
 def test_cli_build_prints_table_and_path_then_show_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = write_spec(tmp_path, STANCES)
-    assert main(["data", "build", str(spec), "--out", str(tmp_path / "data")]) == 0
+    assert main(["data", "build", str(spec), "--data", str(tmp_path / "data")]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     assert out[-1] == str(tmp_path / "data" / "stances")
     assert any("unrelated" in line for line in out) and any("test" in line for line in out)
