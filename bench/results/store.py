@@ -141,10 +141,10 @@ class RunDir:
     @property
     def config(self) -> dict[str, Any]:
         """The resolved config snapshot (``config.yaml``) as plain data."""
-        import yaml
+        from bench.core.loader import load_yaml_data
 
         try:
-            return yaml.safe_load((self.path / "config.yaml").read_text(encoding="utf-8"))
+            return load_yaml_data(self.path / "config.yaml")
         except FileNotFoundError:
             raise ResultsError(f"{self.path / 'config.yaml'}: missing; the run folder is damaged") from None
 
