@@ -370,7 +370,7 @@ def apply_overrides(doc: Doc, overrides: Sequence[str]) -> Doc:
         override = parse_yaml(raw_value, SET_ORIGIN)
         value = override.data
         if isinstance(value, str):
-            value = _expand_vars(value, lambda name: ConfigError(
+            value = _expand_vars(value, lambda name, key=key: ConfigError(
                 SET_ORIGIN, None, key, f"environment variable {name} is not set; export it"))
         parts: list[str | int] = [int(p) if p.lstrip("-").isdigit() else p for p in key.strip().split(".")]
         node = data
