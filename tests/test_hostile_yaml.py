@@ -165,6 +165,8 @@ CASES = [
     Case("duplicate_nested_key", "name: x\nm:\n  a: 1\n  a: 2\n", r"m\.a: duplicate key 'a'", 4),
     Case("two_documents", "name: a\n---\nname: b\n", r"invalid YAML: but found another document", 2,
          via=("config", "spec", "set")),
+    Case("key_with_line_break", '"a\\nb": !!python/name:x\n', r"\['a\\nb'\]: tag !!python/name:x is not allowed"),
+    Case("duplicate_key_with_line_break", '"a\\nb": 1\n"a\\nb": 2\n', r"\['a\\nb'\]: duplicate key", 2),
     Case("complex_key", "? [a, b]\n: 1\n", r"a mapping key must be a plain scalar"),
     Case("unclosed_quote", 'name: "abc\n', r"invalid YAML: found unexpected end of stream", 2,
          at={"front_matter": 2}),  # a front matter block ends without a line break

@@ -104,6 +104,7 @@ def test_overrides_are_parsed_as_yaml_and_validated() -> None:
 
 def test_format_path() -> None:
     assert format_path(("models", 0, "params", "C")) == "models[0].params.C"
+    assert format_path(("a\nb", 0, "c")) == "['a\\nb'][0].c"
 
 
 # --- hostile input ----------------------------------------------------------------------------

@@ -64,10 +64,16 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 def format_path(path: KeyPath) -> str:
-    """``("models", 0, "params")`` -> ``models[0].params``."""
+    """``("models", 0, "params")`` -> ``models[0].params``; a key with a line break or other
+    unprintable character is quoted (``['a\\nb']``) so that a message stays one line."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif not str(part).isprintable():
+            out += f"[{str(part)!r}]"
+        else:
+            out += f".{part}" if out else str(part)
     return out
 
 
