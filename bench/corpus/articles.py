@@ -48,10 +48,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from bench.core.errors import DataError
+from bench.core.errors import ConfigError, DataError
 from bench.core.jsonlines import json_objects
+from bench.core.loader import parse_yaml
 
 if TYPE_CHECKING:
     import pandas
@@ -135,13 +134,10 @@ def _front_matter(lines: list[str], file: str) -> tuple[dict[str, Any], int]:
     if end is None:
         raise DataError(file, 1, "front matter", "opened with '---' but never closed; "
                         "add a '---' line after the last key")
-    try:
-        data = yaml.safe_load("\n".join(lines[1:end]))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise DataError(file, line, "front matter", f"invalid YAML: {problem}; fix the syntax") from None
+    try:  # the strict loader: no anchors/aliases, tags or deep nesting; no ${VAR} in data
+        data = parse_yaml("\n".join(lines[1:end]), file, first_line=2, expand_vars=False).data
+    except ConfigError as exc:
+        raise DataError(file, exc.line, exc.key or "front matter", exc.problem) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -163,10 +163,10 @@ class RunDir:
     @property
     def config(self) -> dict[str, Any]:
         """The resolved config snapshot (``config.yaml``) as plain data."""
-        import yaml
+        from bench.core.loader import load_yaml_data
 
         try:
-            return yaml.safe_load((self.path / CONFIG).read_text(encoding="utf-8"))
+            return load_yaml_data(self.path / CONFIG)
         except FileNotFoundError:
             raise ResultsError(f"{self.path / CONFIG}: missing; the run folder is damaged") from None
 
