@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import pytest
 
-from bench.core import loader
+from bench.core import safe_yaml
 from bench.core.errors import ConfigError
 from bench.core.loader import (
     apply_overrides,
@@ -135,21 +135,21 @@ def test_standard_tags_and_plain_values_still_load() -> None:
 
 
 def test_depth_limit_is_exact() -> None:
-    depth = loader.MAX_DEPTH
+    depth = safe_yaml.MAX_DEPTH
     assert parse_yaml("[" * depth + "]" * depth, "c.yaml").data is not None
     with pytest.raises(ConfigError, match=rf"^c\.yaml:1: \[0\]\[0\]\[0\]: nested deeper than {depth} levels; flatten"):
         parse_yaml("[" * (depth + 1) + "]" * (depth + 1), "c.yaml")
 
 
 def test_value_limit_is_exact_and_names_the_item(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loader, "MAX_NODES", 5)
+    monkeypatch.setattr(safe_yaml, "MAX_NODES", 5)
     assert parse_yaml("[1, 2, 3, 4]", "c.yaml").data == [1, 2, 3, 4]  # the list and its 4 items
     with pytest.raises(ConfigError, match=r"^c\.yaml:2: \[4\]: more than 5 values in one YAML document"):
         parse_yaml("[1, 2, 3, 4,\n 5]", "c.yaml")
 
 
 def test_number_length_limit_is_exact() -> None:
-    limit = loader.MAX_NUMBER_CHARS
+    limit = safe_yaml.MAX_NUMBER_CHARS
     assert parse_yaml(f"n: {'9' * limit}", "c.yaml").data["n"] == int("9" * limit)
     with pytest.raises(ConfigError, match=rf"^c\.yaml:1: n: a number written with {limit + 1} characters"):
         parse_yaml(f"n: {'9' * (limit + 1)}", "c.yaml")
@@ -165,7 +165,7 @@ def test_first_line_and_expand_vars_for_text_cut_from_a_file(monkeypatch: pytest
 
 
 def test_size_limit_for_text_and_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(loader, "MAX_BYTES", 16)
+    monkeypatch.setattr(safe_yaml, "MAX_BYTES", 16)
     with pytest.raises(ConfigError, match=r"^--set: YAML text of 17 characters is over the 16 limit"):
         parse_yaml("a: " + "x" * 14, "--set")
     path = tmp_path / "c.yaml"
