@@ -3,10 +3,13 @@ bootstrap intervals against scipy, and the misuse errors users see."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
 from sklearn import metrics as skm
+from sklearn.exceptions import UndefinedMetricWarning
 
 import bench.metrics
 import bench.metrics.scoring
@@ -40,6 +43,15 @@ def _f_avg_reference(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, 
     return float(np.mean(skm.f1_score(y_true, y_pred, labels=wanted, average=None, zero_division=0)))
 
 
+def _kappa_reference(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...]) -> float:
+    """scikit-learn's kappa, 0 where it is undefined. scikit-learn 1.8 (the floor) returns nan there and has no
+    ``replace_undefined_by``; 1.9 returns nan by default too, with an UndefinedMetricWarning."""
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", UndefinedMetricWarning)
+        kappa = skm.cohen_kappa_score(y_true, y_pred, labels=list(range(len(labels))))
+    return 0.0 if np.isnan(kappa) else float(kappa)
+
+
 def _single(fn, **kw):
     return lambda yt, yp, sc, labels: fn(yt, yp, labels=list(range(len(labels))), zero_division=0, **kw)
 
@@ -57,8 +69,7 @@ REFERENCES = {
     "accuracy": (lambda yt, yp, sc, labels: skm.accuracy_score(yt, yp), None),
     "balanced_accuracy": (lambda yt, yp, sc, labels: skm.balanced_accuracy_score(yt, yp), None),
     "mcc": (lambda yt, yp, sc, labels: skm.matthews_corrcoef(yt, yp), None),
-    "cohen_kappa": (lambda yt, yp, sc, labels: skm.cohen_kappa_score(yt, yp, labels=list(range(len(labels))),
-                                                                     replace_undefined_by=0.0), None),
+    "cohen_kappa": (lambda yt, yp, sc, labels: _kappa_reference(yt, yp, labels), None),
     "log_loss": (lambda yt, yp, sc, labels: skm.log_loss(yt, sc, labels=list(range(len(labels)))), None),
     "roc_auc": (lambda yt, yp, sc, labels: skm.roc_auc_score(yt, sc, multi_class="ovr", average="macro",
                                                             labels=list(range(len(labels)))), None),
