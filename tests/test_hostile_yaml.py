@@ -249,7 +249,7 @@ def _run_case(case: Case, via: str, tmp: Path) -> tuple[subprocess.CompletedProc
     if via == "spec":
         path = tmp / "spec.yaml"
         _write(path, case)
-        result = _bench("data", "build", str(path), "--out", str(tmp / "out"), cwd=tmp)
+        result = _bench("data", "build", str(path), "--data", str(tmp / "out"), cwd=tmp)
         out = tmp / "out"
         assert not out.exists() or not any(out.iterdir()), "a refused spec left files behind"
         return result, str(path)
@@ -263,7 +263,7 @@ def _run_case(case: Case, via: str, tmp: Path) -> tuple[subprocess.CompletedProc
         (tmp / "arts").mkdir()
         article = tmp / "arts" / "a.txt"
         article.write_text(f"---\n{case.text}---\nA title\nA body.\n", encoding="utf-8")
-        result = _bench("data", "build", "spec.yaml", "--out", str(tmp / "out"), cwd=tmp)
+        result = _bench("data", "build", "spec.yaml", "--data", str(tmp / "out"), cwd=tmp)
         return result, "arts/a.txt"
     if via == "snapshot":
         rng = np.random.default_rng(0)
