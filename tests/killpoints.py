@@ -62,13 +62,11 @@ def _child(task: dict, steps_file: Path) -> None:
 
 
 def main(tasks_path: str) -> None:
-    import bench.cli  # noqa: F401  the imports every child shares
-    import bench.corpus  # noqa: F401
-    import bench.results.rescore  # noqa: F401
-    import bench.run.benchmark  # noqa: F401
-    import pandas  # noqa: F401
-    import pyarrow.parquet  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
+    import importlib
+
+    for module in ("bench.cli", "bench.corpus", "bench.results.rescore", "bench.run.benchmark", "pandas",
+                   "pyarrow.parquet", "sklearn.linear_model"):  # imported once, shared by every child
+        importlib.import_module(module)
 
     tasks = json.loads(Path(tasks_path).read_text())
     results = []

@@ -24,6 +24,16 @@ from tests.run_factory import gold_labels, simulated_job, write_run
 RUN_ID = "20260101T000000-demo-00000000"
 
 
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real run of the tiny stance benchmark (rescore needs its dataset)."""
+    from tests.run_factory import run_tiny_benchmark
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_DATASETS_OFFLINE", "1")
+        return run_tiny_benchmark(tmp_path_factory.mktemp("debris") / "ref")
+
+
 def dead_pid() -> int:
     """The pid of a process that has exited (and been reaped)."""
     proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
@@ -103,3 +113,21 @@ def test_run_folders_and_files_follow_the_umask(tmp_path: Path, rng, umask: int)
     modes = {p.relative_to(tmp_path): stat.S_IMODE(p.stat().st_mode) for p in [run, *run.rglob("*"), folder, out]}
     expected_dir, expected_file = 0o777 & ~umask, 0o666 & ~umask
     assert {k: v for k, v in modes.items() if v != (expected_dir if (tmp_path / k).is_dir() else expected_file)} == {}
+
+
+def test_a_journal_whose_rescore_is_alive_is_left_to_it_and_rescores_wait_for_each_other(tiny_run: Path) -> None:
+    import threading
+
+    from bench.core.locks import folder_lock
+    from bench.results.journal import recover
+
+    write_text(tiny_run / STAGING / "metrics.csv", "being written\n")
+    with folder_lock(tiny_run):  # a live rescore of this run
+        assert recover(tiny_run) is None and (tiny_run / STAGING / "metrics.csv").is_file()
+        done: list[int] = []
+        waiting = threading.Thread(target=lambda: done.append(main(["rescore", str(tiny_run)])))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and not done  # the second rescore waits for the lock
+    waiting.join(60)
+    assert done == [0] and not (tiny_run / STAGING).exists()

@@ -65,7 +65,9 @@ def test_a_rescore_killed_at_any_step_leaves_the_run_fully_old_or_fully_new(tiny
     assert main(["rescore", str(reference), "--metrics", *NEW_METRICS]) == 0
     new = state(reference)
     assert new != old
-    argv = lambda run: ["rescore", str(run), "--metrics", *NEW_METRICS]  # noqa: E731
+    def argv(run: Path) -> list[str]:
+        return ["rescore", str(run), "--metrics", *NEW_METRICS]
+
     count = shutil.copytree(tiny, tmp_path / "count" / tiny.name)
     (counted,) = killpoints([{"argv": argv(count), "kill_at": 0}], tmp_path)
     assert counted["code"] == 0 and state(count) == new
@@ -96,7 +98,9 @@ def _partial(results: Path) -> Path | None:
 
 def test_a_run_killed_while_saving_resumes_to_identical_metrics(tiny: Path, tmp_path: Path) -> None:
     config, data = tiny.parents[1] / "tiny.yaml", tiny.parents[1] / "data"
-    argv = lambda results: ["run", str(config), "--data", str(data), "--results", str(results), "--quiet"]  # noqa: E731
+    def argv(results: Path) -> list[str]:
+        return ["run", str(config), "--data", str(data), "--results", str(results), "--quiet"]
+
     (counted,) = killpoints([{"argv": argv(tmp_path / "count"), "kill_at": 0}], tmp_path)
     assert counted["code"] == 0
     points = [{"pattern": "/jobs/", "kill_at": 1},                  # the first job record, its temporary file written
@@ -120,7 +124,9 @@ def test_a_run_killed_while_saving_resumes_to_identical_metrics(tiny: Path, tmp_
 def test_a_build_killed_while_saving_leaves_no_debris_after_the_next_build(tiny: Path, tmp_path: Path) -> None:
     spec = tiny.parents[1] / "src" / "tiny_stance.yaml"
     fingerprint = open_dataset(tiny.parents[1] / "data" / "tiny_stance").fingerprint
-    argv = lambda data: ["data", "build", str(spec), "--data", str(data)]  # noqa: E731
+    def argv(data: Path) -> list[str]:
+        return ["data", "build", str(spec), "--data", str(data)]
+
     (counted,) = killpoints([{"argv": argv(tmp_path / "count"), "kill_at": 0, "pattern": ".partial-"}], tmp_path)
     assert counted["code"] == 0 and counted["steps"] >= 3
     points = sorted({2, counted["steps"] // 2, counted["steps"]})  # 1 is the mkdir of the folder being saved
