@@ -45,19 +45,43 @@ def _flock(fd: int, blocking: bool) -> bool:
     return True
 
 
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        on_disk = os.stat(path)
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (on_disk.st_dev, on_disk.st_ino)
+
+
 @contextlib.contextmanager
-def lock_file(path: Path, *, blocking: bool = True) -> Iterator[bool]:
+def lock_file(path: Path, *, blocking: bool = True, remove: bool = False) -> Iterator[bool]:
     """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block.
 
     Yields whether the lock is held: always ``True`` when ``blocking`` (it waits), ``False``
-    without waiting when another process holds it.
+    without waiting when another process holds it. With ``remove``, the holder deletes the
+    lock file when it is done, so that no lock file stays behind; a waiter that then gets
+    the lock on the deleted file sees that the path is gone (or is another file) and locks
+    the path afresh, so two processes never both hold the lock of one path.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            held = _flock(fd, blocking)
+        except BaseException:
+            os.close(fd)
+            raise
+        if held and remove and not _same_file(fd, path):
+            os.close(fd)  # its previous holder removed it: lock the current file instead
+            continue
+        break
     try:
-        yield _flock(fd, blocking)
+        yield held
     finally:
+        if held and remove:
+            path.unlink(missing_ok=True)  # while still holding it
         os.close(fd)
 
 

@@ -1,7 +1,8 @@
 """One build of a dataset at a time, and the debris of killed builds removed.
 
 ``bench data build`` holds an exclusive ``flock`` on ``data/.<name>.lock`` from the
-up-to-date check to the final rename. Builds of one dataset started together (a job array,
+up-to-date check to the final rename (and removes the file when done: a failed build
+leaves nothing in ``data/``). Builds of one dataset started together (a job array,
 several runs that build on demand) therefore wait for each other, and all but the first find
 the finished build up to date and reuse it: one build, one fingerprint. The kernel releases
 the lock of a killed process, so a kill never blocks later builds.
@@ -25,6 +26,7 @@ from bench.core.locks import lock_file
 
 __all__ = ["build_lock", "clean_data", "debris_of", "remove_debris"]
 
+_LOCK = re.compile(r"^\.(?P<name>.+)\.lock$")  # a build's lock file, left by a killed build
 _DEBRIS = re.compile(r"^\.(?P<name>.+)\.(?:(?:build|partial)-.+|old-\d+-[0-9a-f]+|\d+\.[A-Za-z0-9_]+\.tmp)$")
 
 
@@ -62,7 +64,7 @@ def build_lock(folder: Path) -> Iterator[None]:
     folder = Path(folder)
     with contextlib.ExitStack() as stack:
         try:
-            stack.enter_context(lock_file(_lock_path(folder)))
+            stack.enter_context(lock_file(_lock_path(folder), remove=True))
         except OSError:  # a folder we cannot write to: nothing is built or removed there, reading needs no lock
             yield
             return
@@ -76,10 +78,13 @@ def clean_data(root: Path) -> list[Path]:
     root = Path(root)
     if not root.is_dir():
         return []
-    names = sorted({found["name"] for path in root.iterdir() if (found := _DEBRIS.match(path.name))})
+    names = sorted({found["name"] for path in root.iterdir()
+                    if (found := _DEBRIS.match(path.name) or _LOCK.match(path.name))})
     removed: list[Path] = []
     for name in names:
-        with lock_file(_lock_path(root / name), blocking=False) as held:
+        lock = _lock_path(root / name)
+        existed = lock.exists()
+        with lock_file(lock, blocking=False, remove=True) as held:
             if held:
-                removed += remove_debris(root / name)
+                removed += remove_debris(root / name) + ([lock] if existed else [])
     return removed
