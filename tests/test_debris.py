@@ -56,10 +56,11 @@ def test_ls_clean_removes_the_debris_of_dead_processes_only(tmp_path: Path, rng,
     debris = [results / f".{RUN_ID}.{gone}.abc123.tmp", results / f".{RUN_ID}.old-{gone}-0a0b0c0d",
               run / "jobs" / f".x.json.{gone}.zz9.tmp", run / STAGING / "jobs" / "x.json",
               results / ".cache" / "features" / f".k.npz.{gone}.q1.tmp",
-              data / ".news.partial-0a1b2c3d", data / ".news.build-1-0a1b2c3d", data / f".news.old-{gone}-0a0b0c0d",
+              data / ".news.partial-0a1b2c3d", data / f".news.build-{gone}-0a1b2c3d", data / f".news.old-{gone}-0a0b0c0d",
               data / ".other.lock"]
     kept = [results / f".{RUN_ID}.{alive}.abc123.tmp", results / ".cache" / "features" / f".k.npz.{alive}.q1.tmp",
-            data / ".busy.partial-0a1b2c3d", data / "news" / "stats.json", run / "metrics.json"]
+            data / ".busy.partial-0a1b2c3d", data / f".news.build-{alive}-0a1b2c3d", data / "news" / "stats.json",
+            run / "metrics.json"]
     for path in debris + kept:
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.exists():

@@ -22,7 +22,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from bench.core.locks import lock_file
+from bench.core.locks import lock_file, pid_alive
 
 __all__ = ["build_lock", "clean_data", "debris_of", "remove_debris"]
 
@@ -50,11 +50,25 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _owner(path: Path, name: str) -> int | None:
+    """The pid a leftover's name records (``.<name>.build-<pid>-*``, ``.<name>.old-<pid>-*``...)."""
+    rest = path.name[len(name) + 2:]
+    found = re.match(r"^(?:build-|old-)?(\d+)[-.]", rest)
+    return int(found[1]) if found and not rest.startswith("partial-") else None
+
+
 def remove_debris(folder: Path) -> list[Path]:
-    """Remove the leftovers of killed builds of ``folder``; the caller holds ``build_lock(folder)``."""
-    removed = debris_of(folder)
-    for path in removed:
-        _remove(path)
+    """Remove the leftovers of killed builds of ``folder``; the caller holds ``build_lock(folder)``.
+
+    Holding the lock means no other build of this dataset runs; a leftover whose name still
+    names a live process is kept all the same (a build by a version without the lock).
+    """
+    removed = []
+    for path in debris_of(folder):
+        pid = _owner(path, Path(folder).name)
+        if pid is None or not pid_alive(pid):
+            _remove(path)
+            removed.append(path)
     return removed
 
 
