@@ -64,8 +64,8 @@ def _child(task: dict, steps_file: Path) -> None:
 def main(tasks_path: str) -> None:
     import importlib
 
-    for module in ("bench.cli", "bench.corpus", "bench.results.rescore", "bench.run.benchmark", "pandas",
-                   "pyarrow.parquet", "sklearn.linear_model"):  # imported once, shared by every child
+    for module in ("bench.cli", "bench.corpus", "bench.metrics", "bench.results.rescore", "bench.run.benchmark",
+                   "pandas", "pyarrow.dataset", "pyarrow.parquet", "sklearn.linear_model"):  # imported once, shared by every child
         importlib.import_module(module)
 
     tasks = json.loads(Path(tasks_path).read_text())

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -24,14 +25,10 @@ from tests.run_factory import gold_labels, simulated_job, write_run
 RUN_ID = "20260101T000000-demo-00000000"
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A real run of the tiny stance benchmark (rescore needs its dataset)."""
-    from tests.run_factory import run_tiny_benchmark
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_DATASETS_OFFLINE", "1")
-        return run_tiny_benchmark(tmp_path_factory.mktemp("debris") / "ref")
+@pytest.fixture
+def tiny_run(tiny_benchmark_run: Path, tmp_path: Path) -> Path:
+    """A copy of the session's real tiny run (rescore needs its dataset, which stays where it is)."""
+    return shutil.copytree(tiny_benchmark_run, tmp_path / tiny_benchmark_run.name)
 
 
 def dead_pid() -> int:
@@ -95,7 +92,7 @@ def _create(root: str) -> str:
 
 
 def test_runs_claiming_one_id_at_once_each_get_their_own_folder(tmp_path: Path) -> None:
-    with multiprocessing.get_context("spawn").Pool(4) as pool:
+    with multiprocessing.get_context("fork").Pool(4) as pool:
         names = pool.map(_create, [str(tmp_path)] * 8)
     assert sorted(names) == sorted([f".{RUN_ID}.partial"] + [f".{RUN_ID}-{k}.partial" for k in range(2, 9)])
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names)

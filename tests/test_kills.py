@@ -25,7 +25,6 @@ from bench.corpus import open_dataset
 from bench.results.journal import STAGING
 from bench.results.store import RunDir
 from tests.conftest import REPO
-from tests.run_factory import run_tiny_benchmark
 
 NEW_METRICS = ["accuracy", "mcc"]
 RUN_FILES = ("metrics.json", "metrics.csv")
@@ -50,13 +49,10 @@ def state(run: Path) -> dict[str, bytes]:
     return out
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One real run of the tiny stance benchmark (its dataset under ``<folder>/data``)."""
-    root = tmp_path_factory.mktemp("kills")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_DATASETS_OFFLINE", "1")
-        return run_tiny_benchmark(root / "ref")
+@pytest.fixture
+def tiny(tiny_benchmark_run: Path) -> Path:
+    """The session's real tiny run (its dataset under ``<folder>/data``); tests change copies only."""
+    return tiny_benchmark_run
 
 
 def test_a_rescore_killed_at_any_step_leaves_the_run_fully_old_or_fully_new(tiny: Path, tmp_path: Path) -> None:

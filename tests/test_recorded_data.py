@@ -16,19 +16,14 @@ from bench.cli import main
 from bench.corpus import build_dataset
 from bench.report.collect import ReportOptions, collect
 from bench.results.store import RunDir
-from tests.run_factory import run_tiny_benchmark
 
 JOB = "tiny_stance__word__logreg__s0"
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The folder of a real tiny run: ``src/`` (spec and CSVs), ``data/``, ``results/<run>``."""
-    root = tmp_path_factory.mktemp("recorded")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_DATASETS_OFFLINE", "1")
-        run_tiny_benchmark(root / "ref")
-    return root / "ref"
+@pytest.fixture
+def tiny(tiny_benchmark_run: Path) -> Path:
+    """The folder of the session's real tiny run: ``src/`` (spec and CSVs), ``data/``, ``results/<run>``."""
+    return tiny_benchmark_run.parents[1]
 
 
 def moved(tiny: Path, dest: Path) -> tuple[Path, Path]:
