@@ -43,11 +43,16 @@ def debris_of(folder: Path) -> list[Path]:
                   if (found := _DEBRIS.match(path.name)) and found["name"] == folder.name)
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+def _remove(path: Path) -> bool:
+    """Remove ``path``; ``False`` when it cannot be (a read-only folder: left as it is)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        return not path.exists()
+    return True
 
 
 def _owner(path: Path, name: str) -> int | None:
@@ -66,8 +71,7 @@ def remove_debris(folder: Path) -> list[Path]:
     removed = []
     for path in debris_of(folder):
         pid = _owner(path, Path(folder).name)
-        if pid is None or not pid_alive(pid):
-            _remove(path)
+        if (pid is None or not pid_alive(pid)) and _remove(path):
             removed.append(path)
     return removed
 
@@ -98,7 +102,10 @@ def clean_data(root: Path) -> list[Path]:
     for name in names:
         lock = _lock_path(root / name)
         existed = lock.exists()
-        with lock_file(lock, blocking=False, remove=True) as held:
-            if held:
-                removed += remove_debris(root / name) + ([lock] if existed else [])
+        try:
+            with lock_file(lock, blocking=False, remove=True) as held:
+                if held:
+                    removed += remove_debris(root / name) + ([lock] if existed else [])
+        except OSError:  # a folder that cannot be written here: left as it is
+            continue
     return removed

@@ -18,6 +18,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from bench.core.errors import ResultsError
 from bench.core.files import owner_pid
 from bench.core.locks import folder_lock, pid_alive
 from bench.results.journal import STAGING, recover_held
@@ -31,11 +32,16 @@ def _dead_owner(path: Path) -> bool:
     return pid is not None and not pid_alive(pid)
 
 
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)
+def _remove(path: Path) -> bool:
+    """Remove ``path``; ``False`` when it cannot be (a read-only folder: left as it is)."""
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        return not path.exists()
+    return True
 
 
 def _clean_complete_run(run: Path) -> list[Path]:
@@ -56,13 +62,12 @@ def clean_results(root: Path) -> list[Path]:
     removed: list[Path] = []
     for path in sorted(root.iterdir()):
         if _dead_owner(path):
-            _remove(path)
-            removed.append(path)
+            removed += [path] if _remove(path) else []
         elif path.is_dir() and is_run_folder(path) and not path.name.endswith(PARTIAL_SUFFIX):
-            removed += _clean_complete_run(path)
+            try:
+                removed += _clean_complete_run(path)
+            except (OSError, ResultsError):  # a run that cannot be written here: left as it is
+                continue
         elif path.is_dir():  # a .partial run, the feature cache: only files of dead processes
-            for inner in sorted(path.rglob(".*.tmp")):
-                if _dead_owner(inner):
-                    _remove(inner)
-                    removed.append(inner)
+            removed += [inner for inner in sorted(path.rglob(".*.tmp")) if _dead_owner(inner) and _remove(inner)]
     return removed
