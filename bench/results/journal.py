@@ -18,7 +18,10 @@ So after a SIGKILL at any point, every read of the run sees it fully old or full
 Completing is idempotent (an already moved file is skipped), so a kill during recovery is
 recovered the same way. The writer holds an exclusive ``flock`` on the run folder from
 staging to the end of applying; a reader that finds the lock held leaves the journal to its
-live owner (and reads the old files, which stay whole until the commit).
+live owner: before the commit it reads the old files, untouched until then; after it, it
+waits for the owner to finish applying. (A reader that opened the run before a live
+rescore committed can still read some files before and some after: the guarantee is
+against kills, not against reading while another process rescores.)
 """
 
 from __future__ import annotations
@@ -83,7 +86,12 @@ def recover(run: Path) -> str | None:
     if not (run / STAGING).is_dir():
         return None
     with folder_lock(run, blocking=False) as held:
-        return recover_held(run) if held else None
+        if held:
+            return recover_held(run)
+    if (run / STAGING / COMMITTED).is_file():  # its live owner is applying: a few renames, wait for them
+        with folder_lock(run):
+            return recover_held(run)
+    return None
 
 
 def recover_held(run: Path) -> str | None:
