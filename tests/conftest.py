@@ -51,3 +51,17 @@ def needs_dataset(data_root: Path, name: str) -> Path:
     if not folder.is_dir():
         pytest.skip(f"public dataset {name!r} is not under NEWSBENCH_DATA")
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_benchmark_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One real run of the tiny stance benchmark for the whole session (``tests.run_factory``).
+
+    Its folder is ``<root>/results/<run_id>``, with ``<root>/data`` (the built dataset),
+    ``<root>/src`` (spec and CSVs) and ``<root>/tiny.yaml``. Tests copy it before changing it.
+    """
+    from tests.run_factory import run_tiny_benchmark
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_DATASETS_OFFLINE", "1")
+        return run_tiny_benchmark(tmp_path_factory.mktemp("tiny-benchmark") / "ref")

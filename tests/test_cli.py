@@ -73,7 +73,8 @@ def _by_option(flag: str) -> dict[str, argparse.Action]:
 
 def test_shared_concepts_have_one_name_and_one_meaning() -> None:
     data, results = _by_option("--data"), _by_option("--results")
-    assert set(data) == {"data build", "data show", "validate", "run", "show", "import", "report"}
+    assert set(data) == {"data build", "data show", "validate", "run", "ls", "show", "rescore", "import",
+                         "report"}
     assert set(results) == {"run", "ls", "show", "compare", "rescore", "import", "report"}
     for found in (data, results):
         assert {a.metavar for a in found.values()} == {"DIR"} and len({a.default for a in found.values()}) == 1

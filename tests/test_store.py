@@ -94,10 +94,13 @@ def test_predictions_of_an_unknown_job(tmp_path: Path) -> None:
         run.predictions("zz")
 
 
-def test_create_refuses_an_existing_run_id(tmp_path: Path) -> None:
-    new_run(tmp_path)
-    with pytest.raises(ResultsError, match=r"a run with this id exists"):
-        new_run(tmp_path)
+def test_a_taken_run_id_gets_the_next_free_suffix(tmp_path: Path) -> None:
+    first = new_run(tmp_path)
+    second, third = new_run(tmp_path), new_run(tmp_path)
+    assert [r.path.name for r in (first, second, third)] == [f".{first.run_id}.partial", f".{first.run_id}-2.partial",
+                                                             f".{first.run_id}-3.partial"]
+    assert [RunDir.open(r.path).run_id for r in (second, third)] == [f"{first.run_id}-2", f"{first.run_id}-3"]
+    assert not list(tmp_path.glob("*.tmp"))
 
 
 def test_list_runs_oldest_first_with_partial_ones(tmp_path: Path) -> None:

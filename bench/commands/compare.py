@@ -34,10 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rescore = subparsers.add_parser(
         "rescore", help="recompute metrics and CIs from saved predictions (no retraining)",
         description="Recompute every job's metric rows from its saved predictions and rewrite "
-        "metrics.json, metrics.csv and jobs/*.json atomically (docs/results.md).")
+        "metrics.json, metrics.csv and jobs/*.json all together: a kill leaves the run fully old or "
+        "fully new (docs/reliability.md). Refuses predictions whose gold labels are not the dataset's, and a "
+        "dataset rebuilt since the run (another fingerprint).")
     rescore.add_argument("run", metavar="RUN", help="run folder (or run id under --results)")
     rescore.add_argument("--metrics", nargs="+", metavar="NAME", help="metrics to compute (default: the run's own)")
     results_option(rescore)
+    data_option(rescore, help="folder of built datasets, used when the run's dataset path has moved")
     rescore.set_defaults(handler=rescore_command)
 
     imp = subparsers.add_parser(
@@ -94,7 +97,7 @@ def rescore_command(args: argparse.Namespace) -> int:
     from bench.results.store import RunDir
 
     run = RunDir.open(find_run(args.run, args.results))
-    rows = rescore_run(run, args.metrics, command=["bench", *sys.argv[1:]])
+    rows = rescore_run(run, args.metrics, command=["bench", *sys.argv[1:]], data_root=args.data)
     print(f"rescored {len(run.job_ids())} jobs: {len(rows)} metric rows in {run.path / 'metrics.json'}")
     return 0
 

@@ -23,6 +23,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                "folder, oldest first, with status, jobs done and dataset names.")
     results_option(ls, help="where the run folders are")
     format_option(ls, LS_UNAVAILABLE)
+    ls.add_argument("--clean", action="store_true",
+                    help="first remove what killed processes left under --results and --data (temporary "
+                    "files and folders, unfinished dataset saves, interrupted rescores; never a run), "
+                    "printing each path on stderr")
+    data_option(ls, help="the datasets folder --clean also cleans")
     ls.set_defaults(handler=ls_command)
 
     show = subparsers.add_parser("show", help="one run's results table (mean over seeds, with CIs)",
@@ -65,6 +70,8 @@ def ls_command(args: argparse.Namespace) -> int:
     import json
 
     check_format(args.format, LS_UNAVAILABLE)
+    if args.clean:
+        _clean(args.results, args.data)
     rows = _run_rows(args.results)
     if args.format == "json":
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -93,6 +100,18 @@ def ls_command(args: argparse.Namespace) -> int:
                           str(r["created"]))
         Console(soft_wrap=False, width=160).print(table)
     return 0
+
+
+def _clean(results: Path, data: Path) -> None:
+    """``bench ls --clean``: the debris of killed processes (``bench.results.cleanup``,
+    ``bench.corpus.buildlock``), each path removed printed on stderr."""
+    from bench.corpus.buildlock import clean_data
+    from bench.results.cleanup import clean_results
+
+    removed = clean_results(results) + clean_data(data)
+    for path in removed:
+        print(f"removed {path}", file=sys.stderr)
+    print(f"cleaned: {len(removed)} leftovers of killed processes removed", file=sys.stderr)
 
 
 def find_run(run: str, results: Path) -> Path:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.core.errors import DataError
+from bench.results.recorded import open_recorded
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -70,25 +70,6 @@ class SliceRow:
     too_small: bool
 
 
-def dataset_folder(run: RunDir, dataset: str, data_root: Path | None = None) -> Path:
-    """Where a run's dataset is: the manifest's path, else ``data_root/<name>``.
-
-    Raises:
-        DataError: neither exists (the dataset was moved or deleted).
-    """
-    info = (run.manifest.get("datasets") or {}).get(dataset) or {}
-    candidates = [Path(info["path"])] if info.get("path") else []
-    if data_root is not None:
-        candidates.append(Path(data_root) / dataset)
-    for folder in candidates:
-        if (folder / "stats.json").is_file():
-            return folder
-    tried = ", ".join(str(c) for c in candidates) or "no path in the manifest"
-    raise DataError(run.path / "manifest.json", None, f"datasets.{dataset}",
-                    f"built dataset not found (tried {tried}); rebuild it with `bench data build` "
-                    "or pass --data DIR holding it")
-
-
 def evaluated_split(run: RunDir, dataset: str) -> str:
     """The split a run's predictions on ``dataset`` cover (``test``, or ``train`` for CV)."""
     rows = [r for r in run.rows() if r.get("dataset") == dataset and r.get("split")]
@@ -99,10 +80,15 @@ def evaluated_split(run: RunDir, dataset: str) -> str:
 
 
 def load_items(run: RunDir, dataset: str, data_root: Path | None = None) -> pd.DataFrame:
-    """The evaluated split of a run's dataset, indexed by item id (text, label, target, ...)."""
-    from bench.corpus import load_split, open_dataset
+    """The evaluated split of a run's dataset, indexed by item id (text, label, target, ...).
 
-    built = open_dataset(dataset_folder(run, dataset, data_root))
+    Raises:
+        DataError: the dataset is missing, or was rebuilt since the run (another fingerprint
+            than the manifest's): its items may carry other labels, so no slice is computed.
+    """
+    from bench.corpus import load_split
+
+    built = open_recorded(run, dataset, data_root)
     frame = load_split(built, evaluated_split(run, dataset))
     return frame.set_index(frame["id"].astype(str), drop=False)
 

@@ -6,13 +6,20 @@ onto the target, then fsync the folder so that the rename itself survives a powe
 file gets the permissions a plain ``open`` would give it (``0o666`` less the umask), not the
 private ``0o600`` of a temporary file.
 
-A folder is built under a temporary name and swapped in by ``swap_folder``: a previous
-folder is moved aside first, put back if the swap fails, and removed after it succeeds.
+A folder is built under a temporary name (``temp_folder``: the permissions of a plain
+``mkdir``, not the private ``0o700`` of ``mkdtemp``) and swapped in by ``swap_folder``: a
+previous folder is moved aside first, put back if the swap fails, and removed after it
+succeeds.
+
+Every temporary name carries the pid of its maker (``.<name>.<pid>.<random>.tmp``, and
+``.<name>.old-<pid>-<hex>`` for a folder moved aside), so that ``owner_pid`` can tell the
+debris of a killed process from the work of a live one (``bench ls --clean``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -20,13 +27,30 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["fsync_folder", "swap_folder", "write_atomic", "write_bytes", "write_text"]
+__all__ = ["fsync_folder", "owner_pid", "swap_folder", "temp_folder", "write_atomic", "write_bytes", "write_text"]
+
+_TEMP_NAME = re.compile(r"^\..+\.(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+_ASIDE_NAME = re.compile(r"^\..+\.old-(?P<pid>\d+)-[0-9a-f]+$")
 
 
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def owner_pid(name: str) -> int | None:
+    """The pid in a temporary or moved-aside name made here; ``None`` for any other name."""
+    found = _TEMP_NAME.match(name) or _ASIDE_NAME.match(name)
+    return int(found["pid"]) if found else None
+
+
+def temp_folder(parent: Path, name: str) -> Path:
+    """A new empty folder ``parent/.<name>.<pid>.<random>.tmp`` with the umask's permissions."""
+    Path(parent).mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.{os.getpid()}.", suffix=".tmp"))
+    os.chmod(tmp, 0o777 & ~_umask())
+    return tmp
 
 
 def fsync_folder(folder: Path) -> None:
@@ -47,7 +71,8 @@ def write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Create ``path`` whole: ``write`` fills a temporary file in the same folder, which replaces it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                                suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
@@ -76,7 +101,7 @@ def swap_folder(tmp: Path, final: Path) -> None:
     tmp, final = Path(tmp), Path(final)
     old = None
     if final.exists():
-        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+        old = final.with_name(f".{final.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         os.replace(final, old)
     try:
         os.replace(tmp, final)

@@ -132,12 +132,20 @@ def build_dataset(spec_path: str | Path, data_root: Path = DEFAULT_ROOT, *, forc
 
     ``workers``: processes that prepare the batches of a large source (default: up to 2 CPUs).
     """
-    from bench.corpus.sources import source_paths
+    from bench.corpus.buildlock import build_lock
     from bench.corpus.spec import load_spec
 
     start = time.perf_counter()
     loaded = load_spec(spec_path)
     folder = Path(data_root) / loaded.spec.name
+    with build_lock(folder):  # builds of one dataset wait for each other, then reuse (bench.corpus.buildlock)
+        return _build_locked(loaded, folder, force=force, workers=workers, start=start)
+
+
+def _build_locked(loaded: LoadedSpec, folder: Path, *, force: bool, workers: int | None,
+                  start: float) -> BuildResult:
+    from bench.corpus.sources import source_paths
+
     if folder.exists() and not (folder / "stats.json").is_file():
         raise DataError(folder, None, "", "exists and is not a newsbench dataset; move it away or set "
                         "another name in the spec")

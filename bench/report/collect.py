@@ -171,7 +171,8 @@ def _systems(runs: Sequence[RunDir], labels: Sequence[str]) -> dict[str, list[Sy
 
 def _dataset_view(name: str, systems: list[SystemView], runs: Sequence[RunDir], options: ReportOptions,
                   warnings: list[str]) -> DatasetView:
-    from bench.compare.slices import dataset_folder, evaluated_split, load_items
+    from bench.compare.slices import evaluated_split, load_items
+    from bench.results.recorded import dataset_folder
 
     run = runs[systems[0].run_index]
     info = (run.manifest.get("datasets") or {}).get(name) or {}

@@ -23,5 +23,9 @@ def make_job_id(dataset: str, features: str, model: str, seed: int) -> str:
 
 
 def make_run_id(now: dt.datetime, name: str, digest: str) -> str:
-    """``<UTC yyyymmddTHHMMSS>-<name>-<8 hex of digest>``."""
+    """``<UTC yyyymmddTHHMMSS>-<name>-<8 hex of digest>``.
+
+    Runs of one config started in the same second share this id; ``RunDir.create`` then
+    gives the second ``<id>-2``, the third ``<id>-3``, and so on (docs/results.md).
+    """
     return f"{now:%Y%m%dT%H%M%S}-{name}-{digest[:8]}"

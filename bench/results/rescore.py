@@ -5,6 +5,11 @@ predictions give rows with ``fold: null`` and bootstrap CIs seeded by the job's 
 CV fold gives rows without CIs; with ``evaluation.by_target`` every target value gets its
 own rows. So rescoring an untouched run reproduces its metrics bit for bit,
 and adding a metric needs no retraining.
+
+The rewrite is all or nothing (``bench.results.journal``: stage every new file inside the
+run, commit with one rename, apply; a reader completes a committed journal a killed rescore
+left), and the predictions are checked against the recorded dataset before any number is
+computed (``bench.results.recorded``).
 """
 
 from __future__ import annotations
@@ -15,10 +20,17 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import ResultsError
+from bench.core.locks import folder_lock
+from bench.results.journal import commit_files, recover_held
+from bench.results.recorded import check_gold, open_recorded
 from bench.results.rows import RowKey, score_frame
-from bench.results.store import write_json_atomic
+from bench.results.store import JOBS, MANIFEST, json_text, metrics_texts
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pandas as pd
+
     from bench.config.spec import BootstrapSpec
     from bench.results.store import RunDir
 
@@ -35,38 +47,52 @@ def _bootstrap(evaluation: Mapping[str, Any]) -> BootstrapSpec | None:
         raise ResultsError(f"manifest evaluation.bootstrap {spec!r} is not valid ({exc}); the run is damaged") from None
 
 
-def _targets(info: Mapping[str, Any], split: str) -> dict[str, str]:
-    """Item id -> target of a stance dataset split (the predictions files do not keep targets)."""
-    from bench.corpus import load_split, open_dataset
-
-    ds = open_dataset(info["path"])
-    frame = load_split(ds, split)
-    return dict(zip(frame["id"].astype(str), frame["target"].astype(str)))
-
-
 def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
-                command: Sequence[str] | None = None) -> list[dict[str, Any]]:
+                command: Sequence[str] | None = None, data_root: Path | None = None) -> list[dict[str, Any]]:
     """Recompute every job's metric rows from its predictions and rewrite the run's metric files.
+
+    All or nothing: the new files are committed together through ``bench.results.journal``,
+    so a kill leaves the run fully old or fully new. Each predictions file is checked against
+    the dataset first (``bench.results.recorded``): same fingerprint as recorded, and gold
+    labels equal to the dataset's.
 
     Args:
         run: a complete run.
         metrics: metric names; ``None`` keeps the run's own list.
         command: recorded in the manifest under ``rescored``.
+        data_root: where to look for a dataset whose recorded path is gone.
 
     Returns:
         The new metric rows, in job order.
     """
-    from bench.metrics import check_metric
+    from bench.results.store import RunDir
 
     if run.is_partial:
         raise ResultsError(f"{run.path}: the run is not complete; finish it with `bench run --resume {run.path}`")
+    with folder_lock(run.path):
+        recover_held(run.path)
+        run = RunDir.open(run.path)  # read again under the lock: another rescore may have finished
+        records, all_rows, manifest = _rescored(run, metrics, command, data_root)
+        files = {f"{JOBS}/{job_id}.json": json_text(record) for job_id, record in records.items()}
+        files.update(metrics_texts(all_rows))
+        files[MANIFEST] = json_text(manifest)
+        commit_files(run.path, {name: text.encode("utf-8") for name, text in files.items()})
+    return all_rows
+
+
+def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str] | None,
+              data_root: Path | None) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+    """The new job records, metric rows and manifest (nothing is written)."""
+    from bench.corpus import load_split
+    from bench.metrics import check_metric
+
     manifest = run.manifest
     evaluation = dict(manifest.get("evaluation") or {})
     names = list(metrics or evaluation.get("metrics") or [])
     if not names:
         raise ResultsError(f"{run.path}: the manifest lists no metrics; pass --metrics NAME...")
     bootstrap = _bootstrap(evaluation)
-    targets_cache: dict[tuple[str, str], dict[str, str]] = {}
+    items_cache: dict[tuple[str, str], pd.DataFrame] = {}
     records: dict[str, dict[str, Any]] = {}
     all_rows: list[dict[str, Any]] = []
     for job_id in run.job_ids():
@@ -84,12 +110,14 @@ def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
                 raise ResultsError(f"--metrics: {name}: {exc}") from None
         frame = run.predictions(job_id)
         split = str(record.get("split", first.get("split") or evaluation.get("test") or "test"))
+        if (dataset, split) not in items_cache:
+            items_cache[dataset, split] = load_split(open_recorded(run, dataset, data_root), split)
+        items = items_cache[dataset, split]
+        check_gold(frame, items, run.predictions_path(job_id))
         targets = None
         if evaluation.get("by_target"):
-            key = (dataset, split)
-            if key not in targets_cache:
-                targets_cache[key] = _targets(info, split)
-            targets = frame["id"].astype(str).map(targets_cache[key]).to_numpy()
+            by_id = dict(zip(items["id"].astype(str), items["target"].astype(str)))
+            targets = frame["id"].astype(str).map(by_id).to_numpy()
         key = RowKey(dataset=dataset, features=str(record.get("features", first.get("features"))),
                      model=str(record.get("model", first.get("model"))),
                      seed=int(record.get("seed", first.get("seed", 0))), split=split)
@@ -98,12 +126,8 @@ def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
                            where=str(run.predictions_path(job_id)))
         records[job_id] = {**record, "rows": rows}
         all_rows += rows
-    for job_id, record in records.items():
-        write_json_atomic(run.job_path(job_id), record)
-    run.write_metrics(all_rows)
     evaluation["metrics"] = names
     history = list(manifest.get("rescored", []))
     history.append({"created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     "command": list(command or ["bench", *sys.argv[1:]]), "metrics": names})
-    run.update_manifest(evaluation=evaluation, rescored=history)
-    return all_rows
+    return records, all_rows, {**manifest, "evaluation": evaluation, "rescored": history}

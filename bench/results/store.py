@@ -21,16 +21,19 @@ Layout::
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
-import tempfile
+import os
+import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import ResultsError
-from bench.core.files import swap_folder, write_bytes, write_text
+from bench.core.files import fsync_folder, temp_folder, write_bytes, write_text
+from bench.results.journal import recover
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +50,7 @@ METRICS_CSV = "metrics.csv"
 PREDICTIONS = "predictions"
 JOBS = "jobs"
 SCORE_PREFIX = "score:"  # predictions columns ``score:<label>``
+MAX_SAME_ID = 999  # runs that can share one id (started in the same second with the same config)
 
 
 def _clean(value: Any) -> Any:
@@ -62,10 +66,14 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def json_text(data: Any) -> str:
+    """Pretty, stable JSON (keys in insertion order, UTF-8, NaN as null), with a final newline."""
+    return json.dumps(_clean(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Pretty, stable JSON (keys in insertion order, UTF-8, NaN as null), written atomically."""
-    text = json.dumps(_clean(data), indent=2, ensure_ascii=False, allow_nan=False)
-    write_text(path, text + "\n")
+    """``json_text(data)`` written atomically."""
+    write_text(path, json_text(data))
 
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
@@ -114,6 +122,7 @@ class RunDir:
             raise ResultsError(f"{path}: no such run folder; see `bench ls` for the runs")
         if not is_run_folder(path):
             raise ResultsError(f"{path}: no manifest.json; not a run folder written by `bench run`")
+        recover(path)  # a rescore killed after its commit is finished before anything is read
         run = cls(path)
         version = run.manifest.get("schema_version")
         if version != SCHEMA_VERSION:
@@ -224,18 +233,32 @@ class RunDir:
 
     @classmethod
     def create(cls, root: Path, run_id: str, *, config_yaml: str, manifest: Mapping[str, Any]) -> RunDir:
-        """A new ``<root>/.<run_id>.partial/`` with its config snapshot and first manifest."""
+        """A new ``<root>/.<run_id>.partial/`` with its config snapshot and first manifest.
+
+        The folder is claimed by one rename that cannot replace an existing run, so runs
+        started in the same second with the same config (a job array) each get their own
+        folder: the second is ``<run_id>-2``, the third ``<run_id>-3``... (``run_id`` in the
+        manifest says which).
+        """
         root.mkdir(parents=True, exist_ok=True)
-        path = root / f".{run_id}{PARTIAL_SUFFIX}"
-        if path.exists() or (root / run_id).exists():
-            raise ResultsError(f"{root / run_id}: a run with this id exists; wait a second and run again")
-        tmp = Path(tempfile.mkdtemp(dir=root, prefix=f".{run_id}.", suffix=".tmp"))
-        (tmp / PREDICTIONS).mkdir()
-        (tmp / JOBS).mkdir()
-        write_text(tmp / CONFIG, config_yaml)
-        write_json_atomic(tmp / MANIFEST, manifest)
-        swap_folder(tmp, path)
-        return cls(path)
+        for attempt in range(1, MAX_SAME_ID + 1):
+            claimed = run_id if attempt == 1 else f"{run_id}-{attempt}"
+            path = root / f".{claimed}{PARTIAL_SUFFIX}"
+            if path.exists() or (root / claimed).exists():
+                continue
+            tmp = temp_folder(root, claimed)
+            try:
+                (tmp / PREDICTIONS).mkdir()
+                (tmp / JOBS).mkdir()
+                write_text(tmp / CONFIG, config_yaml)
+                write_json_atomic(tmp / MANIFEST, {**manifest, "run_id": claimed})
+                if _rename_new(tmp, path):
+                    fsync_folder(root)
+                    return cls(path)
+            finally:
+                if tmp.exists():
+                    shutil.rmtree(tmp, ignore_errors=True)
+        raise ResultsError(f"{root / run_id}: {MAX_SAME_ID} runs with this id exist; move some away")
 
     def update_manifest(self, **changes: Any) -> None:
         """Set top-level manifest keys and rewrite it atomically."""
@@ -265,18 +288,53 @@ class RunDir:
                                f"resume with `bench run --resume {self.path}`")
         rows = [row for job_id in self.job_ids() for row in self.job(job_id)["rows"]]
         self.write_metrics(rows)
+        remove_temporaries(self.path)  # files a killed writer left half-written: not part of the run
         self.update_manifest(status="complete")
         final = self.path.with_name(self.path.name[1:].removesuffix(PARTIAL_SUFFIX))
-        if final.exists():
+        if final.exists() or not _rename_new(self.path, final):
             raise ResultsError(f"{final}: a run with this id exists; move it away and finish with "
                                f"`bench run --resume {self.path}`")
-        swap_folder(self.path, final)
+        fsync_folder(final.parent)
         return RunDir(final)
 
     def write_metrics(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """``metrics.json`` and ``metrics.csv`` from every job's metric rows, in plan order."""
-        write_json_atomic(self.path / METRICS_JSON, {"schema_version": SCHEMA_VERSION, "rows": list(rows)})
-        write_text(self.path / METRICS_CSV, rows_to_csv(_clean(list(rows))))
+        for name, text in metrics_texts(rows).items():
+            write_text(self.path / name, text)
+
+
+def metrics_texts(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    """``{"metrics.json": ..., "metrics.csv": ...}``: the texts of a run's metric files."""
+    return {METRICS_JSON: json_text({"schema_version": SCHEMA_VERSION, "rows": list(rows)}),
+            METRICS_CSV: rows_to_csv(_clean(list(rows)))}
+
+
+def _rename_new(source: Path, target: Path) -> bool:
+    """Rename the folder ``source`` to ``target`` unless ``target`` exists (then ``False``).
+
+    A rename onto a folder that is not empty fails, and a run folder is never empty: two
+    processes cannot both claim one name.
+    """
+    try:
+        os.rename(source, target)
+    except OSError as exc:
+        if exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            return False
+        raise
+    return True
+
+
+def remove_temporaries(folder: Path) -> list[Path]:
+    """Remove the temporary files (``.*.tmp``) under a run folder; returns what was removed.
+
+    Only for a folder no live process writes to: a finishing run, or a complete one.
+    """
+    removed = []
+    for path in sorted(Path(folder).rglob(".*.tmp")):
+        if path.is_file() or path.is_symlink():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def list_runs(results_root: str | Path, problems: list[str] | None = None) -> list[RunDir]:
