@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from bench.config.snapshot import config_hash, config_to_dict, dump_config
 from bench.config.spec import DatasetInfo, LoadedConfig
-from bench.core.errors import ResultsError
 from bench.results.manifest import dataset_entry, new_manifest
 from bench.results.naming import make_run_id
 from bench.results.store import RunDir
+from bench.run.resume import check_resume
 from bench.run.validate import check_datasets
 
 if TYPE_CHECKING:
@@ -135,20 +135,6 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _check_resume(run: RunDir, datasets: Mapping[str, BuiltDataset], job_ids: Sequence[str]) -> None:
-    if not run.is_partial:
-        raise ResultsError(f"{run.path}: the run is complete; nothing to resume")
-    recorded = run.manifest.get("datasets", {})
-    for ds in datasets.values():
-        old = recorded.get(ds.name, {}).get("fingerprint")
-        if old != ds.fingerprint:
-            raise ResultsError(f"{run.path}: dataset {ds.name!r} changed since the run started "
-                               f"(fingerprint {str(old)[:12]} -> {ds.fingerprint[:12]}); start a new run")
-    if list(job_ids) != run.job_ids():
-        raise ResultsError(f"{run.path}: the config snapshot plans other jobs than the manifest lists; "
-                           "the folder was edited, start a new run")
-
-
 def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, n_jobs: int, progress: Progress,
                   command: Sequence[str] = (), resume: RunDir | None = None,
                   executor: Executor | None = None) -> RunDir:
@@ -176,7 +162,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
                             manifest=build_manifest(loaded, run_id, datasets, job_ids, command or sys.argv))
     else:
         run = resume
-        _check_resume(run, datasets, job_ids)
+        check_resume(run, loaded, datasets, job_ids)
         resumes = [*run.manifest.get("resumed", []), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")]
         run.update_manifest(status="running", resumed=resumes)
     finished = run.finished_jobs()

@@ -1,0 +1,156 @@
+"""Run integrity: a number newsbench writes is never silently wrong (docs/reliability.md, "Run integrity").
+
+Each test here sets up a way a run could finish with numbers that do not match the config or
+data it records (an edited snapshot before ``--resume``, swapped feature cache files) and
+checks that newsbench now refuses it in one line or says so loudly.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.cli import main
+from bench.results.store import RunDir
+from tests.tiny_news import write_topic
+
+CONFIG = """\
+name: integrity
+datasets: [{topic}]
+features:
+  - {{name: word, kind: tfidf, params: {{ngram_range: [1, 2]}}}}
+  - {{name: char, kind: tfidf, params: {{analyzer: char_wb, ngram_range: [2, 4]}}}}
+models:
+  - {{name: majority, estimator: majority}}
+  - {{name: logreg, estimator: logistic_regression, params: {{C: 5.0}}}}
+seeds: [0]
+evaluation:
+  metrics: [accuracy, f1_macro]
+  bootstrap: {{samples: 50}}
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> dict[str, Path]:
+    topic = write_topic(tmp_path / "src" / "topic")
+    config = tmp_path / "integrity.yaml"
+    config.write_text(CONFIG.format(topic=topic))
+    return {"root": tmp_path, "config": config, "topic": topic, "data": tmp_path / "data",
+            "results": tmp_path / "results"}
+
+
+def run_ok(project: dict[str, Path], capsys: pytest.CaptureFixture[str], *args: str) -> tuple[Path, str]:
+    """``bench run`` that must succeed: the run folder and stderr."""
+    code = main(["run", str(project["config"]), "--data", str(project["data"]), "--results",
+                 str(project["results"]), "--quiet", *args])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return Path(captured.out.strip().splitlines()[-1]), captured.err
+
+
+def as_interrupted(run_dir: Path, drop: int = 1) -> Path:
+    """The run folder as a run killed before its last ``drop`` jobs: ``.partial``, jobs missing."""
+    partial = run_dir.with_name(f".{run_dir.name}.partial")
+    run_dir.rename(partial)
+    run = RunDir(partial)
+    for job_id in run.job_ids()[-drop:]:
+        run.job_path(job_id).unlink()
+        run.predictions_path(job_id).unlink()
+    (partial / "metrics.json").unlink()
+    (partial / "metrics.csv").unlink()
+    run.update_manifest(status="interrupted")
+    return partial
+
+
+def resume(project: dict[str, Path], partial: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    code = main(["run", "--resume", str(partial), "--data", str(project["data"]), "--quiet"])
+    return code, capsys.readouterr().err
+
+
+def fresh_process() -> None:
+    """Forget what this process keeps between runs (as a new ``bench`` process would)."""
+    from bench.run import runner
+
+    runner._cache.cache_clear()
+    runner._split_frame.cache_clear()
+
+
+def one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bench: error: "), err
+    return lines[0]
+
+
+# --- 1. resume verifies the snapshot, the datasets and the jobs ----------------------------------
+
+
+def test_resume_refuses_an_edited_model_setting_in_the_snapshot(project: dict[str, Path],
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir, _ = run_ok(project, capsys)
+    partial = as_interrupted(run_dir)
+    snapshot = partial / "config.yaml"
+    snapshot.write_text(snapshot.read_text().replace("C: 5.0", "C: 50.0"))
+    code, err = resume(project, partial, capsys)
+    line = one_error_line(err)
+    assert code == 2 and f"{snapshot}: config_hash:" in line
+    assert "a feature or model setting changed" in line and "start a new run" in line
+    assert RunDir(partial).finished_jobs() == set(RunDir(partial).job_ids()[:-1])  # nothing more was run
+
+
+def test_resume_names_the_edited_evaluation_key(project: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir, _ = run_ok(project, capsys)
+    partial = as_interrupted(run_dir)
+    snapshot = partial / "config.yaml"
+    snapshot.write_text(snapshot.read_text().replace("samples: 50", "samples: 60"))
+    code, err = resume(project, partial, capsys)
+    assert code == 2 and "evaluation.bootstrap.samples changed" in one_error_line(err)
+
+
+def test_resume_refuses_a_job_file_that_is_not_a_job_of_the_run(project: dict[str, Path],
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir, _ = run_ok(project, capsys)
+    partial = as_interrupted(run_dir)
+    first = RunDir(partial).job_ids()[0]
+    shutil.copy(partial / "jobs" / f"{first}.json", partial / "jobs" / "other__word__svm__s0.json")
+    code, err = resume(project, partial, capsys)
+    line = one_error_line(err)
+    assert code == 2 and "other__word__svm__s0" in line and "not a job of this run" in line
+
+
+def test_resume_of_an_untouched_run_gives_the_uninterrupted_metrics(project: dict[str, Path],
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir, _ = run_ok(project, capsys)
+    expected = (run_dir / "metrics.json").read_bytes()
+    partial = as_interrupted(run_dir, drop=2)
+    code, err = resume(project, partial, capsys)
+    assert code == 0, err
+    assert (run_dir / "metrics.json").read_bytes() == expected
+
+
+# --- 3. feature cache entries carry their key ------------------------------------------------------
+
+
+def test_swapped_feature_cache_entries_are_refitted_with_one_warning_each(project: dict[str, Path],
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    clean, _ = run_ok(project, capsys)
+    cache = project["results"] / ".cache" / "features"
+    first, second = sorted(cache.glob("*.npz"))
+    swap = first.with_suffix(".swap")
+    first.rename(swap)
+    second.rename(first)
+    swap.rename(second)
+    fresh_process()
+    again, err = run_ok(project, capsys, "--set", "name=integrity2")
+    warnings = [line for line in err.splitlines() if "feature cache entry" in line]
+    assert sorted(warnings) == sorted(
+        f"bench: warning: feature cache entry {path} is not the entry its name says (its key differs in block); "
+        "fitting the block again" for path in (first, second)), err
+    rows = json.loads((again / "metrics.json").read_text())["rows"]
+    assert rows == json.loads((clean / "metrics.json").read_text())["rows"]
+    # the entries were rewritten under their own key: a third run warns no more
+    fresh_process()
+    _, err = run_ok(project, capsys, "--set", "name=integrity3")
+    assert "feature cache entry" not in err
