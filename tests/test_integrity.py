@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.cli import main
+from bench.core.errors import DataError
 from bench.results.store import RunDir
 from tests.tiny_news import write_topic
 
@@ -154,3 +155,123 @@ def test_swapped_feature_cache_entries_are_refitted_with_one_warning_each(projec
     fresh_process()
     _, err = run_ok(project, capsys, "--set", "name=integrity3")
     assert "feature cache entry" not in err
+
+
+# --- 2. a dataset's split files are checked against its fingerprint ------------------------------
+
+
+def build(spec: Path, data: Path) -> Path:
+    from bench.corpus import build_dataset
+
+    return build_dataset(spec, data).dataset.path
+
+
+def flip_first_label(arrow: Path, *, keep_time: bool) -> None:
+    """Rewrite a split file with its first row's label changed (same size), as an edit after the build."""
+    import os
+
+    import pyarrow as pa
+
+    before = arrow.stat()
+    table = pa.ipc.open_stream(pa.BufferReader(arrow.read_bytes())).read_all()
+    labels = table.column("label").to_pylist()
+    labels[0] = (labels[0] + 1) % 3
+    i = table.schema.get_field_index("label")
+    table = table.set_column(i, table.schema.field(i), pa.array(labels, type=table.schema.field(i).type))
+    edited = arrow.with_suffix(".edited")
+    with pa.OSFile(str(edited), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    os.replace(edited, arrow)  # a new file: memory maps of the old one stay valid
+    assert arrow.stat().st_size == before.st_size
+    if keep_time:
+        os.utime(arrow, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def name_config(project: dict[str, Path]) -> Path:
+    """The test config naming the built dataset instead of its spec."""
+    config = project["root"] / "by_name.yaml"
+    config.write_text(project["config"].read_text().replace(f"[{project['topic']}]", "[tiny_topic]"))
+    return config
+
+
+def test_a_run_refuses_a_dataset_whose_split_file_changed(project: dict[str, Path],
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    folder = build(project["topic"], project["data"])
+    arrow = folder / "train" / "data-00000-of-00001.arrow"
+    flip_first_label(arrow, keep_time=False)
+    code = main(["run", str(name_config(project)), "--data", str(project["data"]), "--results",
+                 str(project["results"]), "--quiet"])
+    line = one_error_line(capsys.readouterr().err)
+    assert code == 2 and line.startswith(f"bench: error: {arrow}: fingerprint: dataset 'tiny_topic'")
+    assert "rebuild with `bench data build" in line and "--force`" in line
+    assert not project["results"].exists() or not any(project["results"].iterdir())  # no run recorded
+
+
+def test_verify_finds_a_change_that_kept_size_and_time(project: dict[str, Path],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    folder = build(project["topic"], project["data"])
+    arrow = folder / "test" / "data-00000-of-00001.arrow"
+    flip_first_label(arrow, keep_time=True)
+    code = main(["run", str(name_config(project)), "--data", str(project["data"]), "--results",
+                 str(project["results"]), "--quiet", "--verify"])
+    line = one_error_line(capsys.readouterr().err)
+    assert code == 2 and line.startswith(f"bench: error: {arrow}: fingerprint:")
+
+
+def test_a_spec_whose_built_files_changed_is_rebuilt_with_a_warning(project: dict[str, Path],
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    clean, _ = run_ok(project, capsys)
+    recorded = RunDir.open(clean).manifest["datasets"]["tiny_topic"]["fingerprint"]
+    flip_first_label(project["data"] / "tiny_topic" / "train" / "data-00000-of-00001.arrow", keep_time=False)
+    fresh_process()
+    again, err = run_ok(project, capsys, "--set", "name=rebuilt")
+    assert len([line for line in err.splitlines() if "rebuilding it" in line]) == 1
+    assert RunDir.open(again).manifest["datasets"]["tiny_topic"]["fingerprint"] == recorded
+    rows = json.loads((again / "metrics.json").read_text())["rows"]
+    assert rows == json.loads((clean / "metrics.json").read_text())["rows"]
+
+
+def test_a_dataset_built_before_verification_is_hashed_once_then_stamped(project: dict[str, Path]) -> None:
+    from bench.corpus import open_dataset
+
+    folder = build(project["topic"], project["data"])
+    stats_path = folder / "stats.json"
+    stats = json.loads(stats_path.read_text())
+    built = stats.pop("verification")
+    stats_path.write_text(json.dumps(stats))
+    assert open_dataset(folder).fingerprint == stats["fingerprint"]
+    assert json.loads(stats_path.read_text())["verification"] == built  # verified, then stamped
+    stats_path.write_text(json.dumps(stats))
+    flip_first_label(folder / "train" / "data-00000-of-00001.arrow", keep_time=False)
+    with pytest.raises(DataError, match=r"no longer hold the content of fingerprint"):
+        open_dataset(folder)
+
+
+def test_a_copied_dataset_is_verified_and_opens(project: dict[str, Path], tmp_path: Path) -> None:
+    from bench.corpus import open_dataset
+
+    folder = build(project["topic"], project["data"])
+    copy = shutil.copytree(folder, tmp_path / "copy" / "tiny_topic", copy_function=shutil.copy)  # new times
+    assert open_dataset(copy).fingerprint == open_dataset(folder).fingerprint
+    stamps = json.loads((copy / "stats.json").read_text())["verification"]["files"]
+    assert stamps["train"][0]["mtime_ns"] == (copy / "train" / "data-00000-of-00001.arrow").stat().st_mtime_ns
+
+
+@pytest.mark.parametrize("writer", ["write_topic", "write_stance", "write_multilabel"])
+def test_the_content_hash_on_disk_is_the_build_fingerprint(writer: str, tmp_path: Path) -> None:
+    import tests.tiny_news as tiny
+    from bench.corpus.verify import content_hashes_on_disk
+
+    folder = build(getattr(tiny, writer)(tmp_path / "src"), tmp_path / "data")
+    stats = json.loads((folder / "stats.json").read_text())
+    assert content_hashes_on_disk(folder, stats) == (stats["fingerprint"], stats["verification"]["splits"])
+
+
+def test_the_demo_datasets_hash_to_their_fingerprint(tmp_path: Path) -> None:
+    from bench.corpus import open_dataset
+    from tests.conftest import REPO
+
+    for spec in ("demo-topic", "demo-stance", "demo-topics"):
+        folder = build(REPO / "configs" / "datasets" / f"{spec}.yaml", tmp_path)
+        assert open_dataset(folder, verify=True).fingerprint == json.loads((folder / "stats.json").read_text())[
+            "fingerprint"]

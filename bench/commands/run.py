@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="finish an interrupted or failed run (its .partial folder) without redoing finished "
                           "jobs (default: a new run)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress display on stderr")
+    run.add_argument("--verify", action="store_true",
+                     help="hash every dataset's content and check it against its fingerprint before the run "
+                          "(default: only when a split file's size or time changed)")
     _executor_options(run)
     run.set_defaults(handler=run_command)
 
@@ -131,7 +134,8 @@ def run_command(args: argparse.Namespace) -> int:
     progress = make_progress(quiet=args.quiet)
     try:
         run = run_benchmark(loaded, data_root=args.data, results_root=results_root, n_jobs=args.jobs or 1,
-                            progress=progress, command=["bench", *sys.argv[1:]], resume=resume, executor=executor)
+                            progress=progress, command=["bench", *sys.argv[1:]], resume=resume, executor=executor,
+                            verify=args.verify)
     except RunInterrupted as stop:
         print(f"bench: interrupted; resume with `bench run --resume {stop.path}`", file=sys.stderr)
         return 130

@@ -45,8 +45,12 @@ def info_of(ds: BuiltDataset) -> DatasetInfo:
                        splits=tuple(ds.splits))
 
 
-def resolve_datasets(loaded: LoadedConfig, data_root: Path) -> dict[str, BuiltDataset]:
-    """Build (or reuse) every dataset of the config; errors point at the ``datasets`` entry."""
+def resolve_datasets(loaded: LoadedConfig, data_root: Path, *, verify: bool = False) -> dict[str, BuiltDataset]:
+    """Build (or reuse) every dataset of the config; errors point at the ``datasets`` entry.
+
+    Every dataset's split files are checked against its fingerprint (sizes and times, or the
+    content with ``verify``: ``bench.corpus.verify``) before the fingerprint is recorded.
+    """
     from bench.corpus import ensure_built, open_dataset
 
     out = {}
@@ -55,9 +59,9 @@ def resolve_datasets(loaded: LoadedConfig, data_root: Path) -> dict[str, BuiltDa
             if not Path(entry).is_file():
                 raise loaded.doc.error(("datasets", i), f"no dataset spec file {entry!r}; check the path "
                                        "(relative paths are relative to the current folder)")
-            out[entry] = ensure_built(Path(entry), data_root)
+            out[entry] = ensure_built(Path(entry), data_root, verify=verify)
         else:
-            out[entry] = open_dataset(entry, data_root)
+            out[entry] = open_dataset(entry, data_root, verify=verify)
     return out
 
 
@@ -137,11 +141,12 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, n_jobs: int, progress: Progress,
                   command: Sequence[str] = (), resume: RunDir | None = None,
-                  executor: Executor | None = None) -> RunDir:
+                  executor: Executor | None = None, verify: bool = False) -> RunDir:
     """Run every job of ``loaded`` (or the unfinished jobs of ``resume``) and return the complete run.
 
     ``executor`` runs the tasks (e.g. a ``bench.run.dask_executor.DaskExecutor``); by default
-    ``make_executor(n_jobs)``.
+    ``make_executor(n_jobs)``. ``verify`` hashes every dataset's content before the run
+    (``bench run --verify``); without it only changed split files are hashed.
 
     Raises:
         RunInterrupted: after marking the run ``interrupted`` (Ctrl-C or SIGTERM).
@@ -151,7 +156,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
     from bench.run.runner import fit_feature_task, plan, plan_features
     from bench.run.streaming import dispatch_job, is_streaming
 
-    datasets = resolve_datasets(loaded, data_root)
+    datasets = resolve_datasets(loaded, data_root, verify=verify)
     check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
     cache_dir = results_root / CACHE_FOLDER / "features"
     jobs = plan(loaded.config, datasets, cache_dir)
