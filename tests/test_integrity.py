@@ -275,3 +275,99 @@ def test_the_demo_datasets_hash_to_their_fingerprint(tmp_path: Path) -> None:
         folder = build(REPO / "configs" / "datasets" / f"{spec}.yaml", tmp_path)
         assert open_dataset(folder, verify=True).fingerprint == json.loads((folder / "stats.json").read_text())[
             "fingerprint"]
+
+
+# --- 5. degenerate data is said loudly, recorded, and refused on request -------------------------
+
+
+def write_skewed(folder: Path, name: str, train_labels: list[str], test_labels: list[str],
+                 labels: str = "[business, sport, tech]") -> Path:
+    """A topic dataset whose train and test rows have the given labels, in turn."""
+    from tests.tiny_news import TOPIC_WORDS, write_csv_dataset
+
+    def rows(chosen: list[str], n: int, start: int) -> list[dict[str, str]]:
+        return [{"id": f"r{start + i}", "text": f"{TOPIC_WORDS[chosen[i % len(chosen)]]} item {start + i}",
+                 "label": chosen[i % len(chosen)]} for i in range(n)]
+
+    return write_csv_dataset(folder, name, {"train": rows(train_labels, 24, 0), "test": rows(test_labels, 12, 100)},
+                             f"task: topic\nlanguage: en\ncolumns: {{id: id, text: text, label: label}}\n"
+                             f"labels: {labels}\n")
+
+
+def skewed_config(project: dict[str, Path], spec: Path, extra: str = "", model: str = "logistic_regression") -> Path:
+    config = project["root"] / f"{spec.stem}.yaml"
+    config.write_text(f"""\
+name: {spec.stem}
+datasets: [{spec}]
+features: [{{name: word, kind: tfidf}}]
+models: [{{name: model, estimator: {model}}}]
+evaluation:
+  metrics: [accuracy, f1_macro]
+  bootstrap: {{samples: 50}}
+{extra}""")
+    return config
+
+
+def run_config(project: dict[str, Path], config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(["run", str(config), "--data", str(project["data"]), "--results", str(project["results"]),
+                 "--quiet"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_a_one_class_dataset_is_flagged_on_stderr_in_the_manifest_and_under_the_table(
+        project: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_skewed(project["root"] / "one", "one_class", ["business"], ["business"], labels="[business]")
+    code, out, err = run_config(project, skewed_config(project, spec, model="majority"), capsys)
+    assert code == 0, err
+    expected = [
+        "bench: warning: degenerate data: dataset 'one_class', split 'train': every training row has label "
+        "'business' (one class): a constant prediction scores perfectly, the metrics say nothing",
+        "bench: warning: degenerate data: dataset 'one_class', split 'test': every test row has label "
+        "'business' (one class): a constant prediction scores perfectly, the metrics say nothing"]
+    assert [line for line in err.splitlines() if "degenerate" in line] == expected
+    run = RunDir.open(Path(out.strip().splitlines()[-1]))
+    assert [(d["split"], d["label"], d["problem"]) for d in run.manifest["degenerate"]] == [
+        ("train", "business", "single_class"), ("test", "business", "single_class")]
+    notes = [line for line in out.splitlines() if line.startswith("note: degenerate data: ")]
+    assert len(notes) == 2 and "split 'test'" in notes[1]
+    assert main(["show", str(run.path), "--format", "md"]) == 0
+    shown = capsys.readouterr().out
+    assert shown.count("- note: degenerate data: dataset 'one_class'") == 2
+
+
+def test_a_label_without_training_or_test_rows_is_named(project: dict[str, Path],
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_skewed(project["root"] / "gap", "gap", ["business", "sport"], ["business", "sport"])
+    code, out, err = run_config(project, skewed_config(project, spec), capsys)
+    assert code == 0, err
+    assert [line for line in err.splitlines() if "degenerate" in line] == [
+        "bench: warning: degenerate data: dataset 'gap', split 'train': label 'tech' has no training rows: "
+        "no model can learn or predict it",
+        "bench: warning: degenerate data: dataset 'gap', split 'test': label 'tech' has no test rows: "
+        "class-averaged metrics (f1_macro) cannot measure it"]
+    assert [d["problem"] for d in RunDir.open(Path(out.strip().splitlines()[-1])).manifest["degenerate"]] == [
+        "no_train_rows", "no_test_rows"]
+
+
+def test_on_degenerate_error_refuses_before_training(project: dict[str, Path],
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_skewed(project["root"] / "gap", "gap", ["business", "sport"], ["business", "sport", "tech"])
+    config = skewed_config(project, spec, "  on_degenerate: error\n")
+    code, _, err = run_config(project, config, capsys)
+    line = one_error_line(err)
+    assert code == 2 and line.startswith(f"bench: error: {config}:8: evaluation.on_degenerate: dataset 'gap', "
+                                         "split 'train': label 'tech' has no training rows")
+    assert "set evaluation.on_degenerate: warn to run anyway" in line
+    assert not project["results"].exists() or not list(project["results"].glob("*gap*"))
+
+
+def test_on_degenerate_takes_warn_or_error_only(project: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    config = skewed_config(project, project["topic"], "  on_degenerate: ignore\n")
+    assert main(["validate", str(config), "--data", str(project["data"])]) == 2
+    assert "evaluation.on_degenerate" in one_error_line(capsys.readouterr().err)
+
+
+def test_a_healthy_dataset_has_no_degenerate_notes(project: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    run_dir, err = run_ok(project, capsys)
+    assert "degenerate" not in err and "degenerate" not in RunDir.open(run_dir).manifest

@@ -22,6 +22,8 @@ from bench.config.spec import DatasetInfo, LoadedConfig
 from bench.results.manifest import dataset_entry, new_manifest
 from bench.results.naming import make_run_id
 from bench.results.store import RunDir
+from bench.run.degenerate import MANIFEST_KEY as DEGENERATE
+from bench.run.degenerate import Degenerate, check_degenerate
 from bench.run.resume import check_resume
 from bench.run.validate import check_datasets
 
@@ -104,14 +106,17 @@ def new_run_id(loaded: LoadedConfig, now: dt.datetime | None = None) -> str:
 
 
 def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, BuiltDataset],
-                   job_ids: Sequence[str], command: Sequence[str]) -> dict[str, Any]:
-    """The first manifest of a run (status ``running``)."""
+                   job_ids: Sequence[str], command: Sequence[str],
+                   degenerate: Sequence[Degenerate] = ()) -> dict[str, Any]:
+    """The first manifest of a run (status ``running``); ``degenerate`` data is recorded when found."""
     config = loaded.config
+    extra = {DEGENERATE: [d.record() for d in degenerate]} if degenerate else None
     return new_manifest(
         run_id=run_id, name=config.name, command=command,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), config_hash=config_hash(config),
         datasets={ds.name: dataset_entry(ds) for ds in datasets.values()}, seeds=config.seeds,
-        jobs={job_id: {"status": "pending"} for job_id in job_ids}, evaluation=config_to_dict(config)["evaluation"])
+        jobs={job_id: {"status": "pending"} for job_id in job_ids}, evaluation=config_to_dict(config)["evaluation"],
+        extra=extra)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -158,13 +163,15 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
 
     datasets = resolve_datasets(loaded, data_root, verify=verify)
     check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
+    degenerate = check_degenerate(loaded, datasets)
     cache_dir = results_root / CACHE_FOLDER / "features"
     jobs = plan(loaded.config, datasets, cache_dir)
     job_ids = [job.job_id for job in jobs]
     if resume is None:
         run_id = new_run_id(loaded)
         run = RunDir.create(results_root, run_id, config_yaml=dump_config(loaded.config),
-                            manifest=build_manifest(loaded, run_id, datasets, job_ids, command or sys.argv))
+                            manifest=build_manifest(loaded, run_id, datasets, job_ids, command or sys.argv,
+                                                         degenerate))
     else:
         run = resume
         check_resume(run, loaded, datasets, job_ids)
