@@ -371,3 +371,75 @@ def test_on_degenerate_takes_warn_or_error_only(project: dict[str, Path], capsys
 def test_a_healthy_dataset_has_no_degenerate_notes(project: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
     run_dir, err = run_ok(project, capsys)
     assert "degenerate" not in err and "degenerate" not in RunDir.open(run_dir).manifest
+
+
+def test_a_multilabel_label_in_every_training_row_is_flagged(tmp_path: Path) -> None:
+    from bench.config.spec import EvaluationSpec
+    from bench.corpus import BuiltDataset
+    from bench.run.degenerate import find_degenerate
+
+    counts = {"train": {"n_rows": 10, "label_counts": {"a": 10, "b": 4, "c": 0}},
+              "test": {"n_rows": 5, "label_counts": {"a": 5, "b": 2, "c": 1}}}
+    (tmp_path / "stats.json").write_text(json.dumps({"schema_version": 1, "splits": counts}))
+    ds = BuiltDataset(name="multi", path=tmp_path, task="topic", multilabel=True, labels=("a", "b", "c"),
+                      fingerprint="0" * 64, splits=("train", "test"), language=None)
+    found = find_degenerate(ds, EvaluationSpec(metrics=("f1_micro",)))
+    assert [(d.split, d.label, d.problem) for d in found] == [("train", "a", "in_every_train_row"),
+                                                              ("train", "c", "no_train_rows")]
+
+
+# --- 3 (unit). what a cache entry says about itself ----------------------------------------------
+
+
+def _block():
+    from bench.config.spec import FeatureSpec
+
+    return FeatureSpec(name="word", kind="tfidf")
+
+
+def _frames():
+    import pandas as pd
+
+    train = pd.DataFrame({"id": ["a", "b", "c"], "text": ["red apple", "green pear", "red pear"],
+                          "label": ["x", "y", "x"]})
+    return train, train.iloc[:2].reset_index(drop=True)
+
+
+def test_a_cache_entry_of_other_data_names_what_differs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.learn.cache import FeatureCache, feature_key, load_or_fit_features, split_hash
+
+    train, test = _frames()
+    block = _block()
+    blocks = {"word": block}
+    ids = split_hash(train["id"], test["id"])
+    cache = FeatureCache(tmp_path, memory_items=0)
+    for data in ("a" * 64, "b" * 64):
+        load_or_fit_features(cache, block, blocks, train, test, stance=False, seed=0, fingerprint=data,
+                             train_ids_hash=ids)
+    entry_a = tmp_path / f"{feature_key('a' * 64, ids, block, blocks)}.npz"
+    entry_b = tmp_path / f"{feature_key('b' * 64, ids, block, blocks)}.npz"
+    shutil.copy(entry_b, entry_a)
+    capsys.readouterr()
+    load_or_fit_features(cache, block, blocks, train, test, stance=False, seed=0, fingerprint="a" * 64,
+                         train_ids_hash=ids)
+    assert capsys.readouterr().err == (f"bench: warning: feature cache entry {entry_a} is not the entry its name "
+                                       "says (its key differs in data); fitting the block again\n")
+    assert cache.misses == 3
+
+
+def test_a_cache_entry_without_key_material_is_a_miss(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    from bench.learn.cache import FeatureCache, load_or_fit_features, split_hash
+
+    train, test = _frames()
+    cache = FeatureCache(tmp_path, memory_items=0)
+    kwargs = dict(stance=False, seed=0, fingerprint="a" * 64, train_ids_hash=split_hash(train["id"], test["id"]))
+    first = load_or_fit_features(cache, _block(), {"word": _block()}, train, test, **kwargs)
+    (entry,) = tmp_path.glob("*.npz")
+    with np.load(entry) as z:
+        arrays = {k: z[k] for k in z.files if k != "key"}
+    np.savez(entry, **arrays)  # as an entry written before entries carried their key
+    again = load_or_fit_features(cache, _block(), {"word": _block()}, train, test, **kwargs)
+    assert "it carries no key material" in capsys.readouterr().err and cache.misses == 2
+    assert abs(first.X_train - again.X_train).max() == 0
