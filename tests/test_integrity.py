@@ -443,3 +443,13 @@ def test_a_cache_entry_without_key_material_is_a_miss(tmp_path: Path, capsys: py
     again = load_or_fit_features(cache, _block(), {"word": _block()}, train, test, **kwargs)
     assert "it carries no key material" in capsys.readouterr().err and cache.misses == 2
     assert abs(first.X_train - again.X_train).max() == 0
+
+
+def test_validate_refuses_degenerate_data_of_a_built_dataset(project: dict[str, Path],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write_skewed(project["root"] / "gap", "gap", ["business", "sport"], ["business", "sport", "tech"])
+    build(spec, project["data"])
+    config = skewed_config(project, spec, "  on_degenerate: error\n")
+    assert main(["validate", str(config), "--data", str(project["data"])]) == 2
+    assert "label 'tech' has no training rows" in one_error_line(capsys.readouterr().err)
+

@@ -103,15 +103,20 @@ def verify_dataset(folder: Path, stats: dict[str, Any], *, full: bool = False) -
     if recorded == now and block.get("splits") == per_split:
         return stats
     updated = {**stats, VERIFICATION: {**block, "splits": per_split, "files": now}}
-    _record(folder, updated)
+    _record(folder, stats, updated)
     return updated
 
 
-def _record(folder: Path, stats: dict[str, Any]) -> None:
-    """Rewrite ``stats.json`` with the verified stamps; a read-only dataset is verified again next time."""
+def _record(folder: Path, verified: dict[str, Any], updated: dict[str, Any]) -> None:
+    """Rewrite ``stats.json`` with the verified stamps, unless the folder changed meanwhile (a
+    rebuild); a read-only dataset is simply verified again at its next open."""
     from bench.core.files import write_text
 
+    path = Path(folder) / "stats.json"
     try:
-        write_text(Path(folder) / "stats.json", json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
-    except OSError:
+        if json.loads(path.read_text(encoding="utf-8")) != verified or \
+                file_stamps(folder, list(verified["splits"])) != updated[VERIFICATION]["files"]:
+            return
+        write_text(path, json.dumps(updated, indent=2, ensure_ascii=False) + "\n")
+    except (OSError, ValueError):
         pass

@@ -23,7 +23,7 @@ from bench.results.manifest import dataset_entry, new_manifest
 from bench.results.naming import make_run_id
 from bench.results.store import RunDir
 from bench.run.degenerate import MANIFEST_KEY as DEGENERATE
-from bench.run.degenerate import Degenerate, check_degenerate
+from bench.run.degenerate import Degenerate, check_degenerate, degenerate_in, report_degenerate
 from bench.run.resume import check_resume
 from bench.run.validate import check_datasets
 
@@ -205,12 +205,23 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
 
 
 def check_only(loaded: LoadedConfig, data_root: Path) -> dict[str, DatasetInfo | None]:
-    """``bench validate``: every check that needs no training; returns what it knew of each dataset."""
+    """``bench validate``: every check that needs no training; returns what it knew of each dataset.
+
+    Built datasets are also checked for degenerate data (``bench.run.degenerate``, from the
+    label counts of whole splits), so that ``evaluation.on_degenerate: error`` refuses here already.
+    """
+    import json
+
     infos = peek_datasets(loaded, data_root)
     known = {entry: info for entry, info in infos.items() if info is not None}
     if known:
         sub = LoadedConfig(config=_only_datasets(loaded, list(known)), doc=loaded.doc, path=loaded.path)
         check_datasets(sub, known)
+        found = []
+        for info in {info.name: info for info in known.values()}.values():
+            splits = json.loads((data_root / info.name / "stats.json").read_text(encoding="utf-8"))["splits"]
+            found += degenerate_in(info.name, info.labels, info.multilabel, splits, loaded.config.evaluation)
+        report_degenerate(sub, found)
     return infos
 
 
