@@ -178,7 +178,8 @@ def _verified_or_empty(folder: Path, stats: dict[str, Any], full: bool) -> dict[
     try:
         return verify_dataset(folder, stats, full=full)
     except DataError as exc:
-        print(f"bench: warning: {exc}; rebuilding it", file=sys.stderr, flush=True)
+        problem = str(exc).split("; rebuild with")[0]
+        print(f"bench: warning: {problem}; rebuilding it", file=sys.stderr, flush=True)
         return {}
 
 

@@ -95,8 +95,9 @@ def verify_dataset(folder: Path, stats: dict[str, Any], *, full: bool = False) -
     if fingerprint != stats["fingerprint"]:
         old_splits = block.get("splits") or {}
         changed = [s for s in sorted(per_split) if old_splits.get(s) not in (None, per_split[s])]
-        where = (split_files(folder, changed[0]) or [Path(folder) / changed[0]])[0] if changed else (
-            _changed_file(folder, recorded, now) if recorded else Path(folder))
+        where = _changed_file(folder, recorded, now) if recorded else Path(folder)
+        if changed and where.parent.name != changed[0]:  # name a file of the split whose content changed
+            where = (split_files(folder, changed[0]) or [Path(folder) / changed[0]])[0]
         raise DataError(where, None, "fingerprint", f"dataset {stats['name']!r}: the split files no longer hold "
                         f"the content of fingerprint {stats['fingerprint'][:12]} (they hash to {fingerprint[:12]}); "
                         f"rebuild with {rebuild_command(stats)}")

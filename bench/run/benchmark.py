@@ -24,7 +24,7 @@ from bench.results.naming import make_run_id
 from bench.results.store import RunDir
 from bench.run.degenerate import MANIFEST_KEY as DEGENERATE
 from bench.run.degenerate import Degenerate, check_degenerate, degenerate_in, report_degenerate
-from bench.run.resume import check_resume
+from bench.run.resume import check_resume_config, check_resume_jobs
 from bench.run.validate import check_datasets
 
 if TYPE_CHECKING:
@@ -161,6 +161,8 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
     from bench.run.runner import fit_feature_task, plan, plan_features
     from bench.run.streaming import dispatch_job, is_streaming
 
+    if resume is not None:
+        check_resume_config(resume, loaded)
     datasets = resolve_datasets(loaded, data_root, verify=verify)
     check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
     degenerate = check_degenerate(loaded, datasets)
@@ -174,7 +176,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
                                                          degenerate))
     else:
         run = resume
-        check_resume(run, loaded, datasets, job_ids)
+        check_resume_jobs(run, datasets, job_ids)
         resumes = [*run.manifest.get("resumed", []), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")]
         run.update_manifest(status="running", resumed=resumes)
     finished = run.finished_jobs()

@@ -46,15 +46,14 @@ def config_differences(loaded: LoadedConfig, manifest: Mapping[str, Any]) -> str
     return "a feature or model setting changed"
 
 
-def check_resume(run: RunDir, loaded: LoadedConfig, datasets: Mapping[str, BuiltDataset],
-                 job_ids: Sequence[str]) -> None:
-    """Refuse to resume ``run`` unless its snapshot, datasets and jobs are those it started with.
+def check_resume_config(run: RunDir, loaded: LoadedConfig) -> None:
+    """Refuse to resume ``run`` unless it is partial and its snapshot hashes to the recorded ``config_hash``.
+
+    Checked before any dataset is opened or built: an edited snapshot must not build anything.
 
     Args:
         run: the ``.partial`` run folder.
         loaded: the config the resume would run (normally its snapshot ``config.yaml``).
-        datasets: the datasets as they are now, by config entry.
-        job_ids: the jobs ``loaded`` plans, in order.
     """
     from bench.run.validate import load_config
 
@@ -71,6 +70,16 @@ def check_resume(run: RunDir, loaded: LoadedConfig, datasets: Mapping[str, Built
         if now != recorded:
             raise ResultsError(f"{config.path}: config_hash: the config hashes to {now[:12]} but the run started "
                                f"under {str(recorded)[:12]} ({config_differences(config, manifest)}); {NEW_RUN}")
+
+
+def check_resume_jobs(run: RunDir, datasets: Mapping[str, BuiltDataset], job_ids: Sequence[str]) -> None:
+    """Refuse to resume ``run`` unless its datasets and jobs are those it started with.
+
+    Args:
+        run: the ``.partial`` run folder (its config already checked by ``check_resume_config``).
+        datasets: the datasets as they are now, by config entry.
+        job_ids: the jobs the config plans, in order.
+    """
     _check_datasets(run, datasets)
     planned, listed = list(job_ids), run.job_ids()
     if planned != listed:
