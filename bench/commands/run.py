@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="finish an interrupted or failed run (its .partial folder) without redoing finished "
                           "jobs (default: a new run)")
     run.add_argument("--quiet", "-q", action="store_true", help="no progress display on stderr")
+    run.add_argument("--verify", action="store_true",
+                     help="hash every dataset's content and check it against its fingerprint before the run "
+                          "(default: only when a split file's size or time changed)")
     _executor_options(run)
     run.set_defaults(handler=run_command)
 
@@ -110,7 +113,7 @@ def run_command(args: argparse.Namespace) -> int:
     from bench.core.errors import BenchError
     from bench.run.progress import make_progress
     from bench.results.store import RunDir
-    from bench.results.summary import print_table, summarize
+    from bench.results.summary import print_table, run_notes, summarize
 
     resume = None
     if args.resume is not None:
@@ -131,13 +134,14 @@ def run_command(args: argparse.Namespace) -> int:
     progress = make_progress(quiet=args.quiet)
     try:
         run = run_benchmark(loaded, data_root=args.data, results_root=results_root, n_jobs=args.jobs or 1,
-                            progress=progress, command=["bench", *sys.argv[1:]], resume=resume, executor=executor)
+                            progress=progress, command=["bench", *sys.argv[1:]], resume=resume, executor=executor,
+                            verify=args.verify)
     except RunInterrupted as stop:
         print(f"bench: interrupted; resume with `bench run --resume {stop.path}`", file=sys.stderr)
         return 130
     finally:
         if executor is not None:
             executor.close()
-    print_table(summarize(run.rows()), title=run.run_id)
+    print_table(summarize(run.rows()), title=run.run_id, notes=run_notes(run.manifest))
     print(run.path)
     return 0

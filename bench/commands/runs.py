@@ -147,7 +147,7 @@ def runs_and_baseline(runs: list[str], baseline: str | None, results: Path) -> t
 def show_command(args: argparse.Namespace) -> int:
     """Print one run's table."""
     from bench.results.store import RunDir
-    from bench.results.summary import print_table, render, summarize
+    from bench.results.summary import print_table, render, run_notes, summarize
 
     check_format(args.format, SLICES_UNAVAILABLE if args.by else SHOW_UNAVAILABLE)
     run = RunDir.open(find_run(args.run, args.results))
@@ -156,9 +156,10 @@ def show_command(args: argparse.Namespace) -> int:
     summary = summarize(run.rows())
     status = run.manifest.get("status")
     title = run.run_id + ("" if status == "complete" else f" ({status})")
-    text = render(summary, args.format, title=title, digits=args.digits)
+    notes = run_notes(run.manifest)
+    text = render(summary, args.format, title=title, digits=args.digits, notes=notes)
     if text is None:
-        print_table(summary, title=title, digits=args.digits)
+        print_table(summary, title=title, digits=args.digits, notes=notes)
     else:
         print(text)
     return 0

@@ -142,6 +142,8 @@ class EvaluationSpec:
     With ``cv``, the models are trained and scored by k-fold on ``train`` and ``test`` must be
     left out (it becomes ``None``). ``by_target`` adds one row per target value for every
     metric (SemEval-2016 reports F_avg per target). ``bootstrap: null`` turns CIs off.
+    ``on_degenerate`` says what a run does with degenerate data (one class in a split, a
+    label without training or test rows: ``bench.run.degenerate``): warn, or refuse.
     """
 
     train: str = "train"
@@ -152,6 +154,7 @@ class EvaluationSpec:
     by_target: bool = False
     train_subset: TrainSubsetSpec | None = None
     streaming: StreamingSpec = field(default_factory=StreamingSpec)
+    on_degenerate: Literal["warn", "error"] = "warn"
 
     @classmethod
     def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> EvaluationSpec:
@@ -159,12 +162,12 @@ class EvaluationSpec:
 
         if not isinstance(value, dict):
             raise doc.error(path, "expected a mapping with keys train, test, cv, metrics, bootstrap, by_target, "
-                            "train_subset, streaming")
+                            "train_subset, streaming, on_degenerate")
         check_keys(cls, value, doc, path)
         types: dict[str, Any] = {"train": str, "test": str | None, "cv": CVSpec | None,
                                  "metrics": tuple[str, ...], "bootstrap": BootstrapSpec | None,
                                  "by_target": bool, "train_subset": TrainSubsetSpec | None,
-                                 "streaming": StreamingSpec}
+                                 "streaming": StreamingSpec, "on_degenerate": Literal["warn", "error"]}
         kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in types.items() if key in value}
         if kwargs.get("cv") is not None:
             if kwargs.get("test") is not None:

@@ -3,7 +3,9 @@
 ``ensure_built(spec)`` builds a dataset spec (``bench.corpus.spec``) unless an up-to-date
 build exists; ``open_dataset`` finds a built one by name or folder and ``load_split`` reads
 a split as a DataFrame with string labels. A build is up to date when its spec hash and
-the size and modification time of every source file are unchanged.
+the size and modification time of every source file are unchanged, and its split files are
+those it wrote. Every open checks the split files against ``stats.json``
+(``bench.corpus.verify``), so that a fingerprint is never handed out for other content.
 """
 
 from __future__ import annotations
@@ -76,8 +78,15 @@ def _from_stats(folder: Path, stats: dict[str, Any]) -> BuiltDataset:
                         splits=tuple(stats["splits"]), language=stats.get("language"))
 
 
-def open_dataset(name_or_dir: str | Path, data_root: Path = DEFAULT_ROOT) -> BuiltDataset:
-    """A built dataset by folder path or by name under ``data_root``; ``DataError`` if absent."""
+def open_dataset(name_or_dir: str | Path, data_root: Path = DEFAULT_ROOT, *, verify: bool = False) -> BuiltDataset:
+    """A built dataset by folder path or by name under ``data_root``; ``DataError`` if absent.
+
+    The split files are checked against ``stats.json`` (sizes and times; the content when
+    they differ, or always with ``verify``): ``DataError`` when the content is not the one
+    the fingerprint names (``bench.corpus.verify``).
+    """
+    from bench.corpus.verify import verify_dataset
+
     given = Path(name_or_dir)
     if given.is_dir() and (given / "stats.json").is_file():
         folder = given
@@ -90,7 +99,7 @@ def open_dataset(name_or_dir: str | Path, data_root: Path = DEFAULT_ROOT) -> Bui
         if not (folder / "stats.json").is_file():
             raise DataError(folder, None, "", f"no built dataset {name!r} here; build it with "
                             f"`bench data build configs/datasets/{name}.yaml` (or pass --data DIR)")
-    return _from_stats(folder, _read_stats(folder))
+    return _from_stats(folder, verify_dataset(folder, _read_stats(folder), full=verify))
 
 
 def load_split(ds: BuiltDataset, split: str) -> pd.DataFrame:
@@ -127,10 +136,12 @@ def _stamps(paths: list[Path]) -> list[dict[str, Any]]:
 
 
 def build_dataset(spec_path: str | Path, data_root: Path = DEFAULT_ROOT, *, force: bool = False,
-                  workers: int | None = None) -> BuildResult:
+                  workers: int | None = None, verify: bool = False) -> BuildResult:
     """Build ``data_root/<name>/`` from a spec unless it is up to date (or ``force``).
 
     ``workers``: processes that prepare the batches of a large source (default: up to 2 CPUs).
+    ``verify``: hash the split files of an existing build even when their sizes and times
+    match. An existing build whose split files changed is rebuilt, with a warning on stderr.
     """
     from bench.corpus.buildlock import build_lock
     from bench.corpus.spec import load_spec
@@ -139,10 +150,10 @@ def build_dataset(spec_path: str | Path, data_root: Path = DEFAULT_ROOT, *, forc
     loaded = load_spec(spec_path)
     folder = Path(data_root) / loaded.spec.name
     with build_lock(folder):  # builds of one dataset wait for each other, then reuse (bench.corpus.buildlock)
-        return _build_locked(loaded, folder, force=force, workers=workers, start=start)
+        return _build_locked(loaded, folder, force=force, workers=workers, verify=verify, start=start)
 
 
-def _build_locked(loaded: LoadedSpec, folder: Path, *, force: bool, workers: int | None,
+def _build_locked(loaded: LoadedSpec, folder: Path, *, force: bool, workers: int | None, verify: bool,
                   start: float) -> BuildResult:
     from bench.corpus.sources import source_paths
 
@@ -156,12 +167,28 @@ def _build_locked(loaded: LoadedSpec, folder: Path, *, force: bool, workers: int
         except DataError:
             stats = {}
         if stats.get("spec_hash") == loaded.spec_hash and stats.get("build", {}).get("sources") == stamps:
-            ds = _from_stats(folder, stats)
-            n_rows = sum(s["n_rows"] for s in stats["splits"].values())
-            return BuildResult(dataset=ds, reused=True, seconds=time.perf_counter() - start, n_rows=n_rows)
+            stats = _verified_or_empty(folder, stats, verify)
+            if stats:
+                ds = _from_stats(folder, stats)
+                n_rows = sum(s["n_rows"] for s in stats["splits"].values())
+                return BuildResult(dataset=ds, reused=True, seconds=time.perf_counter() - start, n_rows=n_rows)
     n_rows, stats = _build(loaded, folder, stamps, workers)
     return BuildResult(dataset=_from_stats(folder, stats), reused=False, seconds=time.perf_counter() - start,
                        n_rows=n_rows)
+
+
+def _verified_or_empty(folder: Path, stats: dict[str, Any], full: bool) -> dict[str, Any]:
+    """``stats`` of a build whose split files hold its fingerprint's content, else ``{}`` (rebuild it)."""
+    import sys
+
+    from bench.corpus.verify import verify_dataset
+
+    try:
+        return verify_dataset(folder, stats, full=full)
+    except DataError as exc:
+        problem = str(exc).split("; rebuild with")[0]
+        print(f"bench: warning: {problem}; rebuilding it", file=sys.stderr, flush=True)
+        return {}
 
 
 def _build(loaded: LoadedSpec, folder: Path, stamps: list[dict[str, Any]],
@@ -172,7 +199,8 @@ def _build(loaded: LoadedSpec, folder: Path, stamps: list[dict[str, Any]],
 
     from bench.corpus.build import make_dataset
     from bench.corpus.card import build_stats, render_card
-    from bench.corpus.writer import fingerprint, write_dataset, write_splits
+    from bench.corpus.verify import VERIFICATION
+    from bench.corpus.writer import prepared_hashes, write_dataset, write_splits
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_scratch(folder)
@@ -182,7 +210,8 @@ def _build(loaded: LoadedSpec, folder: Path, stamps: list[dict[str, Any]],
         prepared = make_dataset(loaded, work / "spill", workers)
         files = write_splits(prepared, work / "splits", loaded.spec.multilabel)
         shutil.rmtree(work / "spill")  # the split files hold every kept row: free the disk before saving
-        stats = build_stats(loaded, prepared, fingerprint(prepared), stamps)
+        digest, per_split = prepared_hashes(prepared)
+        stats = {**build_stats(loaded, prepared, digest, stamps), VERIFICATION: {"splits": per_split}}
         n_rows, labels = sum(len(f) for f in prepared.splits.values()), prepared.labels
         del prepared  # the slim rows: the rest reads the split files
         write_dataset(folder, files, labels, stats, render_card(stats))
@@ -212,6 +241,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def ensure_built(spec_path: Path, data_root: Path = DEFAULT_ROOT) -> BuiltDataset:
-    """The built dataset of a spec, building it if missing or if the spec or a source file changed."""
-    return build_dataset(spec_path, data_root).dataset
+def ensure_built(spec_path: Path, data_root: Path = DEFAULT_ROOT, *, verify: bool = False) -> BuiltDataset:
+    """The built dataset of a spec, building it if missing or if the spec, a source file or a
+    split file changed (``verify``: see ``build_dataset``)."""
+    return build_dataset(spec_path, data_root, verify=verify).dataset

@@ -20,6 +20,7 @@ import hashlib
 import json
 import shutil
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +34,27 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from bench.corpus.rows import Prepared
+
+
+VERIFICATION = "verification"  # the stats.json block that bench.corpus.verify checks at each open
+DATA_FILES = "data-*.arrow"  # a split's data files in a saved dataset
+
+
+def split_files(folder: Path, split: str) -> list[Path]:
+    """The data files of one split of a built dataset, in read order."""
+    return sorted((Path(folder) / split).glob(DATA_FILES))
+
+
+def file_stamps(folder: Path, splits: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """``{split: [{name, size, mtime_ns}, ...]}`` for the data files of each split."""
+    out = {}
+    for split in splits:
+        stamps = []
+        for path in split_files(folder, split):
+            st = path.stat()
+            stamps.append({"name": path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns})
+        out[split] = stamps
+    return out
 
 
 def write_splits(prepared: Prepared, folder: Path, multilabel: bool) -> dict[str, Path]:
@@ -93,15 +115,33 @@ def _with_codes(table: pa.Table, codes: pa.Array, multilabel: bool) -> pa.Table:
 def fingerprint(prepared: Prepared) -> str:
     """sha256 hex of the content: the label order, then per split (sorted) its size and the
     sha256 of each ``(id, text, label, target)`` row in id order."""
+    return prepared_hashes(prepared)[0]
+
+
+def prepared_hashes(prepared: Prepared) -> tuple[str, dict[str, str]]:
+    """``content_hashes`` of the prepared rows: the fingerprint and each split's hash."""
+    return content_hashes(prepared.labels, {split: (frame["id"].tolist(), prepared.digests[
+        frame[SPILL].to_numpy(dtype=np.int64)]) for split, frame in prepared.splits.items()})
+
+
+def content_hashes(labels: tuple[str, ...] | list[str],
+                   splits: dict[str, tuple[list[str], np.ndarray]]) -> tuple[str, dict[str, str]]:
+    """The dataset fingerprint and each split's own content hash, from each split's row ids and
+    row digests (``bench.corpus.batches.row_digests``, any row order).
+
+    The fingerprint is what ``fingerprint`` documents; a split's hash is the sha256 of the same
+    split part alone, so that a check can name the split whose content changed.
+    """
     digest = hashlib.sha256()
-    digest.update(json.dumps(list(prepared.labels)).encode("utf-8"))
-    for split in sorted(prepared.splits):
-        frame = prepared.splits[split]
-        ids = frame["id"].tolist()
+    digest.update(json.dumps(list(labels)).encode("utf-8"))
+    per_split = {}
+    for split in sorted(splits):
+        ids, rows = splits[split]
         order = np.asarray(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
-        digest.update(f"{split}\x1f{len(ids)}\x1e".encode())
-        digest.update(prepared.digests[frame[SPILL].to_numpy(dtype=np.int64)[order]].tobytes())
-    return digest.hexdigest()
+        part = f"{split}\x1f{len(ids)}\x1e".encode() + np.asarray(rows, dtype=np.uint8)[order].tobytes()
+        digest.update(part)
+        per_split[split] = hashlib.sha256(part).hexdigest()
+    return digest.hexdigest(), per_split
 
 
 def to_datasetdict(files: dict[str, Path], labels: tuple[str, ...], multilabel: bool, digest: str) -> Any:
@@ -131,12 +171,21 @@ def write_dataset(target: Path, files: dict[str, Path], labels: tuple[str, ...],
         dataset = to_datasetdict(files, labels, bool(stats["multilabel"]), stats["fingerprint"])
         dataset.save_to_disk(str(tmp))
         del dataset
+        stats = record_files(tmp, stats)
         write_text(tmp / "stats.json", json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
         write_text(tmp / "card.md", card)
         replace_folder(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def record_files(folder: Path, stats: dict[str, Any]) -> dict[str, Any]:
+    """``stats`` with the size and modification time of each split's data files under ``folder``
+    added to its ``verification`` block (``bench.corpus.verify`` checks them at each open)."""
+    block = dict(stats.get(VERIFICATION) or {})
+    block["files"] = file_stamps(folder, list(stats["splits"]))
+    return {**stats, VERIFICATION: block}
 
 
 def replace_folder(tmp: Path, target: Path) -> None:

@@ -1,10 +1,15 @@
 """On-disk cache of fitted feature matrices, so that adding a model never refits features.
 
 A cache entry is one block fitted on one train/test split: ``<root>/<key>.npz`` holding the
-two CSR matrices. The key is a sha256 of the format version, the scikit-learn version, the
-dataset fingerprint, a hash of the train and test row ids, and what defines the block's
-output (kind, params, interaction; for a union its members, resolved): not the block's
-name, so renaming a block reuses its matrices.
+two CSR matrices. The key is a sha256 of its *key material*: the format version, the
+scikit-learn, numpy and scipy versions, the dataset fingerprint, a hash of the train and
+test row ids, and what defines the block's output (kind, params, interaction; for a union
+its members, resolved): not the block's name, so renaming a block reuses its matrices.
+
+An entry carries its key material inside the file and is checked against it on load, so
+the file name is never trusted alone: an entry copied, renamed or swapped under another
+key is a cache miss with one warning line on stderr, and the block is fitted again and the
+entry rewritten (docs/reliability.md).
 
 Entries are written whole (``bench.core.files``), so a reader never sees half a file. A per-key lock file (``fcntl.flock``) makes a second process that
 wants the same block wait for the first instead of fitting it again; where ``fcntl`` does
@@ -21,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import re
+import sys
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -37,7 +43,8 @@ if TYPE_CHECKING:
 
     from bench.config.spec import FeatureSpec
 
-FORMAT_VERSION = 1  # bump when the matrices for the same key would change
+FORMAT_VERSION = 2  # bump when the matrices (or the file layout) for the same key would change
+VERSIONED = ("scikit-learn", "numpy", "scipy")  # libraries whose versions can change a fitted matrix
 _KEY = re.compile(r"^[0-9a-f]{16,64}$")
 
 
@@ -55,8 +62,22 @@ def _identity(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec]) -> dict[str,
     return {"kind": spec.kind, "params": spec.params, "interaction": spec.interaction}
 
 
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
+def key_material(fingerprint: str, train_ids_hash: str, spec: FeatureSpec, blocks: Mapping[str, FeatureSpec]) -> str:
+    """What defines a block fitted on one split of one dataset, as canonical JSON (see ``feature_key``)."""
+    payload = {"format": FORMAT_VERSION, "versions": {dist: _version(dist) for dist in VERSIONED},
+               "data": fingerprint, "split": train_ids_hash, "block": _identity(spec, blocks)}
+    return json.dumps(payload, sort_keys=True, default=list, separators=(",", ":"))
+
+
 def feature_key(fingerprint: str, train_ids_hash: str, spec: FeatureSpec, blocks: Mapping[str, FeatureSpec]) -> str:
-    """The cache key of a block fitted on one split of one dataset.
+    """The cache key of a block fitted on one split of one dataset: the sha256 of its ``key_material``.
 
     Args:
         fingerprint: the dataset's content fingerprint.
@@ -64,14 +85,23 @@ def feature_key(fingerprint: str, train_ids_hash: str, spec: FeatureSpec, blocks
         spec: the block.
         blocks: every block by name (to resolve union members).
     """
+    return key_of(key_material(fingerprint, train_ids_hash, spec, blocks))
+
+
+def key_of(material: str) -> str:
+    """The cache key (sha256 hex) of a key material."""
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def _differences(stored: str, wanted: str) -> str:
+    """Which parts of two key materials differ, e.g. ``data, split``."""
     try:
-        sklearn_version = metadata.version("scikit-learn")
-    except metadata.PackageNotFoundError:
-        sklearn_version = "none"
-    payload = {"format": FORMAT_VERSION, "sklearn": sklearn_version, "data": fingerprint,
-               "split": train_ids_hash, "block": _identity(spec, blocks)}
-    text = json.dumps(payload, sort_keys=True, default=list, separators=(",", ":"))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        old, new = json.loads(stored), json.loads(wanted)
+    except ValueError:
+        return "key"
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return "key"
+    return ", ".join(k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)) or "key"
 
 
 class FeatureCache:
@@ -98,19 +128,26 @@ class FeatureCache:
             raise ValueError(f"feature cache key must be lowercase hex, got {key!r}")
         return self.root / f"{key}.npz"
 
-    def get_or_fit(self, key: str, fit: Callable[[], FeatureMatrices]) -> FeatureMatrices:
-        """The matrices for ``key``: from memory, from disk, or from ``fit()`` (then stored)."""
+    def get_or_fit(self, key: str, fit: Callable[[], FeatureMatrices], material: str | None = None) -> FeatureMatrices:
+        """The matrices for ``key``: from memory, from disk, or from ``fit()`` (then stored).
+
+        ``material``: the key material (``key_material``) that the entry stores and is checked
+        against on load; by default the key itself.
+        """
+        material = key if material is None else material
+        if key_of(material) != key and material != key:
+            raise ValueError(f"feature cache key {key} is not the sha256 of its key material")
         if key in self._memory:
             self.hits += 1
             return self._remember(key, self._memory.pop(key))
         path = self.path(key)
-        found = self._read(path)
+        found = self._read(path, material)
         if found is None:
             with self._lock(key):
-                found = self._read(path)
+                found = self._read(path, material, warn=False)
                 if found is None:
                     self.misses += 1
-                    return self._remember(key, self._write(path, fit()))
+                    return self._remember(key, self._write(path, fit(), material))
         self.hits += 1
         return self._remember(key, found)
 
@@ -136,7 +173,7 @@ class FeatureCache:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _read(self, path: Path) -> FeatureMatrices | None:
+    def _read(self, path: Path, material: str, *, warn: bool = True) -> FeatureMatrices | None:
         import numpy as np
         from scipy import sparse
 
@@ -144,6 +181,15 @@ class FeatureCache:
             return None
         try:
             with np.load(path, allow_pickle=False) as z:
+                stored = str(z["key"]) if "key" in z.files else ""
+                if stored != material:
+                    # A file under another entry's name (copied, renamed, swapped) must never serve its matrices.
+                    if warn:
+                        what = (f"its key differs in {_differences(stored, material)}" if stored
+                                else "it carries no key material")
+                        print(f"bench: warning: feature cache entry {path} is not the entry its name says ({what}); "
+                              "fitting the block again", file=sys.stderr, flush=True)
+                    return None
                 mats = []
                 for part in ("train", "test"):
                     X = sparse.csr_matrix((z[f"{part}_data"], z[f"{part}_indices"], z[f"{part}_indptr"]),
@@ -158,11 +204,11 @@ class FeatureCache:
         return FeatureMatrices(X_train=mats[0], X_test=mats[1], n_features=mats[0].shape[1],
                                fit_seconds=0.0, from_cache=True)
 
-    def _write(self, path: Path, matrices: FeatureMatrices) -> FeatureMatrices:
+    def _write(self, path: Path, matrices: FeatureMatrices, material: str) -> FeatureMatrices:
         import numpy as np
 
         self.root.mkdir(parents=True, exist_ok=True)
-        arrays: dict[str, Any] = {}
+        arrays: dict[str, Any] = {"key": np.asarray(material)}
         for part, X in (("train", matrices.X_train), ("test", matrices.X_test)):
             X.sort_indices()
             arrays.update({f"{part}_data": X.data, f"{part}_indices": X.indices, f"{part}_indptr": X.indptr,
@@ -187,6 +233,7 @@ def load_or_fit_features(cache: FeatureCache | None, spec: FeatureSpec, blocks: 
 
         if cache is None:
             return fit()
-        return cache.get_or_fit(feature_key(fingerprint, train_ids_hash, block, blocks), fit)
+        material = key_material(fingerprint, train_ids_hash, block, blocks)
+        return cache.get_or_fit(key_of(material), fit, material)
 
     return get(spec)

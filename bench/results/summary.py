@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 KEYS = ("dataset", "features", "model", "split", "target")
+DEGENERATE = "degenerate"  # the manifest key of the degenerate data a run found (bench.run.degenerate)
 FORMATS = ("table", "md", "csv", "json", "latex")
 PLUS_MINUS = {"±": r"$\pm$"}  # the seed spread of a cell
 
@@ -40,6 +41,20 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "mean"),
                       ci_high=("ci_high", "mean"), n_seeds=("seed", "nunique"), n=("n", "max")).reset_index()
     return out[columns].reset_index(drop=True)
+
+
+def run_notes(manifest: Mapping[str, Any]) -> list[str]:
+    """The footnotes of a run's table: what makes some of its numbers meaningless (degenerate data)."""
+    return [f"degenerate data: {item.get('message')}" for item in manifest.get(DEGENERATE) or []
+            if isinstance(item, Mapping)]
+
+
+def _with_notes(text: str, notes: Sequence[str], prefix: str) -> str:
+    """``text`` then one ``<prefix>note: ...`` line per note (markdown: after a blank line)."""
+    if not notes:
+        return text
+    gap = "\n" if prefix == "- " else ""
+    return text + "\n" + gap + "\n".join(f"{prefix}note: {note}" for note in notes)
 
 
 def _cell(mean: float, std: float, lo: float, hi: float, digits: int) -> str:
@@ -83,8 +98,13 @@ def _latex(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     return "\n".join(booktabs("l" * len(header), map(_latex_text, header), rows))
 
 
-def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4) -> str | None:
-    """The table as text in ``fmt``; ``None`` for ``table``, which ``print_table`` draws with rich."""
+def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4,
+           notes: Sequence[str] = ()) -> str | None:
+    """The table as text in ``fmt``; ``None`` for ``table``, which ``print_table`` draws with rich.
+
+    ``notes`` (``run_notes``) follow a markdown table as lines and a LaTeX table as comments;
+    csv and json stay plain data.
+    """
     if fmt == "csv":
         return summary.to_csv(index=False, lineterminator="\n").rstrip("\n")
     if fmt == "json":
@@ -93,14 +113,14 @@ def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4)
         return json.dumps(records, indent=2, ensure_ascii=False, default=str)
     header, body = wide(summary, digits)
     if fmt == "md":
-        return (f"**{title}**\n\n" if title else "") + _markdown(header, body)
+        return _with_notes((f"**{title}**\n\n" if title else "") + _markdown(header, body), notes, "- ")
     if fmt == "latex":
-        return _latex(header, body)
+        return _with_notes(_latex(header, body), notes, "% ")
     return None
 
 
-def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4) -> None:
-    """Draw the results table on stdout with rich (no wrapping into a narrow width when piped)."""
+def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4, notes: Sequence[str] = ()) -> None:
+    """Draw the results table on stdout with rich (no wrapping into a narrow width when piped), then ``notes``."""
     import sys
 
     from rich.console import Console
@@ -116,4 +136,7 @@ def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4) -> N
         table.add_row(*(escape(cell) for cell in row))
     natural = sum(max([len(h), *(len(r[i]) for r in body)]) + 3 for i, h in enumerate(header)) + 1
     width = None if sys.stdout.isatty() else max(80, natural, len(title))
-    Console(soft_wrap=False, width=width).print(table)
+    console = Console(soft_wrap=False, width=width)
+    console.print(table)
+    for note in notes:
+        console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)

@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from bench.config.snapshot import config_hash, config_to_dict, dump_config
 from bench.config.spec import DatasetInfo, LoadedConfig
-from bench.core.errors import ResultsError
 from bench.results.manifest import dataset_entry, new_manifest
 from bench.results.naming import make_run_id
 from bench.results.store import RunDir
+from bench.run.degenerate import MANIFEST_KEY as DEGENERATE
+from bench.run.degenerate import Degenerate, check_degenerate, degenerate_in, report_degenerate
+from bench.run.resume import check_resume_config, check_resume_jobs
 from bench.run.validate import check_datasets
 
 if TYPE_CHECKING:
@@ -45,8 +47,12 @@ def info_of(ds: BuiltDataset) -> DatasetInfo:
                        splits=tuple(ds.splits))
 
 
-def resolve_datasets(loaded: LoadedConfig, data_root: Path) -> dict[str, BuiltDataset]:
-    """Build (or reuse) every dataset of the config; errors point at the ``datasets`` entry."""
+def resolve_datasets(loaded: LoadedConfig, data_root: Path, *, verify: bool = False) -> dict[str, BuiltDataset]:
+    """Build (or reuse) every dataset of the config; errors point at the ``datasets`` entry.
+
+    Every dataset's split files are checked against its fingerprint (sizes and times, or the
+    content with ``verify``: ``bench.corpus.verify``) before the fingerprint is recorded.
+    """
     from bench.corpus import ensure_built, open_dataset
 
     out = {}
@@ -55,9 +61,9 @@ def resolve_datasets(loaded: LoadedConfig, data_root: Path) -> dict[str, BuiltDa
             if not Path(entry).is_file():
                 raise loaded.doc.error(("datasets", i), f"no dataset spec file {entry!r}; check the path "
                                        "(relative paths are relative to the current folder)")
-            out[entry] = ensure_built(Path(entry), data_root)
+            out[entry] = ensure_built(Path(entry), data_root, verify=verify)
         else:
-            out[entry] = open_dataset(entry, data_root)
+            out[entry] = open_dataset(entry, data_root, verify=verify)
     return out
 
 
@@ -100,14 +106,17 @@ def new_run_id(loaded: LoadedConfig, now: dt.datetime | None = None) -> str:
 
 
 def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, BuiltDataset],
-                   job_ids: Sequence[str], command: Sequence[str]) -> dict[str, Any]:
-    """The first manifest of a run (status ``running``)."""
+                   job_ids: Sequence[str], command: Sequence[str],
+                   degenerate: Sequence[Degenerate] = ()) -> dict[str, Any]:
+    """The first manifest of a run (status ``running``); ``degenerate`` data is recorded when found."""
     config = loaded.config
+    extra = {DEGENERATE: [d.record() for d in degenerate]} if degenerate else None
     return new_manifest(
         run_id=run_id, name=config.name, command=command,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), config_hash=config_hash(config),
         datasets={ds.name: dataset_entry(ds) for ds in datasets.values()}, seeds=config.seeds,
-        jobs={job_id: {"status": "pending"} for job_id in job_ids}, evaluation=config_to_dict(config)["evaluation"])
+        jobs={job_id: {"status": "pending"} for job_id in job_ids}, evaluation=config_to_dict(config)["evaluation"],
+        extra=extra)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -135,27 +144,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _check_resume(run: RunDir, datasets: Mapping[str, BuiltDataset], job_ids: Sequence[str]) -> None:
-    if not run.is_partial:
-        raise ResultsError(f"{run.path}: the run is complete; nothing to resume")
-    recorded = run.manifest.get("datasets", {})
-    for ds in datasets.values():
-        old = recorded.get(ds.name, {}).get("fingerprint")
-        if old != ds.fingerprint:
-            raise ResultsError(f"{run.path}: dataset {ds.name!r} changed since the run started "
-                               f"(fingerprint {str(old)[:12]} -> {ds.fingerprint[:12]}); start a new run")
-    if list(job_ids) != run.job_ids():
-        raise ResultsError(f"{run.path}: the config snapshot plans other jobs than the manifest lists; "
-                           "the folder was edited, start a new run")
-
-
 def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, n_jobs: int, progress: Progress,
                   command: Sequence[str] = (), resume: RunDir | None = None,
-                  executor: Executor | None = None) -> RunDir:
+                  executor: Executor | None = None, verify: bool = False) -> RunDir:
     """Run every job of ``loaded`` (or the unfinished jobs of ``resume``) and return the complete run.
 
     ``executor`` runs the tasks (e.g. a ``bench.run.dask_executor.DaskExecutor``); by default
-    ``make_executor(n_jobs)``.
+    ``make_executor(n_jobs)``. ``verify`` hashes every dataset's content before the run
+    (``bench run --verify``); without it only changed split files are hashed.
 
     Raises:
         RunInterrupted: after marking the run ``interrupted`` (Ctrl-C or SIGTERM).
@@ -165,18 +161,22 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
     from bench.run.runner import fit_feature_task, plan, plan_features
     from bench.run.streaming import dispatch_job, is_streaming
 
-    datasets = resolve_datasets(loaded, data_root)
+    if resume is not None:
+        check_resume_config(resume, loaded)
+    datasets = resolve_datasets(loaded, data_root, verify=verify)
     check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
+    degenerate = check_degenerate(loaded, datasets)
     cache_dir = results_root / CACHE_FOLDER / "features"
     jobs = plan(loaded.config, datasets, cache_dir)
     job_ids = [job.job_id for job in jobs]
     if resume is None:
         run_id = new_run_id(loaded)
         run = RunDir.create(results_root, run_id, config_yaml=dump_config(loaded.config),
-                            manifest=build_manifest(loaded, run_id, datasets, job_ids, command or sys.argv))
+                            manifest=build_manifest(loaded, run_id, datasets, job_ids, command or sys.argv,
+                                                         degenerate))
     else:
         run = resume
-        _check_resume(run, datasets, job_ids)
+        check_resume_jobs(run, datasets, job_ids)
         resumes = [*run.manifest.get("resumed", []), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")]
         run.update_manifest(status="running", resumed=resumes)
     finished = run.finished_jobs()
@@ -207,12 +207,23 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
 
 
 def check_only(loaded: LoadedConfig, data_root: Path) -> dict[str, DatasetInfo | None]:
-    """``bench validate``: every check that needs no training; returns what it knew of each dataset."""
+    """``bench validate``: every check that needs no training; returns what it knew of each dataset.
+
+    Built datasets are also checked for degenerate data (``bench.run.degenerate``, from the
+    label counts of whole splits), so that ``evaluation.on_degenerate: error`` refuses here already.
+    """
+    import json
+
     infos = peek_datasets(loaded, data_root)
     known = {entry: info for entry, info in infos.items() if info is not None}
     if known:
         sub = LoadedConfig(config=_only_datasets(loaded, list(known)), doc=loaded.doc, path=loaded.path)
         check_datasets(sub, known)
+        found = []
+        for info in {info.name: info for info in known.values()}.values():
+            splits = json.loads((data_root / info.name / "stats.json").read_text(encoding="utf-8"))["splits"]
+            found += degenerate_in(info.name, info.labels, info.multilabel, splits, loaded.config.evaluation)
+        report_degenerate(sub, found)
     return infos
 
 
