@@ -117,7 +117,8 @@ def _rows_of(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-_MANIFEST_SHAPE = {"jobs": dict, "datasets": dict, "run_id": str, "name": str, "status": str}
+_MANIFEST_SHAPE = {"jobs": dict, "datasets": dict, "evaluation": dict, "run_id": str, "name": str, "status": str}
+PREDICTION_COLUMNS = ("id", "gold", "pred")
 
 
 class RunDir:
@@ -262,11 +263,17 @@ class RunDir:
         if not path.is_file():
             raise ResultsError(f"{path}: no predictions for job {job_id!r}; jobs: {', '.join(self.job_ids())}")
         try:
-            return pd.read_parquet(path)
+            frame = pd.read_parquet(path)
         except (pa.ArrowException, OSError, ValueError) as exc:
             reason = " ".join(str(exc).split())[:120]
             raise ResultsError(f"{path}: not a readable predictions file ({reason}); the run folder is damaged "
                                "(restore the file or rerun the job)") from None
+        missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ResultsError(f"{path}: no column {missing[0]!r} (a predictions file has "
+                               f"{', '.join(PREDICTION_COLUMNS)}); the run folder is damaged (restore the file "
+                               "or rerun the job)")
+        return frame
 
     # --- writing ---------------------------------------------------------------------
 
