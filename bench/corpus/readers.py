@@ -305,7 +305,11 @@ def _delimited_layout(head: str, path: Path, fmt: str, options: ReadOptions) -> 
 
     delimiter = options.delimiter or ("\t" if fmt == "tsv" else ",")
     quoting = csv.QUOTE_NONE if options.quoting == "none" else csv.QUOTE_MINIMAL
-    first = next(csv.reader(io.StringIO(head), delimiter=delimiter, quoting=quoting), None)
+    try:  # newline=None: a file with CR line ends has lines too
+        first = next(csv.reader(io.StringIO(head, newline=None), delimiter=delimiter, quoting=quoting), None)
+    except csv.Error as exc:
+        raise DataError(path, 1, "header", f"cannot read the header line ({exc}); check source.delimiter "
+                        "and source.quoting") from None
     if not first:
         raise DataError(path, None, "", "the file is empty; give a file with rows")
     names = [c.strip() for c in first] if options.header else [f"c{i}" for i in range(len(first))]
@@ -326,6 +330,8 @@ def _read_json(text: str, path: Path, fmt: str) -> pd.DataFrame:
             records = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(path, exc.lineno, "", f"invalid JSON ({exc.msg}); fix the syntax") from None
+        except RecursionError:
+            raise DataError(path, None, "", "JSON nested too deeply to read; give a list of flat objects") from None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise DataError(path, None, "", "expected a JSON list of objects; for one object per line "
                             "use a .jsonl file or source.format: jsonl")
