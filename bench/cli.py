@@ -60,10 +60,9 @@ def one_line(message: str) -> str:
 
 def os_error_message(exc: OSError) -> str:
     """``<path>: <what the system said>; <fix>`` for a filesystem failure the user can fix."""
-    where = exc.filename if exc.filename is not None else "bench"
     said = exc.strerror or str(exc)
     fix = _OS_FIXES.get(exc.errno or 0, "check the path")
-    return f"{where}: {said}; {fix}"
+    return f"{exc.filename}: {said}; {fix}" if exc.filename is not None else f"{said}; {fix}"
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -128,6 +128,16 @@ def _label_value(value: Any, file: str, line: int, key: str) -> Any:
                     f"{type(value).__name__}; flatten the value")
 
 
+class _FrontMatterLoader(yaml.SafeLoader):
+    """Safe YAML without aliases: a label is written out, and nested aliases cannot multiply."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed in front matter; "
+                                              "write the value out", self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 def _front_matter(lines: list[str], file: str) -> tuple[dict[str, Any], int]:
     """The front matter mapping and the index of the first body line (0 when there is none)."""
     if not lines or lines[0].strip() != "---":
@@ -137,12 +147,13 @@ def _front_matter(lines: list[str], file: str) -> tuple[dict[str, Any], int]:
         raise DataError(file, 1, "front matter", "opened with '---' but never closed; "
                         "add a '---' line after the last key")
     try:
-        data = yaml.safe_load("\n".join(lines[1:end]))
+        data = yaml.load("\n".join(lines[1:end]), Loader=_FrontMatterLoader)  # noqa: S506 -- a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise DataError(file, line, "front matter", f"invalid YAML: {problem}; fix the syntax") from None
+        fix = "" if "; " in problem else "; fix the syntax"
+        raise DataError(file, line, "front matter", f"invalid YAML: {problem}{fix}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

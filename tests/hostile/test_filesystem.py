@@ -15,6 +15,7 @@ import fnmatch
 import json
 import os
 import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -92,7 +93,6 @@ FULL_DISK = {  # (command, the file that cannot be written)
     "rescore: metrics.csv": ("rescore", "metrics.csv"),
     "compare -o: the table": ("compare", "*.md"),
     "report: a plot": ("report", "*.png"),
-    "report: the page": ("report", "*.html"),
     "data build: stats.json": ("build", "stats.json"),
     "data build: card.md": ("build", "card.md"),
     "import: predictions": ("import", "*.parquet"),
@@ -277,3 +277,24 @@ def _all_whole(project: Path) -> None:
     for path in results.rglob("*.json") if results.is_dir() and not results.is_symlink() else ():
         if path.is_file() and not path.is_symlink():
             json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("options", ["size=24k", "ro"])
+def test_a_real_small_or_read_only_disk(project: Path, tmp_path: Path, options: str) -> None:
+    """The same promise on a real tmpfs, full or read-only (needs root and mount; skipped otherwise)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", disk],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("mounting a tmpfs needs root and a mount command that works here")
+    try:
+        argv = _run(project)[:-5] + ["--results", disk / "results", "--quiet", "--set", "seeds=[5]"]
+        outcome = bench(argv, cwd=project)
+        assert outcome.code == 2 and len(outcome.err_lines) == 1, outcome.err
+        said = "No space left on device" if options.startswith("size") else "Read-only file system"
+        assert said in outcome.err and "Traceback" not in outcome.err
+        for path in disk.rglob("*.json"):
+            json.loads(path.read_text())  # whatever was written is whole
+        assert not [p for p in disk.rglob("*.tmp")]
+    finally:
+        subprocess.run(["umount", disk], check=True)
