@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"bench: error: {self.prog}: {message}; see `{self.prog} --help`\n")
+        self.exit(2, f"bench: error: {one_line(f'{self.prog}: {message}')}; see `{self.prog} --help`\n")
 
 
 # Filesystem failures a user fixes outside newsbench (errno -> the fix). Other OSErrors are bugs.
