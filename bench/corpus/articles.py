@@ -147,7 +147,7 @@ def _front_matter(lines: list[str], file: str) -> tuple[dict[str, Any], int]:
         raise DataError(file, 1, "front matter", "opened with '---' but never closed; "
                         "add a '---' line after the last key")
     try:
-        data = yaml.load("\n".join(lines[1:end]), Loader=_FrontMatterLoader)  # noqa: S506 -- a SafeLoader
+        data = yaml.load("\n".join(lines[1:end]), Loader=_FrontMatterLoader)  # a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

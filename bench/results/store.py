@@ -109,12 +109,13 @@ def _read_object(path: Path, shape: Mapping[str, type]) -> dict[str, Any]:
     return data
 
 
-def _rows_of(path: Path) -> list[dict[str, Any]]:
-    """The ``rows`` of a ``metrics.json`` or ``jobs/<id>.json``: a list of objects."""
-    rows = _read_object(path, {"rows": list}).get("rows", [])
-    if not all(isinstance(row, dict) for row in rows):
+def _with_rows(path: Path) -> dict[str, Any]:
+    """A ``metrics.json`` or ``jobs/<id>.json``: an object whose ``rows`` (``[]`` if absent) are objects."""
+    data = _read_object(path, {"rows": list})
+    data["rows"] = data.get("rows", [])
+    if not all(isinstance(row, dict) for row in data["rows"]):
         raise ResultsError(f"{path}: rows: expected a list of objects; the file is damaged (restore it or rerun)")
-    return rows
+    return data
 
 
 _MANIFEST_SHAPE = {"jobs": dict, "datasets": dict, "evaluation": dict, "run_id": str, "name": str, "status": str}
@@ -219,15 +220,12 @@ class RunDir:
 
     def job(self, job_id: str) -> dict[str, Any]:
         """``jobs/<job_id>.json``: metric rows, per-class report, confusion matrix, timings."""
-        path = self.job_path(job_id)
-        record = _read_object(path, {"rows": list})
-        record["rows"] = _rows_of(path)
-        return record
+        return _with_rows(self.job_path(job_id))
 
     def rows(self) -> list[dict[str, Any]]:
         """Metric rows: ``metrics.json`` when complete, else gathered from the finished jobs."""
         if (self.path / METRICS_JSON).exists():
-            return list(_rows_of(self.path / METRICS_JSON))
+            return list(_with_rows(self.path / METRICS_JSON)["rows"])
         done = self.finished_jobs()
         return [row for job_id in self.job_ids() if job_id in done for row in self.job(job_id)["rows"]]
 
@@ -254,7 +252,6 @@ class RunDir:
     def predictions(self, job_id: str) -> pd.DataFrame:
         """``predictions/<job_id>.parquet``: id, gold, pred, score:<label>..., fold."""
         import pandas as pd
-
         import pyarrow as pa
 
         path = self.predictions_path(job_id)

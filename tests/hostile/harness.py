@@ -77,14 +77,14 @@ def bench_process(argv: Sequence[str], *, cwd: Path | None = None, env: dict[str
     """``bench ARGV`` in a subprocess under a timeout (for cases that could hang or kill the process)."""
     environ = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     done = subprocess.run([sys.executable, "-m", "bench", *map(str, argv)], cwd=cwd, env=environ,
-                          capture_output=True, text=True, timeout=SECONDS * 3)
+                          capture_output=True, text=True, timeout=SECONDS * 3, check=False)
     return Outcome(done.returncode, done.stdout, done.stderr)
 
 
 def files_of(root: Path) -> dict[str, str]:
     """Relative path -> sha256 of every regular file under ``root`` (links and special files not followed)."""
     found: dict[str, str] = {}
-    for base, dirs, names in os.walk(root):
+    for base, _, names in os.walk(root):
         for name in names:
             path = Path(base) / name
             if path.is_symlink() or not path.is_file():

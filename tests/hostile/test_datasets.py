@@ -27,7 +27,6 @@ columns: {{id: id, text: text, label: label}}
   files: {{train: {train}}}
 """
 SPLIT = "splits: {test: {from: train, size: 0.25}}\n"
-ARTICLE = "Title of the piece\n(Wire) - A first paragraph about markets.\nA second paragraph.\n"
 
 
 def _spec(folder: Path, train: str = "train.csv", extra: str = SPLIT) -> Path:
