@@ -1,13 +1,17 @@
 """The ``bench`` command: parse arguments, dispatch to a sub-command, map errors to exit codes.
 
 Exit codes: 0 success; 1 a regression gate failed; 2 a user error, printed as one line
-``bench: error: <file>:<line>: <key>: <problem>; <fix>``. Any other exception is a bug and
-keeps its traceback.
+``bench: error: <file>:<line>: <key>: <problem>; <fix>``. A message is forced onto one line
+here whatever produced it (a library message with line breaks included). A filesystem
+failure (no space left, a read-only or unwritable folder, a file where a folder should be)
+is the user's to fix too: one line naming the path and the fix, exit 2. Any other exception
+is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from collections.abc import Sequence
@@ -31,7 +35,34 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"bench: error: {self.prog}: {message}; see `{self.prog} --help`\n")
+        self.exit(2, f"bench: error: {one_line(f'{self.prog}: {message}')}; see `{self.prog} --help`\n")
+
+
+# Filesystem failures a user fixes outside newsbench (errno -> the fix). Other OSErrors are bugs.
+_OS_FIXES = {
+    errno.ENOSPC: "free space or point --data/--results at another disk",
+    errno.EDQUOT: "free space or point --data/--results at another disk",
+    errno.EROFS: "point --data/--results at a writable folder",
+    errno.EACCES: "make the folder writable for you or choose another with --data/--results",
+    errno.EPERM: "make the folder writable for you or choose another with --data/--results",
+    errno.ENOTDIR: "move the file away or choose another folder",
+    errno.EEXIST: "move the file away or choose another folder",
+    errno.EISDIR: "move the folder away",
+    errno.ELOOP: "fix the link",
+    errno.ENAMETOOLONG: "choose a shorter name or folder",
+}
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line: its lines joined by a space, blank lines dropped."""
+    return " ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
+def os_error_message(exc: OSError) -> str:
+    """``<path>: <what the system said>; <fix>`` for a filesystem failure the user can fix."""
+    said = exc.strerror or str(exc)
+    fix = _OS_FIXES.get(exc.errno or 0, "check the path")
+    return f"{exc.filename}: {said}; {fix}" if exc.filename is not None else f"{said}; {fix}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,7 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except BenchError as exc:
-        print(f"bench: error: {exc}", file=sys.stderr)
+        print(f"bench: error: {one_line(str(exc))}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno not in _OS_FIXES:
+            raise
+        print(f"bench: error: {one_line(os_error_message(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)

@@ -53,6 +53,14 @@ def fraction(text: str) -> float:
     return value
 
 
+def folder(text: str) -> Path:
+    """argparse type: a folder path that may not exist yet, but is not an existing file."""
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text} is a file, not a folder; name a folder (it is created if missing)")
+    return path
+
+
 class DefaultsHelpFormatter(argparse.HelpFormatter):
     """Appends ``(default: X)`` to an option's help unless the help already says its default.
 
@@ -94,12 +102,12 @@ def deprecated_alias(parser: argparse.ArgumentParser, old: str, new: str, dest: 
 
 def data_option(parser: argparse.ArgumentParser | Any, help: str = "folder of built datasets") -> None:
     """``--data DIR``: the folder that holds built datasets (``data/<name>/``)."""
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, metavar="DIR", help=help)
+    parser.add_argument("--data", type=folder, default=DEFAULT_DATA, metavar="DIR", help=help)
 
 
 def results_option(parser: argparse.ArgumentParser | Any, help: str = "where run ids are looked up") -> None:
     """``--results DIR``: the folder that holds run folders (``results/<run_id>/``)."""
-    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, metavar="DIR", help=help)
+    parser.add_argument("--results", type=folder, default=DEFAULT_RESULTS, metavar="DIR", help=help)
 
 
 def format_option(parser: argparse.ArgumentParser, unavailable: Mapping[str, str], note: str = "") -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 from bench.commands import check_format, data_option, format_option, positive_int, results_option
 
 SLICE_DIMENSIONS = ("language", "source", "target", "length")
-LS_COLUMNS = ("run_id", "name", "status", "created", "jobs_done", "jobs", "datasets", "path")
+LS_COLUMNS = ("run_id", "name", "status", "created", "jobs_done", "jobs", "datasets", "path", "problem")
+DAMAGED = "damaged"  # the status of a run folder whose manifest cannot be read
 LS_UNAVAILABLE = dict.fromkeys(("latex", "html"), "a list of runs is not a results table (see bench show, "
                                "bench compare, bench report)")
 SHOW_UNAVAILABLE = {"html": "one run's page is `bench report RUN -o FILE.html`"}
@@ -49,17 +50,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run_rows(results: Path) -> list[dict[str, object]]:
     from bench.results.store import list_runs
 
-    problems: list[str] = []
-    runs = list_runs(results, problems)
-    for problem in problems:
-        print(f"bench: warning: not listed: {problem}", file=sys.stderr)
-    rows = []
+    damaged: dict[Path, str] = {}
+    runs = list_runs(results, damaged=damaged)
+    rows: list[dict[str, object]] = []
     for run in runs:
         m = run.manifest
         jobs = m.get("jobs", {})
         rows.append({"run_id": run.run_id, "name": m.get("name"), "status": m.get("status"),
                      "created": m.get("created"), "jobs_done": len(run.finished_jobs()), "jobs": len(jobs),
-                     "datasets": ",".join(m.get("datasets", {})), "path": str(run.path)})
+                     "datasets": ",".join(m.get("datasets", {})), "path": str(run.path), "problem": None})
+    # a damaged run is listed, last, with its reason: it never hides the others
+    for path, problem in sorted(damaged.items()):
+        rows.append({"run_id": path.name.removeprefix(".").removesuffix(".partial"), "name": None,
+                     "status": DAMAGED, "created": None, "jobs_done": None, "jobs": None, "datasets": "",
+                     "path": str(path), "problem": problem})
     return rows
 
 
@@ -83,7 +87,8 @@ def ls_command(args: argparse.Namespace) -> int:
         sys.stdout.write(out.getvalue())
     elif args.format == "md":
         lines = ["| " + " | ".join(LS_COLUMNS) + " |", "|" + "---|" * len(LS_COLUMNS)]
-        lines += ["| " + " | ".join(str(r[c]).replace("|", "\\|") for c in LS_COLUMNS) + " |" for r in rows]
+        lines += ["| " + " | ".join(("" if r[c] is None else str(r[c])).replace("|", "\\|") for c in LS_COLUMNS)
+                  + " |" for r in rows]
         print("\n".join(lines))
     else:
         from rich.console import Console
@@ -96,9 +101,13 @@ def ls_command(args: argparse.Namespace) -> int:
         for col in ("run_id", "status", "jobs", "datasets", "created"):
             table.add_column(col)
         for r in rows:
-            table.add_row(str(r["run_id"]), str(r["status"]), f"{r['jobs_done']}/{r['jobs']}", str(r["datasets"]),
-                          str(r["created"]))
+            done = "" if r["status"] == DAMAGED else f"{r['jobs_done']}/{r['jobs']}"
+            table.add_row(str(r["run_id"]), str(r["status"]), done, str(r["datasets"]),
+                          str(r["created"] or ""))
         Console(soft_wrap=False, width=160).print(table)
+        for r in rows:
+            if r["problem"]:
+                print(f"{r['run_id']}: {r['problem']}")
     return 0
 
 

@@ -37,6 +37,9 @@ def json_lines(lines: Iterable[str], path: str | Path, key: str = "") -> Iterato
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(path, number, key, f"invalid JSON ({exc.msg}); write one JSON object per line") from None
+        except RecursionError:
+            raise DataError(path, number, key, "JSON nested too deeply to read; write one flat JSON object "
+                            "per line") from None
         if not isinstance(record, dict):
             raise DataError(path, number, key, f"expected a JSON object, got {type(record).__name__}; "
                             "write one JSON object per line")

@@ -66,6 +66,8 @@ def _read_stats(folder: Path) -> dict[str, Any]:
                         "build it with `bench data build SPEC.yaml`") from None
     except json.JSONDecodeError as exc:
         raise DataError(path, exc.lineno, "", f"invalid JSON ({exc.msg}); rebuild with --force") from None
+    if not isinstance(stats, dict):
+        raise DataError(path, None, "", "expected a JSON object; the dataset is damaged: rebuild it with --force")
     if stats.get("schema_version") != 1:
         raise DataError(path, None, "schema_version", f"expected 1, got {stats.get('schema_version')!r}; "
                         "rebuild the dataset with this version of newsbench")
@@ -115,8 +117,12 @@ def load_split(ds: BuiltDataset, split: str) -> pd.DataFrame:
         raise DataError(folder, None, "", "the split has no data files; rebuild with --force")
     tables = []
     for file in files:
-        with pa.memory_map(str(file)) as source:
-            tables.append(pa.ipc.open_stream(source).read_all())
+        try:
+            with pa.memory_map(str(file)) as source:
+                tables.append(pa.ipc.open_stream(source).read_all())
+        except (pa.ArrowInvalid, OSError) as exc:  # truncated or overwritten after the build
+            raise DataError(file, None, "", f"not a readable Arrow file ({' '.join(str(exc).split())[:100]}); "
+                            f"the dataset is damaged: rebuild it with `bench data build SPEC.yaml --force`") from None
     frame = pa.concat_tables(tables).to_pandas()
     names = list(ds.labels)
     if ds.multilabel:

@@ -32,6 +32,9 @@ places must agree. Empty sidecar cells are missing values (``None``).
 Policy is the builder's: this module returns every file as a record and raises
 ``DataError`` (file, line, fix) only for what cannot be a record: an empty, non-UTF-8 or
 title-less file, bad front matter, a sidecar row naming no file, a file with no sidecar row.
+
+Which files are read, and what is refused (links out of the folder, FIFOs, devices, files
+over ``MAX_ARTICLE_BYTES``), is ``bench.corpus.folder``'s.
 """
 
 from __future__ import annotations
@@ -39,8 +42,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
-import fnmatch
-import os
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -50,12 +51,12 @@ from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import ConfigError, DataError
 from bench.core.jsonlines import json_objects
-from bench.core.loader import parse_yaml
+from bench.core.safe_yaml import parse_yaml
+from bench.corpus.folder import DEFAULT_INCLUDE, MAX_ARTICLE_BYTES, article_files
 
 if TYPE_CHECKING:
     import pandas
 
-DEFAULT_INCLUDE = ("*.txt", "*.md")
 META_FIELDS = ("title", "source", "date", "language")
 BASE_COLUMNS = ("file", "title", "source", "date", "language", "text")
 
@@ -226,7 +227,11 @@ def parse_article(text: str, file: str) -> Article:
 
 def read_article(path: Path, name: str) -> Article:
     """Read and parse one file; non-UTF-8 bytes are a ``DataError`` with the line."""
-    raw = path.read_bytes()
+    with path.open("rb") as handle:  # at most the limit (and a byte), whatever the file grew to
+        raw = handle.read(MAX_ARTICLE_BYTES + 1)
+    if len(raw) > MAX_ARTICLE_BYTES:
+        raise DataError(path, None, "articles", f"over the limit of {MAX_ARTICLE_BYTES:,} bytes per article "
+                        "file; give one article per file (split the file)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -239,24 +244,10 @@ def read_article(path: Path, name: str) -> Article:
         raise DataError(path, exc.line, exc.key, exc.problem) from None
 
 
-def article_files(folder: Path, include: Sequence[str] = DEFAULT_INCLUDE) -> list[tuple[str, Path]]:
-    """(relative posix name, path) of every file whose name matches ``include``, sorted; hidden ones skipped."""
-    patterns = [re.compile(fnmatch.translate(pat.lower())) for pat in include]
-    found = []
-    for root, dirs, names in os.walk(folder):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        base = Path(root)
-        prefix = base.relative_to(folder).as_posix()
-        for name in names:
-            if not name.startswith(".") and any(p.match(name.lower()) for p in patterns):
-                found.append((name if prefix == "." else f"{prefix}/{name}", base / name))
-    return sorted(found)
-
-
 def _read_sidecar(path: Path) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]:
     """Columns and (line, row) pairs of a CSV/TSV or JSONL labels file keyed by ``file``."""
     if not path.is_file():
-        raise DataError(path, None, "labels", "labels file not found; check the path")
+        raise DataError(path, None, "labels", "labels file not found (or not a regular file); check the path")
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:

@@ -12,6 +12,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,25 @@ if TYPE_CHECKING:
     from bench.corpus.spec import LoadedSpec
 
 _CHECK_BYTES = 1 << 23  # read at a time when checking that a CSV decodes
+# pyarrow's CSV block: one field (one cell) must fit in it. NEWSBENCH_CSV_BLOCK_MB raises it
+# for corpora with huge cells; it changes memory use only, never the rows read.
+BLOCK_MB_VARIABLE = "NEWSBENCH_CSV_BLOCK_MB"
+DEFAULT_BLOCK_MB = 16
+
+
+def csv_block_bytes() -> int:
+    """The CSV reader's block size in bytes (``NEWSBENCH_CSV_BLOCK_MB``, default 16 MB)."""
+    value = os.environ.get(BLOCK_MB_VARIABLE, "").strip()
+    if not value:
+        return DEFAULT_BLOCK_MB << 20
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1.0
+    if not 0 < megabytes <= 4096:
+        raise DataError(BLOCK_MB_VARIABLE, None, "", f"{value!r} is not a size in MB between 0 and 4096; "
+                        f"unset it (default {DEFAULT_BLOCK_MB}) or give e.g. 64")
+    return max(1, int(megabytes * (1 << 20)))
 SUFFIX_FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
                    ".parquet": "parquet", ".pq": "parquet"}
 
@@ -51,6 +71,7 @@ def delimited_batches(path: Path, fmt: str, options: ReadOptions, loaded: Loaded
 
     head = check_decodable(path, options.encoding, loaded)
     names, parse = _delimited_layout(head, path, fmt, options)
+    block = csv_block_bytes()
     pending: list[pa.RecordBatch] = []
     count, yielded = 0, False
     try:
@@ -58,7 +79,7 @@ def delimited_batches(path: Path, fmt: str, options: ReadOptions, loaded: Loaded
             reader = pacsv.open_csv(
                 stream,
                 read_options=pacsv.ReadOptions(column_names=names, skip_rows=1 if options.header else 0,
-                                               encoding=options.encoding, block_size=1 << 24),
+                                               encoding=options.encoding, block_size=block),
                 parse_options=parse,
                 convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
                                                      strings_can_be_null=False, quoted_strings_can_be_null=False))
@@ -75,6 +96,11 @@ def delimited_batches(path: Path, fmt: str, options: ReadOptions, loaded: Loaded
                 yield _delimited_frame(pa.Table.from_batches(pending, schema=reader.schema), options)
     except pa.ArrowInvalid as exc:
         message = str(exc).strip().splitlines()[0][:160]
+        if "straddling" in message or "block size" in message:
+            size = f"{block / (1 << 20):.3g} MB"
+            raise DataError(path, None, "", f"a field is larger than the CSV reader's block size of {size}; "
+                            f"if a cell really is that large, raise the limit with {BLOCK_MB_VARIABLE}=<MB> "
+                            "(e.g. 64); if not, an unclosed quote runs on (set source.quoting: none)") from None
         raise DataError(path, None, "", f"cannot parse as {fmt} ({message}); check source.delimiter, "
                         "source.quoting (none for text with stray quotes) and source.header") from None
 
@@ -279,7 +305,11 @@ def _delimited_layout(head: str, path: Path, fmt: str, options: ReadOptions) -> 
 
     delimiter = options.delimiter or ("\t" if fmt == "tsv" else ",")
     quoting = csv.QUOTE_NONE if options.quoting == "none" else csv.QUOTE_MINIMAL
-    first = next(csv.reader(io.StringIO(head), delimiter=delimiter, quoting=quoting), None)
+    try:  # newline=None: a file with CR line ends has lines too
+        first = next(csv.reader(io.StringIO(head, newline=None), delimiter=delimiter, quoting=quoting), None)
+    except csv.Error as exc:
+        raise DataError(path, 1, "header", f"cannot read the header line ({exc}); check source.delimiter "
+                        "and source.quoting") from None
     if not first:
         raise DataError(path, None, "", "the file is empty; give a file with rows")
     names = [c.strip() for c in first] if options.header else [f"c{i}" for i in range(len(first))]
@@ -300,6 +330,8 @@ def _read_json(text: str, path: Path, fmt: str) -> pd.DataFrame:
             records = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(path, exc.lineno, "", f"invalid JSON ({exc.msg}); fix the syntax") from None
+        except RecursionError:
+            raise DataError(path, None, "", "JSON nested too deeply to read; give a list of flat objects") from None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise DataError(path, None, "", "expected a JSON list of objects; for one object per line "
                             "use a .jsonl file or source.format: jsonl")

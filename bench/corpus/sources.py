@@ -120,7 +120,7 @@ def source_paths(loaded: LoadedSpec) -> list[Path]:
         if source.join is not None:
             paths.append(loaded.resolve(source.join.file))
     elif source.articles is not None:
-        from bench.corpus.articles import article_files
+        from bench.corpus.folder import article_files
 
         folder = loaded.resolve(source.articles.path)
         paths.extend(path for _, path in article_files(folder, source.articles.include)) if folder.is_dir() \
@@ -144,6 +144,8 @@ def _existing(loaded: LoadedSpec, raw: Path, key: tuple[str | int, ...]) -> Path
         raise loaded.doc.error(key, f"file not found: {path}; check the path (and NEWSBENCH_DATA if used)")
     if path.is_dir():
         raise loaded.doc.error(key, f"{path} is a folder; name a file (or use source.articles for a folder)")
+    if not path.is_file():  # a FIFO would block the build, /dev/zero never end
+        raise loaded.doc.error(key, f"{path} is not a regular file (a FIFO, device or socket); name a data file")
     return path
 
 

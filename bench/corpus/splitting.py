@@ -34,6 +34,9 @@ def make_splits(loaded: LoadedSpec, splits: dict[str, pd.DataFrame], rows: Rows,
             raise loaded.doc.error(key, f"split {name!r} already exists in the source; "
                                    "choose another name or remove it from source")
         frame = out[split.from_split]
+        if frame.empty:  # nothing to carve (a source with a header and no rows)
+            raise loaded.doc.error(key, f"split {split.from_split!r} has no rows to take {name!r} from; "
+                                   "give a source with rows")
         mask, record = _mask(loaded, name, split, frame, rows)
         n_test = int(mask.sum())
         if n_test == 0 or n_test == len(frame):

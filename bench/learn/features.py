@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from bench.core.errors import DataError, MissingExtraError
 from bench.core.registry import Registry
 from bench.learn.feature_types import FeatureMatrices, FeatureParamError
+from bench.learn.import_path import split_import_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,8 +94,13 @@ def _closest(name: str, choices: list[str]) -> list[str]:
 
 
 def _import(path: str) -> Any:
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    """The class at a feature kind's import path, its shape checked before the import runs any code."""
+    try:
+        module, name = split_import_path(path)
+        return getattr(importlib.import_module(module), name)
+    except (ValueError, ImportError, AttributeError) as exc:
+        raise FeatureParamError("kind", f"vectorizer {path!r} cannot be used ({exc}); "
+                                "register the kind with the import path of a vectorizer class") from None
 
 
 # --- checking ------------------------------------------------------------------------------

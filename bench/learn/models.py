@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from bench.core.registry import Registry
+from bench.learn.import_path import split_import_path
 
 if TYPE_CHECKING:
     import numpy as np
@@ -120,7 +121,10 @@ def _resolve(estimator: str) -> tuple[type, Mapping[str, Any]]:
 def _import_class(path: str) -> type:
     from sklearn.base import BaseEstimator, ClassifierMixin
 
-    module_name, _, name = path.rpartition(".")
+    try:  # the shape first: importing runs the module's code
+        module_name, name = split_import_path(path)
+    except ValueError as exc:
+        raise ModelParamError("estimator", str(exc)) from None
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

@@ -94,6 +94,8 @@ def read_table(path: Path) -> Table:
             records = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(path, exc.lineno, "json", f"{exc.msg}; fix the JSON") from None
+        except RecursionError:
+            raise DataError(path, None, "json", "nested too deeply to read; write a flat list of objects") from None
         if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
             raise DataError(path, 1, "json", "expected a list of objects; write one object per item")
         return Table(path=path, frame=pd.DataFrame.from_records(records), lines=None)

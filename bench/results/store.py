@@ -92,12 +92,42 @@ def is_run_folder(path: Path) -> bool:
 
 
 def _read_json(path: Path) -> Any:
+    if path.exists() and not path.is_file():  # a folder or a FIFO in its place: reading would fail or hang
+        raise ResultsError(f"{path}: not a file; the run folder is damaged (restore the file or rerun)")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ResultsError(f"{path}: missing; is this a run folder written by `bench run`?") from None
     except json.JSONDecodeError as exc:
         raise ResultsError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); the file is damaged") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not UTF-8 text; the file is damaged (restore it or rerun)") from None
+
+
+def _read_object(path: Path, shape: Mapping[str, type]) -> dict[str, Any]:
+    """A JSON object whose keys in ``shape``, when present, have those types; else one line."""
+    data = _read_json(path)
+    if not isinstance(data, dict):
+        raise ResultsError(f"{path}: expected a JSON object, found {type(data).__name__}; the file is damaged "
+                           "(restore it or rerun)")
+    for key, kind in shape.items():
+        if key in data and not isinstance(data[key], kind):
+            raise ResultsError(f"{path}: {key}: expected {kind.__name__}, found {type(data[key]).__name__}; "
+                               "the file is damaged (restore it or rerun)")
+    return data
+
+
+def _with_rows(path: Path) -> dict[str, Any]:
+    """A ``metrics.json`` or ``jobs/<id>.json``: an object whose ``rows`` (``[]`` if absent) are objects."""
+    data = _read_object(path, {"rows": list})
+    data["rows"] = data.get("rows", [])
+    if not all(isinstance(row, dict) for row in data["rows"]):
+        raise ResultsError(f"{path}: rows: expected a list of objects; the file is damaged (restore it or rerun)")
+    return data
+
+
+_MANIFEST_SHAPE = {"jobs": dict, "datasets": dict, "evaluation": dict, "run_id": str, "name": str, "status": str}
+PREDICTION_COLUMNS = ("id", "gold", "pred")
 
 
 class RunDir:
@@ -166,18 +196,28 @@ class RunDir:
     def manifest(self) -> dict[str, Any]:
         """``manifest.json`` as a dict (read once)."""
         if self._manifest is None:
-            self._manifest = _read_json(self.manifest_path)
+            self._manifest = _read_object(self.manifest_path, _MANIFEST_SHAPE)
         return self._manifest
 
     @property
     def config(self) -> dict[str, Any]:
         """The resolved config snapshot (``config.yaml``) as plain data."""
-        from bench.core.loader import load_yaml_data
+        from bench.core.errors import ConfigError
+        from bench.core.safe_yaml import load_yaml_data
 
+        path = self.path / CONFIG
+        if path.exists() and not path.is_file():
+            raise ResultsError(f"{path}: not a file; the run folder is damaged (restore it or rerun)")
         try:
-            return load_yaml_data(self.path / CONFIG)
+            data = load_yaml_data(path)
         except FileNotFoundError:
-            raise ResultsError(f"{self.path / CONFIG}: missing; the run folder is damaged") from None
+            raise ResultsError(f"{path}: missing; the run folder is damaged") from None
+        except ConfigError as exc:
+            raise ResultsError(f"{exc}; the run folder is damaged (restore it or rerun)") from None
+        if not isinstance(data, dict):
+            raise ResultsError(f"{path}: expected a mapping of config keys; the run folder is damaged "
+                               "(restore it or rerun)")
+        return data
 
     def job_ids(self) -> list[str]:
         """Jobs of the run in plan order (finished or not; see ``finished_jobs``)."""
@@ -190,13 +230,12 @@ class RunDir:
 
     def job(self, job_id: str) -> dict[str, Any]:
         """``jobs/<job_id>.json``: metric rows, per-class report, confusion matrix, timings."""
-        return _read_json(self.job_path(job_id))
+        return _with_rows(self.job_path(job_id))
 
     def rows(self) -> list[dict[str, Any]]:
         """Metric rows: ``metrics.json`` when complete, else gathered from the finished jobs."""
-        if (self.path / METRICS_JSON).is_file():
-            data = _read_json(self.path / METRICS_JSON)
-            return list(data.get("rows", []))
+        if (self.path / METRICS_JSON).exists():
+            return list(_with_rows(self.path / METRICS_JSON)["rows"])
         done = self.finished_jobs()
         return [row for job_id in self.job_ids() if job_id in done for row in self.job(job_id)["rows"]]
 
@@ -223,11 +262,25 @@ class RunDir:
     def predictions(self, job_id: str) -> pd.DataFrame:
         """``predictions/<job_id>.parquet``: id, gold, pred, score:<label>..., fold."""
         import pandas as pd
+        import pyarrow as pa
 
         path = self.predictions_path(job_id)
+        if path.exists() and not path.is_file():
+            raise ResultsError(f"{path}: not a file; the run folder is damaged (restore it or rerun)")
         if not path.is_file():
             raise ResultsError(f"{path}: no predictions for job {job_id!r}; jobs: {', '.join(self.job_ids())}")
-        return pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            reason = " ".join(str(exc).split())[:120]
+            raise ResultsError(f"{path}: not a readable predictions file ({reason}); the run folder is damaged "
+                               "(restore the file or rerun the job)") from None
+        missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ResultsError(f"{path}: no column {missing[0]!r} (a predictions file has "
+                               f"{', '.join(PREDICTION_COLUMNS)}); the run folder is damaged (restore the file "
+                               "or rerun the job)")
+        return frame
 
     # --- writing ---------------------------------------------------------------------
 
@@ -337,23 +390,38 @@ def remove_temporaries(folder: Path) -> list[Path]:
     return removed
 
 
-def list_runs(results_root: str | Path, problems: list[str] | None = None) -> list[RunDir]:
+def list_runs(results_root: str | Path, problems: list[str] | None = None,
+              damaged: dict[Path, str] | None = None) -> list[RunDir]:
     """Every run under ``results_root`` (complete and ``.partial``), oldest first.
 
     Args:
         results_root: the results folder (missing: no runs).
         problems: when given, gets one message per folder with a manifest that cannot be read
-            (another schema version, damaged JSON); such folders are not listed.
+            (another schema version, damaged JSON, a JSON value of the wrong shape); such
+            folders are not listed.
+        damaged: when given, gets each such folder (and each folder with a run's
+            ``config.yaml`` but no readable manifest) with its one-line reason, so that a
+            listing can show it; one damaged run never hides the others.
     """
     root = Path(results_root)
     if not root.is_dir():
         return []
     runs = []
     for path in sorted(root.iterdir()):
-        if path.is_dir() and is_run_folder(path) and not path.name.endswith(".tmp"):
-            try:
-                runs.append(RunDir.open(path))
-            except ResultsError as exc:
-                if problems is not None:
-                    problems.append(str(exc))
+        if not path.is_dir() or path.name.endswith(".tmp"):
+            continue
+        if not is_run_folder(path):
+            if damaged is not None and ((path / MANIFEST).exists() or (path / CONFIG).is_file()):
+                reason = f"{path / MANIFEST}: " + ("not a file" if (path / MANIFEST).exists() else "missing")
+                damaged[path] = f"{reason}; the run folder is damaged (restore the manifest or rerun)"
+            continue
+        try:
+            run = RunDir.open(path)  # reads the manifest and checks its shape
+        except ResultsError as exc:
+            if problems is not None:
+                problems.append(str(exc))
+            if damaged is not None:
+                damaged[path] = str(exc)
+            continue
+        runs.append(run)
     return sorted(runs, key=lambda r: (str(r.manifest.get("created", "")), r.path.name))
