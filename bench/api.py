@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from bench.core.errors import ResultsError
-from bench.results.store import RunDir, is_run_folder, list_runs
+from bench.results.store import RunDir, list_runs
+from bench.results.layout import is_run_folder
 
 if TYPE_CHECKING:
     import pandas as pd

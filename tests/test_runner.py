@@ -12,7 +12,7 @@ from bench.config.spec import BootstrapSpec, CVSpec, EvaluationSpec, FeatureSpec
 from bench.core.errors import DataError
 from bench.corpus import ensure_built
 from bench.results.naming import make_job_id
-from bench.results.store import ROW_KEYS
+from bench.results.layout import ROW_KEYS
 from bench.run.runner import _cache, cv_test_indices, make_units, plan, plan_features, run_job
 from tests.tiny_news import write_multilabel, write_stance, write_topic
 

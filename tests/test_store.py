@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from bench.core.errors import ResultsError
-from bench.results.store import ROW_KEYS, RunDir, list_runs, rows_to_csv, write_json_atomic
+from bench.results.store import RunDir, list_runs
+from bench.results.layout import ROW_KEYS, rows_to_csv, write_json_atomic
 
 RUN_ID = "20260101T000000-demo-0123abcd"
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from bench.core.errors import ResultsError
 from bench.results.rows import prediction_labels
-from bench.results.store import SCORE_PREFIX
+from bench.results.layout import SCORE_PREFIX
 
 if TYPE_CHECKING:
     from bench.results.store import RunDir

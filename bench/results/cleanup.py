@@ -22,7 +22,8 @@ from bench.core.errors import ResultsError
 from bench.core.files import owner_pid
 from bench.core.locks import folder_lock, pid_alive
 from bench.results.journal import STAGING, recover_held
-from bench.results.store import PARTIAL_SUFFIX, is_run_folder, remove_temporaries
+from bench.results.store import remove_temporaries
+from bench.results.layout import PARTIAL_SUFFIX, is_run_folder
 
 __all__ = ["clean_results"]
 

@@ -30,7 +30,8 @@ from bench.core.jsonlines import json_objects
 from bench.results.manifest import dataset_entry, new_manifest
 from bench.results.naming import make_job_id, make_run_id, safe_part
 from bench.results.rows import RowKey, score_frame
-from bench.results.store import SCORE_PREFIX, RunDir
+from bench.results.store import RunDir
+from bench.results.layout import SCORE_PREFIX
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from bench.results.provenance import git_state, versions
-from bench.results.store import SCHEMA_VERSION
+from bench.results.layout import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from bench.corpus import BuiltDataset

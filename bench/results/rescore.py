@@ -24,7 +24,7 @@ from bench.core.locks import folder_lock
 from bench.results.journal import commit_files, recover_held
 from bench.results.recorded import check_gold, open_recorded
 from bench.results.rows import RowKey, score_frame
-from bench.results.store import JOBS, MANIFEST, json_text, metrics_texts
+from bench.results.layout import JOBS, MANIFEST, json_text, metrics_texts
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.core.errors import ResultsError
-from bench.results.store import SCORE_PREFIX
+from bench.results.layout import SCORE_PREFIX
 
 if TYPE_CHECKING:
     import pandas as pd

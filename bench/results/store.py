@@ -20,114 +20,25 @@ Layout::
 
 from __future__ import annotations
 
-import csv
 import errno
 import io
-import json
-import math
 import os
 import shutil
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import ResultsError
 from bench.core.files import fsync_folder, temp_folder, write_bytes, write_text
 from bench.results.journal import recover
+from bench.results.layout import (CONFIG, JOBS, MANIFEST, MANIFEST_SHAPE, METRICS_JSON, PARTIAL_SUFFIX, PREDICTION_COLUMNS,
+                                  PREDICTIONS, ROW_KEYS, SCHEMA_VERSION, is_run_folder, metrics_texts, read_object,
+                                  read_rows_file, write_json_atomic)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SCHEMA_VERSION = 1
-ROW_KEYS = ("dataset", "features", "model", "seed", "split", "fold", "target",
-            "metric", "value", "ci_low", "ci_high", "n")
-STATUSES = ("running", "complete", "interrupted", "failed")
-PARTIAL_SUFFIX = ".partial"
-MANIFEST = "manifest.json"
-CONFIG = "config.yaml"
-METRICS_JSON = "metrics.json"
-METRICS_CSV = "metrics.csv"
-PREDICTIONS = "predictions"
-JOBS = "jobs"
-SCORE_PREFIX = "score:"  # predictions columns ``score:<label>``
 MAX_SAME_ID = 999  # runs that can share one id (started in the same second with the same config)
-
-
-def _clean(value: Any) -> Any:
-    """JSON-safe data: NaN and infinities become null (JSON has no NaN), tuples lists."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _clean(value.item())
-    return value
-
-
-def json_text(data: Any) -> str:
-    """Pretty, stable JSON (keys in insertion order, UTF-8, NaN as null), with a final newline."""
-    return json.dumps(_clean(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """``json_text(data)`` written atomically."""
-    write_text(path, json_text(data))
-
-
-def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
-    """Metric rows as CSV text with the ``ROW_KEYS`` columns (empty cell for null)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(ROW_KEYS), lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in ROW_KEYS})
-    return out.getvalue()
-
-
-def is_run_folder(path: Path) -> bool:
-    """Whether ``path`` holds a run's manifest (complete or not)."""
-    return (Path(path) / MANIFEST).is_file()
-
-
-def _read_json(path: Path) -> Any:
-    if path.exists() and not path.is_file():  # a folder or a FIFO in its place: reading would fail or hang
-        raise ResultsError(f"{path}: not a file; the run folder is damaged (restore the file or rerun)")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultsError(f"{path}: missing; is this a run folder written by `bench run`?") from None
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); the file is damaged") from None
-    except UnicodeDecodeError:
-        raise ResultsError(f"{path}: not UTF-8 text; the file is damaged (restore it or rerun)") from None
-
-
-def _read_object(path: Path, shape: Mapping[str, type]) -> dict[str, Any]:
-    """A JSON object whose keys in ``shape``, when present, have those types; else one line."""
-    data = _read_json(path)
-    if not isinstance(data, dict):
-        raise ResultsError(f"{path}: expected a JSON object, found {type(data).__name__}; the file is damaged "
-                           "(restore it or rerun)")
-    for key, kind in shape.items():
-        if key in data and not isinstance(data[key], kind):
-            raise ResultsError(f"{path}: {key}: expected {kind.__name__}, found {type(data[key]).__name__}; "
-                               "the file is damaged (restore it or rerun)")
-    return data
-
-
-def _with_rows(path: Path) -> dict[str, Any]:
-    """A ``metrics.json`` or ``jobs/<id>.json``: an object whose ``rows`` (``[]`` if absent) are objects."""
-    data = _read_object(path, {"rows": list})
-    data["rows"] = data.get("rows", [])
-    if not all(isinstance(row, dict) for row in data["rows"]):
-        raise ResultsError(f"{path}: rows: expected a list of objects; the file is damaged (restore it or rerun)")
-    return data
-
-
-_MANIFEST_SHAPE = {"jobs": dict, "datasets": dict, "evaluation": dict, "run_id": str, "name": str, "status": str}
-PREDICTION_COLUMNS = ("id", "gold", "pred")
 
 
 class RunDir:
@@ -196,24 +107,19 @@ class RunDir:
     def manifest(self) -> dict[str, Any]:
         """``manifest.json`` as a dict (read once)."""
         if self._manifest is None:
-            self._manifest = _read_object(self.manifest_path, _MANIFEST_SHAPE)
+            self._manifest = read_object(self.manifest_path, MANIFEST_SHAPE)
         return self._manifest
 
     @property
     def config(self) -> dict[str, Any]:
         """The resolved config snapshot (``config.yaml``) as plain data."""
-        from bench.core.errors import ConfigError
-        from bench.core.safe_yaml import load_yaml_data
+        from bench.core.safe_yaml import load_yaml_data  # a damaged snapshot is a one-line ConfigError
 
         path = self.path / CONFIG
-        if path.exists() and not path.is_file():
-            raise ResultsError(f"{path}: not a file; the run folder is damaged (restore it or rerun)")
         try:
             data = load_yaml_data(path)
         except FileNotFoundError:
             raise ResultsError(f"{path}: missing; the run folder is damaged") from None
-        except ConfigError as exc:
-            raise ResultsError(f"{exc}; the run folder is damaged (restore it or rerun)") from None
         if not isinstance(data, dict):
             raise ResultsError(f"{path}: expected a mapping of config keys; the run folder is damaged "
                                "(restore it or rerun)")
@@ -230,12 +136,12 @@ class RunDir:
 
     def job(self, job_id: str) -> dict[str, Any]:
         """``jobs/<job_id>.json``: metric rows, per-class report, confusion matrix, timings."""
-        return _with_rows(self.job_path(job_id))
+        return read_rows_file(self.job_path(job_id))
 
     def rows(self) -> list[dict[str, Any]]:
         """Metric rows: ``metrics.json`` when complete, else gathered from the finished jobs."""
         if (self.path / METRICS_JSON).exists():
-            return list(_with_rows(self.path / METRICS_JSON)["rows"])
+            return list(read_rows_file(self.path / METRICS_JSON)["rows"])
         done = self.finished_jobs()
         return [row for job_id in self.job_ids() if job_id in done for row in self.job(job_id)["rows"]]
 
@@ -354,12 +260,6 @@ class RunDir:
         """``metrics.json`` and ``metrics.csv`` from every job's metric rows, in plan order."""
         for name, text in metrics_texts(rows).items():
             write_text(self.path / name, text)
-
-
-def metrics_texts(rows: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """``{"metrics.json": ..., "metrics.csv": ...}``: the texts of a run's metric files."""
-    return {METRICS_JSON: json_text({"schema_version": SCHEMA_VERSION, "rows": list(rows)}),
-            METRICS_CSV: rows_to_csv(_clean(list(rows)))}
 
 
 def _rename_new(source: Path, target: Path) -> bool:

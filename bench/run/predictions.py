@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bench.results.store import SCORE_PREFIX
+from bench.results.layout import SCORE_PREFIX
 
 if TYPE_CHECKING:
     import numpy as np

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from bench.config.snapshot import config_hash, config_to_dict
 from bench.config.spec import LoadedConfig
 from bench.core.errors import ResultsError
-from bench.results.store import CONFIG, MANIFEST, RunDir
+from bench.results.store import RunDir
+from bench.results.layout import CONFIG, MANIFEST
 
 if TYPE_CHECKING:
     from bench.corpus import BuiltDataset

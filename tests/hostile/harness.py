@@ -97,11 +97,12 @@ def files_of(root: Path) -> dict[str, str]:
 
 
 def check(outcome: Outcome, before: dict[str, str], root: Path, *, codes: Sequence[int] = (0, 2),
-          may_change: Sequence[str] = ()) -> None:
+          may_change: Sequence[str] = (), may_replace: bool = False) -> None:
     """The catalogue's promise for one case (see the module docstring).
 
     ``may_change``: path prefixes (relative to ``root``) a command may rewrite, success or
-    not; their files must still exist.
+    not; their files must still exist, unless ``may_replace`` (a damaged dataset that a run
+    rebuilds from its spec: the damaged file gives way to a whole new build).
     """
     assert outcome.code in codes, f"exit {outcome.code}, expected one of {tuple(codes)}; stderr: {outcome.err[-2000:]}"
     assert "Traceback" not in outcome.err, outcome.err[-2000:]
@@ -111,7 +112,7 @@ def check(outcome: Outcome, before: dict[str, str], root: Path, *, codes: Sequen
     after = files_of(root)
     for name, digest in before.items():
         if any(name.startswith(prefix) for prefix in may_change):
-            assert name in after, f"{name} was lost"
+            assert may_replace or name in after, f"{name} was lost"
             continue
         assert after.get(name) == digest, f"{name} was {'changed' if name in after else 'lost'} by a failed case"
     leftovers = [name for name in after if name not in before and name.endswith(".tmp")]
