@@ -336,6 +336,18 @@ def test_a_one_class_dataset_is_flagged_on_stderr_in_the_manifest_and_under_the_
     assert shown.count("- note: degenerate data: dataset 'one_class'") == 2
 
 
+def test_a_one_class_dataset_with_a_model_that_needs_two_is_one_line(
+        project: dict[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    """scikit-learn's own ValueError would be a traceback; the user gets the cause and the fix."""
+    spec = write_skewed(project["root"] / "one_lr", "one_class_lr", ["business"], ["business"], labels="[business]")
+    code, _, err = run_config(project, skewed_config(project, spec, model="logistic_regression"), capsys)
+    assert code == 2
+    errors = [line for line in err.splitlines() if not line.startswith("bench: warning: ")]
+    assert len(errors) == 1 and "Traceback" not in err
+    assert errors[0].startswith("bench: error: ") and "every training row has one label" in errors[0]
+    assert "use the majority model" in errors[0]
+
+
 def test_a_label_without_training_or_test_rows_is_named(project: dict[str, Path],
                                                         capsys: pytest.CaptureFixture[str]) -> None:
     spec = write_skewed(project["root"] / "gap", "gap", ["business", "sport"], ["business", "sport"])

@@ -142,7 +142,8 @@ def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test
 
     Raises:
         DataError: per_target with a test target absent from train, or a target whose
-            training rows all have one label.
+            training rows all have one label; training rows of one label for a model
+            that needs two.
     """
     import numpy as np
 
@@ -178,7 +179,14 @@ def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test
                             f"({int(y[0])}), so a per-target model cannot be fitted; set per_target: false")
         estimator = build_estimator(model_spec, seed=seed, multilabel=multilabel)
         start = time.perf_counter()
-        estimator.fit(X_fit, y)
+        try:
+            estimator.fit(X_fit, y)
+        except ValueError:
+            if not multilabel and len(np.unique(y)) < 2:  # most classifiers refuse a single class
+                raise DataError("dataset", None, "labels", f"every training row has one label, and model "
+                                f"{model_spec.name!r} ({model_spec.estimator}) cannot be fitted on one class; add "
+                                "rows of other labels, or use the majority model to score this data") from None
+            raise
         fit_seconds += time.perf_counter() - start
         if X_pred.shape[0] == 0:
             continue
