@@ -84,7 +84,8 @@ def _wide_rows(comparison: Comparison, marks: dict[str, str]) -> list[list[str]]
         line += [_cell_text(cell) for cell in row.cells]
         for i, delta in enumerate(row.deltas):
             if i != comparison.baseline:
-                line += [_delta_text(delta, marks), "-" if delta is None else _p(delta.p_adjusted)]
+                line += [_delta_text(delta, marks),
+                         "-" if delta is None else "identical" if delta.identical else _p(delta.p_adjusted)]
         out.append(line)
     return out
 
@@ -103,9 +104,14 @@ def notes(comparison: Comparison) -> list[str]:
         "floor: majority-class score (majority model when run, else the test set's most frequent label)",
     ]
     if _n_deltas(comparison):
+        n_tested, n_identical = _n_deltas(comparison, tested=True), _n_deltas(comparison) - _n_deltas(
+            comparison, tested=True)
+        identical = (f" ({n_identical} pair{'s' if n_identical != 1 else ''} with identical predictions shown as"
+                     " 'identical': they cannot differ, so they are not tested and not counted)"
+                     if n_identical else "")
         lines.insert(2, f"Δ: run - baseline on matched item ids [{level} paired bootstrap CI]; p: {test[o.test]},"
-                        f" {correction}-corrected over {_n_deltas(comparison)} comparisons;"
-                        f" ▲/▼ significantly better/worse at alpha {o.alpha}")
+                        f" {correction}-corrected over {n_tested} comparison{'s' if n_tested != 1 else ''}"
+                        f"{identical}; ▲/▼ significantly better/worse at alpha {o.alpha}")
     for note in comparison.power:
         head = f"power: {note.dataset} (n={note.n_items}): "
         left_out = (f"; {note.n_identical} pair{'s' if note.n_identical != 1 else ''} with identical "
@@ -121,9 +127,17 @@ def notes(comparison: Comparison) -> list[str]:
         r = comparison.ranking
         ranks = ", ".join(f"{s} {rank:.2f}" for s, rank in zip(r.systems, r.average_ranks))
         lines.append(f"ranking over {len(r.datasets)} datasets: average ranks {ranks}")
-        lines.append(f"Friedman chi2 = {r.friedman_statistic:.3f} (p {_p(r.friedman_p)}), Iman-Davenport"
-                     f" F = {r.iman_davenport_f:.3f} (p {_p(r.iman_davenport_p)}); Nemenyi CD ="
-                     f" {r.critical_difference:.3f}; tied with the best: {', '.join(r.tied_with_best)}")
+        n = len(r.datasets)
+        if r.small_sample:
+            lines.append(f"Friedman test over {n} datasets: its chi-square approximation is unreliable below"
+                         f" {r.min_reliable_datasets} datasets (Demsar 2006), so p is from the Iman-Davenport F ="
+                         f" {r.iman_davenport_f:.3f} (p {_p(r.iman_davenport_p)}; chi2 = {r.friedman_statistic:.3f}"
+                         f" only for reference); the Nemenyi CD = {r.critical_difference:.3f} is asymptotic too, read"
+                         f" it as indicative; tied with the best: {', '.join(r.tied_with_best)}")
+        else:
+            lines.append(f"Friedman test: Iman-Davenport F = {r.iman_davenport_f:.3f} (p {_p(r.iman_davenport_p)}),"
+                         f" chi2 = {r.friedman_statistic:.3f} (p {_p(r.friedman_p)}); Nemenyi CD ="
+                         f" {r.critical_difference:.3f}; tied with the best: {', '.join(r.tied_with_best)}")
         if r.left_out:
             lines.append(f"not ranked (missing a dataset): {', '.join(r.left_out)}")
     lines += [f"warning: {w}" for w in comparison.warnings]
@@ -131,8 +145,8 @@ def notes(comparison: Comparison) -> list[str]:
     return lines
 
 
-def _n_deltas(comparison: Comparison) -> int:
-    return sum(d is not None for row in comparison.rows for d in row.deltas)
+def _n_deltas(comparison: Comparison, tested: bool = False) -> int:
+    return sum(d is not None and not (tested and d.identical) for row in comparison.rows for d in row.deltas)
 
 
 def render_markdown(comparison: Comparison) -> str:

@@ -84,6 +84,8 @@ class Delta:
         accuracy_delta: the accuracy difference on the same items (for the power check).
         discordance: share of items that exactly one of the two systems gets right.
         min_detectable: smallest accuracy difference McNemar detects here (alpha .05, power .8).
+        identical: both runs make the same predictions (every seed, every item): no test
+            (``p_value`` and ``p_adjusted`` are NaN) and not counted in the correction.
     """
 
     delta: float
@@ -96,6 +98,7 @@ class Delta:
     accuracy_delta: float
     discordance: float
     min_detectable: float
+    identical: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +139,10 @@ class Ranking:
             distinguishable.
         tied_with_best: systems within the CD of the best average rank.
         left_out: systems left out because they miss a dataset.
+        small_sample: fewer than ``min_reliable_datasets`` datasets: the chi-square
+            approximation of the Friedman statistic is unreliable, so the Iman-Davenport F is
+            the test to read (Demsar 2006, section 3.2.2).
+        min_reliable_datasets: the number of datasets below which that holds.
     """
 
     systems: tuple[str, ...]
@@ -148,6 +155,8 @@ class Ranking:
     critical_difference: float
     tied_with_best: tuple[str, ...]
     left_out: tuple[str, ...]
+    small_sample: bool
+    min_reliable_datasets: int
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,8 +16,9 @@ delta that is worse, significant after correction, and larger in size than
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -140,19 +141,31 @@ def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> Cell:
 
 def _p_value(options: CompareOptions, ref: MetricRef, base: Outputs, other: Outputs, delta: float,
              delta_draws: np.ndarray, rng: np.random.Generator) -> float:
-    """The raw two-sided p-value of the chosen test (McNemar and permutation use seed majority votes)."""
+    """The raw two-sided p-value of the chosen test, on the delta of the table.
+
+    McNemar and the permutation test get one seed per system (``_check_one_seed``), so they
+    test the same metric difference as the bootstrap CI; McNemar only with accuracy.
+    """
     if options.test == "bootstrap":
         return bs.two_sided_p_value(delta_draws, delta)
     from bench.metrics.paired import approximate_randomization
     from bench.stats.correctness import mcnemar
 
-    vote_b, vote_o = base.vote(), other.vote()
+    pred_b, pred_o = base.preds[0], other.preds[0]
     if options.test == "mcnemar":
-        correct_b = (vote_b == base.gold).reshape(base.n_items, -1).all(axis=1)
-        correct_o = (vote_o == base.gold).reshape(base.n_items, -1).all(axis=1)
+        correct_b = (pred_b == base.gold).reshape(base.n_items, -1).all(axis=1)
+        correct_o = (pred_o == base.gold).reshape(base.n_items, -1).all(axis=1)
         return float(mcnemar(correct_b, correct_o).p_value)
-    return float(approximate_randomization(ref.spec.name, base.gold, vote_b, vote_o, labels=base.labels,
+    return float(approximate_randomization(ref.spec.name, base.gold, pred_b, pred_o, labels=base.labels,
                                            samples=options.samples, rng=rng).p_value)
+
+
+def _identical(a: Outputs, b: Outputs, ref: MetricRef) -> bool:
+    """Every seed predicts the same on every item (and the same scores when the metric reads them)."""
+    if a.preds.shape != b.preds.shape or not np.array_equal(a.preds, b.preds):
+        return False
+    return not ref.spec.needs_scores or (a.scores is not None and b.scores is not None
+                                         and np.array_equal(a.scores, b.scores))
 
 
 def _power(base: Outputs, other: Outputs) -> tuple[float, float, float]:
@@ -184,12 +197,29 @@ def _floor(ref: MetricRef, outs: Sequence[Outputs]) -> tuple[float | None, str]:
     return float(JointSample([floor], ref).points()[0]), "test majority class"
 
 
+# Which test fits which metric: the p-value must test the delta printed beside it.
+TESTS_FIT = ("bootstrap fits any metric and any number of seeds, mcnemar accuracy of one seed per system, "
+             "permutation a whole-sample label metric of one seed per system")
+EXACT_MATCH = frozenset({"accuracy", "subset_accuracy"})
+
+
 def _check_options(options: CompareOptions, ref: MetricRef, n_runs: int) -> None:
     if not 0 <= options.baseline < n_runs:
         raise ResultsError(f"baseline index {options.baseline} out of range; pass one of the compared runs")
     if options.test == "permutation" and (ref.label is not None or ref.spec.needs_scores):
-        raise ResultsError(f"--test permutation compares whole-sample metrics of label predictions, not "
-                           f"{ref.name!r}; use --test bootstrap")
+        raise ResultsError(f"--test permutation does not test {ref.name!r} ({TESTS_FIT}); use --test bootstrap")
+    if options.test == "mcnemar" and (ref.label is not None or ref.spec.name not in EXACT_MATCH):
+        raise ResultsError(f"--test mcnemar tests accuracy, not the {ref.name!r} delta of the table ({TESTS_FIT}); "
+                           "use --test bootstrap or --metric accuracy")
+
+
+def _check_one_seed(options: CompareOptions, outs: Sequence[Outputs]) -> None:
+    """McNemar and permutation test one prediction per item; a seed mean is tested by the bootstrap."""
+    many = next((o for o in outs if len(o.seeds) > 1), None)
+    if options.test != "bootstrap" and many is not None:
+        raise ResultsError(f"{many.run}: {many.key}: --test {options.test} needs one prediction per item but the "
+                           f"run has {len(many.seeds)} seeds and the table shows their mean ({TESTS_FIT}); "
+                           "use --test bootstrap")
 
 
 def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int, ref: MetricRef,
@@ -198,6 +228,7 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
 
     Every run's seeds are resampled together (see ``bench.compare.resample``).
     """
+    _check_one_seed(options, outs)
     joint = JointSample(outs, ref)
     rng = _rng(options, "delta", *(o.run for o in outs), str(key))
     points, draws = joint.points(), joint.draws(options.samples, rng)
@@ -208,14 +239,17 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
             continue
         d, dd = float(points[j] - points[jb]), draws[:, j] - draws[:, jb]
         ci = bs.interval(dd, np.asarray(d), options.confidence)
-        p = _p_value(options, ref, outs[jb], outs[j], d, dd, rng)
+        identical = _identical(outs[jb], outs[j], ref)
+        # identical predictions cannot differ (p = 1 by construction): no test, out of the correction's family
+        p = math.nan if identical else _p_value(options, ref, outs[jb], outs[j], d, dd, rng)
         acc_delta, discordance, mdd = _power(outs[jb], outs[j])
         out.append((i, {"delta": d, "ci_low": float(ci.low), "ci_high": float(ci.high), "p_value": p,
-                        "accuracy_delta": acc_delta, "discordance": discordance, "min_detectable": mdd}))
+                        "accuracy_delta": acc_delta, "discordance": discordance, "min_detectable": mdd,
+                        "identical": identical}))
     return out
 
 
-def _judge(raw: list[tuple[int, int, dict[str, float]]], keys: list[SystemKey], labels: tuple[str, ...], b: int,
+def _judge(raw: list[tuple[int, int, dict[str, Any]]], keys: list[SystemKey], labels: tuple[str, ...], b: int,
            ref: MetricRef, options: CompareOptions) -> tuple[list[list[Delta | None]], list[str], list[str]]:
     """Correct the p-values together, then mark, gate and warn: deltas per row, regressions, warnings."""
     from bench.stats.corrections import adjust_pvalues
@@ -242,6 +276,25 @@ def _judge(raw: list[tuple[int, int, dict[str, float]]], keys: list[SystemKey], 
     return deltas, regressions, warnings
 
 
+def _single_system(outputs: dict[SystemKey, Outputs]) -> bool:
+    datasets = [key.dataset for key in outputs]
+    return bool(datasets) and len(set(datasets)) == len(datasets)
+
+
+def _rank_entries(outputs: list[dict[SystemKey, Outputs]], columns: list[dict[SystemKey, Outputs]],
+                  labels: tuple[str, ...], cells: dict[int, Cell]) -> dict[tuple[str, str], float]:
+    """``(system, dataset) -> score``, each system once: a table repeats a dataset-matched run's
+    system in every row of its dataset, but it is one system (one set of predictions)."""
+    entries: dict[tuple[str, str], float] = {}
+    for i, column in enumerate(columns):
+        single = _single_system(outputs[i])
+        for out in column.values():
+            if id(out) in cells:
+                name = labels[i] if single else f"{labels[i]}:{out.key.features}/{out.key.model}"
+                entries[(name, out.key.dataset)] = cells[id(out)].value
+    return entries
+
+
 def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOptions()) -> Comparison:
     """Compare ``runs`` against ``runs[options.baseline]``.
 
@@ -264,7 +317,7 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
     if not keys:
         raise ResultsError(f"metric {ref.name!r} applies to none of the compared systems ({'; '.join(skipped)}); "
                            "pick another --metric")
-    raw: list[tuple[int, int, dict[str, float]]] = []
+    raw: list[tuple[int, int, dict[str, Any]]] = []
     rows_cells: list[tuple[Cell | None, ...]] = []
     cache: dict[int, Cell] = {}
     for r, key in enumerate(keys):
@@ -289,6 +342,6 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
     return Comparison(
         metric=ref.name, greater_is_better=ref.greater_is_better, runs=labels,
         run_ids=tuple(run.path.name for run in runs), baseline=b, options=options, rows=rows,
-        ranking=ranking.rank_systems(rows, labels, ref.greater_is_better),
+        ranking=ranking.rank_systems(_rank_entries(outputs, columns, labels, cache), ref.greater_is_better),
         power=ranking.power_notes(rows), warnings=tuple(warnings + judged), regressions=tuple(regressions),
     )
