@@ -99,3 +99,66 @@ def test_pairs_with_identical_predictions_are_left_out_of_the_correction(tmp_pat
         text = render(comparison, "md")
         assert "-corrected over 1 comparison (2 pairs with identical predictions shown as 'identical'" in text
         assert text.count("| identical |") == 2
+
+
+def _recipe_seeds(gold: np.ndarray, effects: list[float], name: str, tmp_path: Path, *, base: float = 0.7,
+                  shared: float = 0.9, seed: int = 0) -> Path:
+    """A run of one training recipe: seed ``s`` is right with probability ``base + effects[s]``.
+
+    Most items (``shared``) are hard or easy for every seed alike, the rest differ between seeds,
+    so seeds have different confusion matrices and a real seed-to-seed spread.
+    """
+    rng = np.random.default_rng(seed)
+    difficulty, is_shared = rng.random(len(gold)), rng.random(len(gold)) < shared
+    jobs = []
+    for s, effect in enumerate(effects):
+        own = np.random.default_rng([seed, s]).random(len(gold))
+        right = np.where(is_shared, difficulty, own) < base + effect
+        pred = np.where(right, gold, (gold + 1 + own.argsort() % 3) % 4)
+        job = simulated_job(rng, dataset="toy", model="sgd", seed=s, gold=gold, accuracy=1.0, estimator="sgd")
+        jobs.append(type(job)(**{**job.__dict__, "pred": [LABELS_[p] for p in pred]}))
+    return write_run(tmp_path, name, jobs)
+
+
+LABELS_ = ("agree", "disagree", "discuss", "unrelated")
+
+
+def test_same_recipe_with_other_seeds_does_not_trip_the_gate(tmp_path: Path, rng: np.random.Generator,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Two disjoint seed sets of one recipe whose seeds differ by about 2 accuracy points (seed sd 0.02)."""
+    from bench.cli import main
+
+    gold = gold_labels(np.random.default_rng(5), 1000)
+    effects = [0.012, -0.008, 0.020, -0.015, 0.004, -0.010]  # six draws of N(0, 0.02), split 3 / 3
+    first = _recipe_seeds(gold, effects[:3], "first", tmp_path)
+    second = _recipe_seeds(gold, effects[3:], "second", tmp_path)
+    comparison = _compare([first, second])
+    cell = comparison.rows[0].cells[0]
+    assert cell is not None and cell.seed_std > 0.01  # the seeds really differ
+    delta = comparison.rows[0].deltas[1]
+    assert delta is not None and delta.delta < -0.01  # a drop as large as many published gains
+    assert delta.seed_share > 0.5 and delta.ci_low < 0 < delta.ci_high and delta.direction == "none"
+    assert main(["compare", str(first), str(second), "--fail-on-regression", "--samples", "2000"]) == 0
+    assert "seeds " in capsys.readouterr().out
+
+
+def test_undefined_resamples_are_reported(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    gold = np.array([0] * 38 + [1] * 2)
+    ids = [f"toy-{i:05d}" for i in range(40)]
+    labels = ("yes", "no")
+
+    def job(seed: int) -> object:
+        scores = rng.dirichlet(np.ones(2), 40)
+        from tests.run_factory import Job
+        return Job(dataset="toy", features="word", model="logreg", seed=seed, ids=ids,
+                   gold=[labels[g] for g in gold], pred=[labels[p] for p in scores.argmax(1)], scores=scores)
+
+    from tests.run_factory import DatasetInfo
+    info = {"toy": DatasetInfo(name="toy", labels=labels, task="topic")}
+    a = write_run(tmp_path, "a", [job(0)], info, metrics=("roc_auc",))
+    b = write_run(tmp_path, "b", [job(0)], info, metrics=("roc_auc",))
+    comparison = _compare([a, b], metric="roc_auc")
+    undefined = [w for w in comparison.warnings if "roc_auc was undefined in" in w]
+    assert len(undefined) == 3  # both cells and the Δ
+    assert all(f"of 1000 resamples (e.g. a class absent)" in w for w in undefined)

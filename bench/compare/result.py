@@ -57,6 +57,8 @@ class Cell:
         n_seeds: seeds averaged.
         n_items: test items.
         seed_values: the metric for each seed, in seed order.
+        seed_share: share of the CI's variance due to seeds (0 with one seed; see
+            ``bench.stats.seeds``).
     """
 
     value: float
@@ -66,6 +68,7 @@ class Cell:
     n_seeds: int
     n_items: int
     seed_values: tuple[float, ...]
+    seed_share: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +87,7 @@ class Delta:
         accuracy_delta: the accuracy difference on the same items (for the power check).
         discordance: share of items that exactly one of the two systems gets right.
         min_detectable: smallest accuracy difference McNemar detects here (alpha .05, power .8).
+        seed_share: share of the delta's variance due to seeds (both sides'), 0 without seeds.
         identical: both runs make the same predictions (every seed, every item): no test
             (``p_value`` and ``p_adjusted`` are NaN) and not counted in the correction.
     """
@@ -98,6 +102,7 @@ class Delta:
     accuracy_delta: float
     discordance: float
     min_detectable: float
+    seed_share: float = 0.0
     identical: bool = False
 
 

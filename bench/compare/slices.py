@@ -170,7 +170,7 @@ def slice_metrics(out: Outputs, groups: pd.Series, *, system: str, dimension: st
         min_items: slices smaller than this are ``too_small`` and get no number.
         max_groups: the largest slices kept.
     """
-    from bench.compare.resample import JointSample, resolve_metric
+    from bench.compare.resample import joint_sample, resolve_metric
     from bench.stats import bootstrap as bs
 
     ref = resolve_metric(metric)
@@ -185,7 +185,7 @@ def slice_metrics(out: Outputs, groups: pd.Series, *, system: str, dimension: st
         if len(index) < min_items:
             rows.append(SliceRow(**base, value=None, ci_low=None, ci_high=None, too_small=True))
             continue
-        joint = JointSample([subset(out, index)], ref)
+        joint = joint_sample([subset(out, index)], ref)
         point = float(joint.points()[0])
         draws = joint.draws(samples, named_rng(seed, out.run, str(out.key), dimension, group))[:, 0]
         ci = bs.interval(draws, np.asarray(point), confidence)

@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.compare import ranking
-from bench.compare.resample import JointSample, MetricRef, resolve_metric
+from bench.compare.resample import MetricRef, joint_sample, resolve_metric
 from bench.compare.result import Cell, Comparison, CompareOptions, Delta, Row
 from bench.compare.systems import Outputs, SystemKey, check_paired, load_outputs
 from bench.core.errors import ResultsError
 from bench.stats import bootstrap as bs
+from bench.stats.seeds import SeedAware, seed_aware
 
 if TYPE_CHECKING:
     from bench.results.store import RunDir
@@ -127,16 +128,19 @@ def _applicable(keys: list[SystemKey], columns: list[dict[SystemKey, Outputs]],
     return kept, notes
 
 
-def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> Cell:
-    """One system of one run on its own: the same numbers in every table it appears in."""
-    joint = JointSample([out], ref)
+def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> tuple[Cell, SeedAware]:
+    """One system of one run on its own: the same numbers in every table it appears in.
+
+    The CI is over test items and, with several seeds, over seeds (``bench.stats.seeds``).
+    """
+    joint = joint_sample([out], ref)
     point, seeds = float(joint.points()[0]), joint.per_seed_points()[0]
     # named by the system, not the run: identical predictions in two runs get identical CIs
-    draws = joint.draws(options.samples, _rng(options, "cell", str(out.key)))[:, 0]
-    ci = bs.interval(draws, np.asarray(point), options.confidence)
+    aware = joint.seed_aware(options.samples, _rng(options, "cell", str(out.key)), [1.0])
+    ci = bs.interval(aware.draws, np.asarray(point), options.confidence)
     return Cell(value=float(point), ci_low=float(ci.low), ci_high=float(ci.high),
                 seed_std=float(np.std(seeds, ddof=1)) if len(seeds) > 1 else None,
-                n_seeds=len(seeds), n_items=out.n_items, seed_values=seeds)
+                n_seeds=len(seeds), n_items=out.n_items, seed_values=seeds, seed_share=aware.seed_share), aware
 
 
 def _p_value(options: CompareOptions, ref: MetricRef, base: Outputs, other: Outputs, delta: float,
@@ -184,7 +188,7 @@ def _floor(ref: MetricRef, outs: Sequence[Outputs]) -> tuple[float | None, str]:
     """The majority-class score on this test set: from a majority model if one ran, else from gold."""
     for out in outs:
         if out.is_majority and (out.scores is not None or not ref.spec.needs_scores):
-            return float(JointSample([out], ref).points()[0]), "majority model"
+            return float(joint_sample([out], ref).points()[0]), "majority model"
     out = outs[0]
     if ref.spec.needs_scores:
         return None, "n/a (the metric needs scores)"
@@ -194,7 +198,7 @@ def _floor(ref: MetricRef, outs: Sequence[Outputs]) -> tuple[float | None, str]:
         pred = np.full(out.n_items, np.bincount(out.gold, minlength=len(out.labels)).argmax())
     floor = Outputs(key=out.key, run=out.run, labels=out.labels, multilabel=out.multilabel, ids=out.ids,
                     gold=out.gold, seeds=(0,), preds=np.asarray(pred)[None], scores=None, is_majority=True)
-    return float(JointSample([floor], ref).points()[0]), "test majority class"
+    return float(joint_sample([floor], ref).points()[0]), "test majority class"
 
 
 # Which test fits which metric: the p-value must test the delta printed beside it.
@@ -229,15 +233,19 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
     Every run's seeds are resampled together (see ``bench.compare.resample``).
     """
     _check_one_seed(options, outs)
-    joint = JointSample(outs, ref)
+    joint = joint_sample(outs, ref)
     rng = _rng(options, "delta", *(o.run for o in outs), str(key))
-    points, draws = joint.points(), joint.draws(options.samples, rng)
+    points, per_seed = joint.points(), joint.seed_draws(options.samples, rng)
+    seed_points = [np.asarray(p) for p in joint.per_seed_points()]
     jb = present.index(b)
     out = []
     for j, i in enumerate(present):
         if i == b:
             continue
-        d, dd = float(points[j] - points[jb]), draws[:, j] - draws[:, jb]
+        weights = np.zeros(len(outs))
+        weights[jb], weights[j] = -1.0, 1.0
+        aware = seed_aware(seed_points, per_seed, weights, rng)
+        d, dd = float(points[j] - points[jb]), aware.draws
         ci = bs.interval(dd, np.asarray(d), options.confidence)
         identical = _identical(outs[jb], outs[j], ref)
         # identical predictions cannot differ (p = 1 by construction): no test, out of the correction's family
@@ -245,7 +253,9 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
         acc_delta, discordance, mdd = _power(outs[jb], outs[j])
         out.append((i, {"delta": d, "ci_low": float(ci.low), "ci_high": float(ci.high), "p_value": p,
                         "accuracy_delta": acc_delta, "discordance": discordance, "min_detectable": mdd,
-                        "identical": identical}))
+                        "identical": identical, "seed_share": aware.seed_share, "undefined": aware.undefined,
+                        "one_seed": tuple(outs[k].run for k in aware.one_seed if not outs[k].deterministic)
+                        if len(aware.one_seed) < 2 else ()}))
     return out
 
 
@@ -259,12 +269,20 @@ def _judge(raw: list[tuple[int, int, dict[str, Any]]], keys: list[SystemKey], la
     deltas: list[list[Delta | None]] = [[None] * len(labels) for _ in keys]
     regressions, warnings = [], []
     for (r, i, fields), p_adj in zip(raw, adjusted):
+        fields = dict(fields)
+        undefined, one_seed = fields.pop("undefined"), fields.pop("one_seed")
+        where = f"{keys[r]}: {labels[i]} vs {labels[b]}"
+        if undefined:
+            warnings.append(f"{where}: {ref.name} was undefined in {undefined} of {options.samples} resamples "
+                            "(e.g. a class absent); they are left out of the Δ CI and p")
+        if one_seed:
+            warnings.append(f"{where}: {', '.join(one_seed)} has one seed of a model that is not deterministic,"
+                            " so its seed variance is unknown and not in the Δ CI, p or gate; run several seeds")
         significant = bool(p_adj < options.alpha)
         better = fields["delta"] > 0 if ref.greater_is_better else fields["delta"] < 0
         direction = "none" if not significant or fields["delta"] == 0 else ("better" if better else "worse")
         delta = Delta(p_adjusted=float(p_adj), significant=significant, direction=direction, **fields)
         deltas[r][i] = delta
-        where = f"{keys[r]}: {labels[i]} vs {labels[b]}"
         if direction == "worse" and abs(delta.delta) > options.min_effect:
             regressions.append(f"{where}: {ref.name} {delta.delta:+.4f} [{delta.ci_low:+.4f}, {delta.ci_high:+.4f}],"
                                f" p = {delta.p_adjusted:.2g} after {options.correction}")
@@ -327,7 +345,11 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
         for out in outs:
             check_paired(anchor, out)
             if id(out) not in cache:  # a dataset-matched run shows one system in many rows
-                cache[id(out)] = _cell(out, ref, options)
+                cache[id(out)], aware = _cell(out, ref, options)
+                if aware.undefined:
+                    warnings.append(f"{out.run}: {out.key}: {ref.name} was undefined in {aware.undefined} of "
+                                    f"{options.samples} resamples (e.g. a class absent); they are left out of"
+                                    " its CI")
         rows_cells.append(tuple(cache[id(columns[i][key])] if key in columns[i] else None for i in range(len(runs))))
         if b in present and len(present) > 1:
             raw += [(r, i, fields) for i, fields in _row_deltas(key, present, outs, b, ref, options)]
