@@ -161,4 +161,4 @@ def test_undefined_resamples_are_reported(tmp_path: Path) -> None:
     comparison = _compare([a, b], metric="roc_auc")
     undefined = [w for w in comparison.warnings if "roc_auc was undefined in" in w]
     assert len(undefined) == 3  # both cells and the Δ
-    assert all(f"of 1000 resamples (e.g. a class absent)" in w for w in undefined)
+    assert all("of 1000 resamples (e.g. a class absent)" in w for w in undefined)

@@ -110,7 +110,7 @@ def run_command(args: argparse.Namespace) -> int:
     from bench.core.errors import BenchError
     from bench.run.progress import make_progress
     from bench.results.store import RunDir
-    from bench.results.summary import print_table, summarize
+    from bench.results.summary import print_table, summarize_run
 
     resume = None
     if args.resume is not None:
@@ -138,6 +138,6 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
-    print_table(summarize(run.rows()), title=run.run_id)
+    print_table(summarize_run(run), title=run.run_id, run=run)
     print(run.path)
     return 0

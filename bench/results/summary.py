@@ -1,9 +1,11 @@
 """One run's results table: metric rows averaged over seeds, rendered as text, md, csv, json or LaTeX.
 
-A cell is the mean over seeds of the metric on the pooled test sample (``fold`` null), with
-the mean of the seeds' bootstrap CI bounds in brackets and, with several seeds, the standard
-deviation over seeds (``ddof=1``) after ``±``: the CI is about the test sample, the spread
-about training randomness, and a reader needs both.
+A cell is the mean over seeds of the metric on the pooled test sample (``fold`` null) and,
+with several seeds, the standard deviation over seeds (``ddof=1``) after ``±``. The bracket
+is a confidence interval of the number it stands beside: with one seed, the bootstrap CI
+over test items stored with the metric row; with several, the CI of the seed mean over test
+items and seeds, recomputed from the predictions (``summarize_run``, ``bench.results.seedmean``).
+``notes`` says which, under the table.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from bench.results.latex import booktabs, latex_escape
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from bench.results.store import RunDir
 
 KEYS = ("dataset", "features", "model", "split", "target")
 FORMATS = ("table", "md", "csv", "json", "latex")
@@ -40,6 +44,36 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "mean"),
                       ci_high=("ci_high", "mean"), n_seeds=("seed", "nunique"), n=("n", "max")).reset_index()
     return out[columns].reset_index(drop=True)
+
+
+def summarize_run(run: RunDir) -> pd.DataFrame:
+    """``summarize(run.rows())`` with the CI of the seed mean for several-seed rows."""
+    from bench.results.seedmean import seed_mean_intervals
+
+    return seed_mean_intervals(run, summarize(run.rows()))
+
+
+def notes(summary: pd.DataFrame, run: RunDir | None = None) -> list[str]:
+    """What the brackets and ``±`` of the table are (printed under it)."""
+    if summary.empty:
+        return []
+    boot = ((run.manifest.get("evaluation") or {}).get("bootstrap") or {}) if run is not None else {}
+    level = f"{float(boot.get('confidence', 0.95)):.0%}"
+    several, one = bool((summary["n_seeds"] >= 2).any()), bool((summary["n_seeds"] < 2).any())
+    seed_mean = (f"the {level} CI of the seed mean over test items and seeds (percentile,"
+                 f" {boot.get('samples', '?')} resamples, docs/statistics.md)")
+    item = f"{level} bootstrap CI over test items"
+    lines = [f"[ ]: {item} with one seed; with several, {seed_mean}" if several and one
+             else f"[ ]: {seed_mean}" if several else f"[ ]: {item}"]
+    if several:
+        lines.append("±: standard deviation across seeds")
+        if "target" in summary and bool(((summary["n_seeds"] >= 2) & (summary["target"] != "")).any()):
+            lines.append("rows by target with several seeds have no interval")
+    if "undefined" in summary and int(summary["undefined"].sum()):
+        hit = summary[summary["undefined"] > 0]
+        lines += [f"{r['dataset']}/{r['features']}/{r['model']}: {r['metric']} undefined in {int(r['undefined'])}"
+                  " resamples (e.g. a class absent), left out of its interval" for r in hit.to_dict("records")]
+    return lines
 
 
 def _cell(mean: float, std: float, lo: float, hi: float, digits: int) -> str:
@@ -83,7 +117,8 @@ def _latex(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
     return "\n".join(booktabs("l" * len(header), map(_latex_text, header), rows))
 
 
-def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4) -> str | None:
+def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4,
+           run: RunDir | None = None) -> str | None:
     """The table as text in ``fmt``; ``None`` for ``table``, which ``print_table`` draws with rich."""
     if fmt == "csv":
         return summary.to_csv(index=False, lineterminator="\n").rstrip("\n")
@@ -92,14 +127,16 @@ def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4)
                    for r in summary.to_dict("records")]
         return json.dumps(records, indent=2, ensure_ascii=False, default=str)
     header, body = wide(summary, digits)
+    lines = notes(summary, run)
     if fmt == "md":
-        return (f"**{title}**\n\n" if title else "") + _markdown(header, body)
+        legend = "\n\n" + "\n".join(f"- {line}" for line in lines) if lines else ""
+        return (f"**{title}**\n\n" if title else "") + _markdown(header, body) + legend
     if fmt == "latex":
-        return _latex(header, body)
+        return "\n".join([*(f"% {_latex_text(line)}" for line in lines), _latex(header, body)])
     return None
 
 
-def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4) -> None:
+def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4, run: RunDir | None = None) -> None:
     """Draw the results table on stdout with rich (no wrapping into a narrow width when piped)."""
     import sys
 
@@ -116,4 +153,7 @@ def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4) -> N
         table.add_row(*(escape(cell) for cell in row))
     natural = sum(max([len(h), *(len(r[i]) for r in body)]) + 3 for i, h in enumerate(header)) + 1
     width = None if sys.stdout.isatty() else max(80, natural, len(title))
-    Console(soft_wrap=False, width=width).print(table)
+    console = Console(soft_wrap=False, width=width)
+    console.print(table)
+    for line in notes(summary, run):
+        console.print(escape(line), highlight=False)
