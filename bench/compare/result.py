@@ -32,6 +32,10 @@ class CompareOptions:
         alpha: significance level after correction.
         min_effect: the gate fails only on drops larger than this (in metric units).
         seed: seed of every resampling, so that a comparison is reproducible.
+        seed_variance: with several seeds, CIs, p-values and the gate cover training
+            randomness as well as test items (``bench.stats.seeds``); ``False`` gives the
+            item-only inference, conditional on the trained models (for comparison only:
+            it trips the gate on seed noise, see benchmarks/gate_false_alarms.py).
     """
 
     metric: str | None = None
@@ -43,6 +47,7 @@ class CompareOptions:
     alpha: float = 0.05
     min_effect: float = 0.0
     seed: int = 0
+    seed_variance: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

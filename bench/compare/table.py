@@ -137,10 +137,11 @@ def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> tuple[Cell, 
     point, seeds = float(joint.points()[0]), joint.per_seed_points()[0]
     # named by the system, not the run: identical predictions in two runs get identical CIs
     aware = joint.seed_aware(options.samples, _rng(options, "cell", str(out.key)), [1.0])
-    ci = bs.interval(aware.draws, np.asarray(point), options.confidence)
+    draws, share = (aware.draws, aware.seed_share) if options.seed_variance else (aware.item_draws, 0.0)
+    ci = bs.interval(draws, np.asarray(point), options.confidence)
     return Cell(value=float(point), ci_low=float(ci.low), ci_high=float(ci.high),
                 seed_std=float(np.std(seeds, ddof=1)) if len(seeds) > 1 else None,
-                n_seeds=len(seeds), n_items=out.n_items, seed_values=seeds, seed_share=aware.seed_share), aware
+                n_seeds=len(seeds), n_items=out.n_items, seed_values=seeds, seed_share=share), aware
 
 
 def _p_value(options: CompareOptions, ref: MetricRef, base: Outputs, other: Outputs, delta: float,
@@ -245,7 +246,8 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
         weights = np.zeros(len(outs))
         weights[jb], weights[j] = -1.0, 1.0
         aware = seed_aware(seed_points, per_seed, weights, rng)
-        d, dd = float(points[j] - points[jb]), aware.draws
+        d = float(points[j] - points[jb])
+        dd, share = (aware.draws, aware.seed_share) if options.seed_variance else (aware.item_draws, 0.0)
         ci = bs.interval(dd, np.asarray(d), options.confidence)
         identical = _identical(outs[jb], outs[j], ref)
         # identical predictions cannot differ (p = 1 by construction): no test, out of the correction's family
@@ -253,7 +255,7 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
         acc_delta, discordance, mdd = _power(outs[jb], outs[j])
         out.append((i, {"delta": d, "ci_low": float(ci.low), "ci_high": float(ci.high), "p_value": p,
                         "accuracy_delta": acc_delta, "discordance": discordance, "min_detectable": mdd,
-                        "identical": identical, "seed_share": aware.seed_share, "undefined": aware.undefined,
+                        "identical": identical, "seed_share": share, "undefined": aware.undefined,
                         "one_seed": tuple(outs[k].run for k in aware.one_seed if not outs[k].deterministic)
                         if len(aware.one_seed) < 2 else ()}))
     return out

@@ -18,8 +18,9 @@ A seed mean then has seed variance ``sigma_u^2 / S``; a difference adds both sid
 With 3 to 5 seeds a bootstrap over seeds badly under-covers (a resample of 3 values never
 leaves their range), so the seed part is drawn from a scaled Student t, ``sqrt(v_seed) *
 t_df``, and added to each item draw; ``df`` is the Welch-Satterthwaite degrees of freedom
-of the total variance ``v_item + v_seed`` (the item part counts as known, the seed parts
-have ``S_i - 1`` each), so the tails are heavy only when seeds dominate. Then the percentile interval and the p-value come from these sums exactly as from item
+of the total variance ``v_item + v_seed`` (the item part counts as known; a seed part
+varies like the seeds' sample variance, on ``S_i - 1`` degrees of freedom), so the tails
+are heavy when seeds dominate or their spread is mostly test noise. Then the percentile interval and the p-value come from these sums exactly as from item
 draws (``bench.stats.bootstrap``). ``benchmarks/ci_coverage.py`` measures the coverage.
 """
 
@@ -85,11 +86,11 @@ def seed_aware(points: Sequence[np.ndarray], per_seed: Sequence[np.ndarray], wei
     used = [i for i, w in enumerate(weights) if w != 0]
     point = float(sum(weights[i] * np.mean(points[i]) for i in used))
     item = np.sum([weights[i] * per_seed[i].mean(axis=1) for i in used], axis=0)
-    parts, dfs = [], []
+    parts, spreads, dfs = [], [], []
     for w, p, d in zip(weights, points, per_seed):
         if len(p) > 1 and w != 0:
-            v = w * w * seed_variance(p, d - p[None, :]) / len(p)
-            parts.append(v)
+            parts.append(w * w * seed_variance(p, d - p[None, :]) / len(p))
+            spreads.append(w * w * float(np.var(p, ddof=1)) / len(p))
             dfs.append(len(p) - 1)
     seed_var = float(sum(parts))
     valid = item[~np.isnan(item)]
@@ -97,8 +98,10 @@ def seed_aware(points: Sequence[np.ndarray], per_seed: Sequence[np.ndarray], wei
     one_seed = tuple(i for i, p in enumerate(points) if len(p) == 1 and weights[i] != 0)
     if seed_var <= 0.0:
         return SeedAware(point, item, item, item_var, 0.0, float("inf"), 0.0, int(item.size - valid.size), one_seed)
-    # Welch-Satterthwaite: the degrees of freedom of the total variance, item part known (df = inf)
-    df = (seed_var + item_var) ** 2 / sum(v * v / k for v, k in zip(parts, dfs) if v > 0)
+    # Welch-Satterthwaite: the degrees of freedom of the total variance. The item part counts as
+    # known (df = inf); each seed part is a sample variance s^2 / S (S - 1 df) minus a known amount,
+    # so its estimate varies like s^2 / S, not like what is left after the subtraction.
+    df = (seed_var + item_var) ** 2 / sum(v * v / k for v, k in zip(spreads, dfs) if v > 0)
     draws = item + np.sqrt(seed_var) * rng.standard_t(df, size=item.size)
     share = seed_var / (seed_var + item_var) if seed_var + item_var > 0 else 0.0
     return SeedAware(point, draws, item, item_var, seed_var, float(df), float(share), int(item.size - valid.size),
