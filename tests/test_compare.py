@@ -268,8 +268,10 @@ def test_both_latex_tables_escape_every_special_character_alike(tmp_path: Path, 
              "metric": "acc_x", "fold": None, "value": v, "ci_low": v - 0.1, "ci_high": v + 0.1, "seed": s, "n": 10}
             for s, v in enumerate((0.5, 0.6))]
     assert render_summary(summarize(rows), "latex") == "\n".join([
+        r"% [ ]: no interval (a seed mean's interval needs the predictions, see summarize\_run)",
+        r"% $\pm$: standard deviation across seeds",
         r"\begin{tabular}{llll}", r"\toprule", r"dataset & features & model & acc\_x \\", r"\midrule",
-        rf"toy & f<b>$\pm$ & {LATEX_ESCAPED} & 0.5500 $\pm$0.0707 [0.4500, 0.6500] \\", r"\bottomrule",
+        rf"toy & f<b>$\pm$ & {LATEX_ESCAPED} & 0.5500 $\pm$0.0707 \\", r"\bottomrule",
         r"\end{tabular}"])
 
 

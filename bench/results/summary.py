@@ -30,6 +30,9 @@ PLUS_MINUS = {"±": r"$\pm$"}  # the seed spread of a cell
 def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Long table: one row per (dataset, features, model, split, target, metric) over seeds.
 
+    ``ci_low``/``ci_high`` are the stored item CI of one-seed rows and NaN for several-seed
+    rows (``summarize_run`` fills those from the predictions).
+
     Rows keep the order in which they first appear (the plan order of the run).
     """
     import pandas as pd
@@ -41,8 +44,10 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = frame[frame["fold"].isna()].copy()
     frame["target"] = frame["target"].astype(object).where(frame["target"].notna(), "")
     grouped = frame.groupby([*KEYS, "metric"], sort=False, dropna=False)
-    out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "mean"),
-                      ci_high=("ci_high", "mean"), n_seeds=("seed", "nunique"), n=("n", "max")).reset_index()
+    out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "first"),
+                      ci_high=("ci_high", "first"), n_seeds=("seed", "nunique"), n=("n", "max")).reset_index()
+    # a seed mean's interval is not the mean of the seeds' intervals: only summarize_run has one
+    out.loc[out["n_seeds"] > 1, ["ci_low", "ci_high"]] = float("nan")
     return out[columns].reset_index(drop=True)
 
 
@@ -63,6 +68,8 @@ def notes(summary: pd.DataFrame, run: RunDir | None = None) -> list[str]:
     seed_mean = (f"the {level} CI of the seed mean over test items and seeds (percentile,"
                  f" {boot.get('samples', '?')} resamples, docs/statistics.md)")
     item = f"{level} bootstrap CI over test items"
+    if several and "seed_share" not in summary:
+        seed_mean = "no interval (a seed mean's interval needs the predictions, see summarize_run)"
     lines = [f"[ ]: {item} with one seed; with several, {seed_mean}" if several and one
              else f"[ ]: {seed_mean}" if several else f"[ ]: {item}"]
     if several:
