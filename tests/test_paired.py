@@ -257,3 +257,18 @@ def test_undefined_resamples_are_counted(seed: int) -> None:
     expected = 2000 * (28 / 30) ** 30  # P(no item of the 2-item class in a resample of 30 items)
     assert aware.undefined == int(np.isnan(aware.item_draws).sum())
     assert 0.7 * expected < aware.undefined < 1.3 * expected
+
+
+def test_score_metrics_counts_undefined_resamples(seed: int) -> None:
+    """The one-system CI of a metric row: resamples without the rare class are counted, not silently dropped."""
+    from bench.config.spec import BootstrapSpec
+    from bench.metrics import score_metrics
+
+    rng = np.random.default_rng(seed)
+    y_true = np.array([0] * 28 + [1] * 2)
+    scores = rng.dirichlet(np.ones(2), 30)
+    auc, acc = score_metrics(["roc_auc", "accuracy"], y_true=y_true, y_pred=scores.argmax(1), labels=["a", "b"],
+                             scores=scores, bootstrap=BootstrapSpec(samples=2000), seed=seed)
+    expected = 2000 * (28 / 30) ** 30
+    assert 0.7 * expected < auc.undefined < 1.3 * expected
+    assert acc.undefined == 0

@@ -96,12 +96,11 @@ def seed_mean_intervals(run: RunDir, summary: pd.DataFrame, seed: int = 0) -> pd
     """
     out = summary.copy()
     out["seed_share"] = 0.0
-    out["undefined"] = 0
     boot = (run.manifest.get("evaluation") or {}).get("bootstrap")
     several = out["n_seeds"] >= 2
     if not boot or not several.any():
         return out
-    out.loc[several, ["ci_low", "ci_high"]] = np.nan
+    out.loc[several, ["ci_low", "ci_high", "undefined"]] = [np.nan, np.nan, 0]
     jobs = _jobs_by_system(run)
     loaded: dict[tuple[str, str, str], SeedPredictions | None] = {}
     for index in out.index[several & (out["target"] == "")]:

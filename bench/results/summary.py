@@ -38,14 +38,16 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     import pandas as pd
 
     frame = pd.DataFrame(list(rows))
-    columns = [*KEYS, "metric", "mean", "std", "ci_low", "ci_high", "n_seeds", "n"]
+    columns = [*KEYS, "metric", "mean", "std", "ci_low", "ci_high", "n_seeds", "n", "undefined"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame = frame[frame["fold"].isna()].copy()
+    frame["undefined"] = frame["undefined"].fillna(0) if "undefined" in frame else 0
     frame["target"] = frame["target"].astype(object).where(frame["target"].notna(), "")
     grouped = frame.groupby([*KEYS, "metric"], sort=False, dropna=False)
     out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "first"),
-                      ci_high=("ci_high", "first"), n_seeds=("seed", "nunique"), n=("n", "max")).reset_index()
+                      ci_high=("ci_high", "first"), n_seeds=("seed", "nunique"), n=("n", "max"),
+                      undefined=("undefined", "sum")).reset_index()
     # a seed mean's interval is not the mean of the seeds' intervals: only summarize_run has one
     out.loc[out["n_seeds"] > 1, ["ci_low", "ci_high"]] = float("nan")
     return out[columns].reset_index(drop=True)
