@@ -16,11 +16,13 @@ and item-only (the inference before it, conditional on the trained models), and 
 The Monte Carlo standard error of a rate ``p`` over ``P`` pairs is ``sqrt(p (1 - p) / P)``.
 
     NEWSBENCH_DATA=... python benchmarks/gate_false_alarms.py [--pairs 25] [--seeds 3] [--worse 0.02]
+        [--sgd-params '{"max_iter": 5, "tol": null}']
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -38,12 +40,12 @@ from bench.results.store import RunDir
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def train(work: Path, dataset: str, n_seeds: int) -> RunDir:
+def train(work: Path, dataset: str, n_seeds: int, params: dict) -> RunDir:
     """One run of the recipe with ``n_seeds`` seeds."""
     config = {"name": "gate", "datasets": [str(ROOT / dataset)],
               "features": [{"name": "word", "kind": "tfidf",
                             "params": {"ngram_range": [1, 2], "sublinear_tf": True, "min_df": 2}}],
-              "models": [{"name": "sgd", "estimator": "sgd"}], "seeds": list(range(n_seeds)),
+              "models": [{"name": "sgd", "estimator": "sgd", "params": params}], "seeds": list(range(n_seeds)),
               "evaluation": {"train": "train", "test": "test", "metrics": ["accuracy", "f1_macro"],
                              "bootstrap": {"samples": 200, "confidence": 0.95}}}
     path = work / "gate.yaml"
@@ -101,16 +103,18 @@ def main() -> None:
     parser.add_argument("--dataset", default="configs/datasets/semeval2016.yaml")
     parser.add_argument("--metric", default="accuracy")
     parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--sgd-params", default="{}", help='SGDClassifier parameters as JSON, e.g. \'{"max_iter": 5,'
+                        ' "tol": null}\' for a recipe stopped after 5 epochs (more seed noise)')
     args = parser.parse_args()
     if not os.environ.get("NEWSBENCH_DATA"):
         raise SystemExit("set NEWSBENCH_DATA to the folder of the public datasets (see configs/datasets/)")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         start = time.perf_counter()
-        source = train(work, args.dataset, 2 * args.pairs * args.seeds)
+        source = train(work, args.dataset, 2 * args.pairs * args.seeds, json.loads(args.sgd_params))
         trained = time.perf_counter() - start
         values = [r["value"] for r in source.rows() if r["metric"] == args.metric and r["fold"] is None]
-        print(f"{args.dataset}: {len(values)} seeds of sgd, {args.metric} mean {np.mean(values):.4f}, "
+        print(f"{args.dataset}: {len(values)} seeds of sgd {args.sgd_params}, {args.metric} mean {np.mean(values):.4f}, "
               f"sd across seeds {np.std(values, ddof=1):.4f} (trained in {trained:.0f} s)")
         counts = {(mode, what): 0 for mode in (True, False) for what in ("trip", "either", "power")}
         shares = []

@@ -16,12 +16,14 @@ scores minus the mean variance across seeds of their bootstrap deviations (clipp
 A seed mean then has seed variance ``sigma_u^2 / S``; a difference adds both sides'.
 
 With 3 to 5 seeds a bootstrap over seeds badly under-covers (a resample of 3 values never
-leaves their range), so the seed part is drawn from a scaled Student t, ``sqrt(v_seed) *
-t_df``, and added to each item draw; ``df`` is the Welch-Satterthwaite degrees of freedom
-of the total variance ``v_item + v_seed`` (the item part counts as known; a seed part
-varies like the seeds' sample variance, on ``S_i - 1`` degrees of freedom), so the tails
-are heavy when seeds dominate or their spread is mostly test noise. Then the percentile interval and the p-value come from these sums exactly as from item
-draws (``bench.stats.bootstrap``). ``benchmarks/ci_coverage.py`` measures the coverage.
+leaves their range). So each item draw gets a normal seed part ``sqrt(v_seed) * z``, and the
+whole deviation from the point is scaled by ``sqrt(df / chi2_df)`` (one draw each: the sum
+is Student's t on ``df`` degrees of freedom when the item part is normal). ``df`` is the
+Welch-Satterthwaite degrees of freedom of the total variance ``v_item + v_seed``: the item
+part counts as known, a seed part varies like the seeds' sample variance on ``S_i - 1``
+degrees of freedom, so the tails are heavy when seeds dominate. The percentile interval and
+the p-value come from these draws exactly as from item draws (``bench.stats.bootstrap``);
+``benchmarks/ci_coverage.py`` measures the coverage.
 """
 
 from __future__ import annotations
@@ -102,7 +104,10 @@ def seed_aware(points: Sequence[np.ndarray], per_seed: Sequence[np.ndarray], wei
     # known (df = inf); each seed part is a sample variance s^2 / S (S - 1 df) minus a known amount,
     # so its estimate varies like s^2 / S, not like what is left after the subtraction.
     df = (seed_var + item_var) ** 2 / sum(v * v / k for v, k in zip(spreads, dfs) if v > 0)
-    draws = item + np.sqrt(seed_var) * rng.standard_t(df, size=item.size)
+    # One random scale per draw for the whole deviation (a multivariate t): the uncertainty of the
+    # estimated seed variance widens the total, not the seed part alone.
+    scale = np.sqrt(df / rng.chisquare(df, size=item.size))
+    draws = point + scale * ((item - point) + np.sqrt(seed_var) * rng.standard_normal(item.size))
     share = seed_var / (seed_var + item_var) if seed_var + item_var > 0 else 0.0
     return SeedAware(point, draws, item, item_var, seed_var, float(df), float(share), int(item.size - valid.size),
                      one_seed)
