@@ -115,7 +115,7 @@ def main() -> None:
     args = parser.parse_args()
     gold, a, b = systems(args.n, args.seed)
     print(f"n = {args.n:,} items, {args.samples:,} paired bootstrap resamples, 4 labels (FNC-1 shares)\n")
-    print(f"{'metric':<10} {'paired_bootstrap':>17} {'numpy loop':>12} {'ratio':>8} {'sklearn loop':>14} {'ratio':>9}"
+    print(f"{'metric':<10} {'JointSample':>17} {'numpy loop':>12} {'ratio':>8} {'sklearn loop':>14} {'ratio':>9}"
           f"   interval (fast | numpy loop)")
     for name in ("accuracy", "f1_macro"):
         fast_s, fast = timed(lambda: paired_bootstrap(name, gold, a, b, args.samples,

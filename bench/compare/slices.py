@@ -9,7 +9,7 @@ A slice is the set of test items that share a value of one dimension:
   buckets hold about a third of the items each and are labelled with their word ranges.
 
 Each slice gets the metric averaged over seeds with a percentile bootstrap CI over its
-items, computed exactly like a ``bench compare`` cell (``bench.compare.resample``).
+items, computed exactly like a ``bench compare`` cell (``bench.metrics.joint``).
 **Rule for small slices:** a slice with fewer than ``MIN_ITEMS`` (30) items is marked
 ``too_small`` and given no number: with 29 items the 95% CI of an accuracy between 0.5
 and 0.8 is ±0.15 to ±0.18 wide, and a number without its interval would invite reading

@@ -8,9 +8,12 @@ baseline". The other way round, a single-system baseline faces every system of s
 run. Otherwise a delta compares the same system in two runs (a code change, a new
 feature set: the regression-gate case).
 
-Every p-value of the table is corrected together (Holm by default). The gate fails on a
-delta that is worse, significant after correction, and larger in size than
-``min_effect``; with the default ``min_effect = 0`` any significant drop fails it.
+Every tested p-value of the table is corrected together (Holm by default); a pair with
+identical predictions is not tested and not counted. A p-value tests the delta beside it:
+the bootstrap on seed means over items and seeds; McNemar (accuracy) and the permutation
+test only with one seed per system. The gate fails on a delta that is worse, significant
+after correction, and larger in size than ``min_effect``; with the default
+``min_effect = 0`` any significant drop fails it.
 """
 
 from __future__ import annotations
@@ -231,7 +234,7 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
                 options: CompareOptions) -> list[tuple[int, dict[str, float]]]:
     """Raw delta fields of every run against the baseline in one row (before correction).
 
-    Every run's seeds are resampled together (see ``bench.compare.resample``).
+    Every run's seeds are resampled together, items and seeds (``bench.metrics.joint``).
     """
     _check_one_seed(options, outs)
     joint = joint_sample(outs, ref)
