@@ -3,7 +3,7 @@
     from bench.api import load_run, load_runs, compare
     run = load_run("results/20261128T101010-fnc1-baselines-1a2b3c4d")
     run.metrics                      # one row per dataset, features, model, seed, split, fold, target, metric
-    run.summary()                    # mean and std over seeds, mean bootstrap CI
+    run.summary()                    # mean and std over seeds; the item CI with one seed
     runs = load_runs("results")      # every run under a results folder, oldest first
     compare(runs[-2:], baseline=runs[-2], metric="f1_macro")   # one row per (system, run)
 

@@ -3,8 +3,9 @@
 Two simulated systems on ``--n`` test items (the FNC-1 label shares), ``--samples``
 bootstrap resamples. For accuracy and macro-F1 we time, side by side in this process:
 
-* ``bench.metrics.paired.paired_bootstrap`` (counts of the K^3 (gold, pred_a, pred_b) cells drawn
-  from a multinomial; vectorised formulas over all resampled confusion matrices);
+* ``bench.metrics.joint.JointSample``, the engine of ``bench compare`` (counts of the K^3
+  (gold, pred_a, pred_b) cells drawn from a multinomial; vectorised formulas over all
+  resampled confusion matrices);
 * a naive loop that resamples item indices and recomputes both systems' metric with numpy
   (``np.bincount`` confusion matrices; a fair, already-fast baseline);
 * the same loop with scikit-learn's metric functions, on ``--sklearn-samples`` resamples and
@@ -26,9 +27,28 @@ import numpy as np
 
 from bench.config.spec import BootstrapSpec
 from bench.metrics import FNC1_LABELS, METRICS, score_metrics
-from bench.metrics.paired import paired_bootstrap
+from bench.metrics.joint import JointSample, resolve_metric
+from bench.stats import bootstrap as bs
 
 PRIORS = (0.0736, 0.0168, 0.1783, 0.7313)  # agree, disagree, discuss, unrelated (FNC-1 train shares)
+
+
+class _System:
+    """One seed of one system, shaped as ``bench compare`` loads it."""
+
+    def __init__(self, gold: np.ndarray, pred: np.ndarray) -> None:
+        self.labels, self.multilabel, self.gold, self.seeds = FNC1_LABELS, False, gold, (0,)
+        self.preds, self.scores, self.n_items = pred[None], None, len(gold)
+
+
+def paired_bootstrap(name: str, gold: np.ndarray, a: np.ndarray, b: np.ndarray, samples: int,
+                     rng: np.random.Generator) -> tuple[float, float]:
+    """The Δ CI of ``bench compare`` for two one-seed systems."""
+    joint = JointSample([_System(gold, a), _System(gold, b)], resolve_metric(name))
+    draws = joint.draws(samples, rng)
+    points = joint.points()
+    ci = bs.interval(draws[:, 1] - draws[:, 0], np.asarray(points[1] - points[0]), 0.95)
+    return float(ci.low), float(ci.high)
 
 
 def systems(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -95,10 +115,10 @@ def main() -> None:
     args = parser.parse_args()
     gold, a, b = systems(args.n, args.seed)
     print(f"n = {args.n:,} items, {args.samples:,} paired bootstrap resamples, 4 labels (FNC-1 shares)\n")
-    print(f"{'metric':<10} {'paired_bootstrap':>17} {'numpy loop':>12} {'ratio':>8} {'sklearn loop':>14} {'ratio':>9}"
+    print(f"{'metric':<10} {'JointSample':>17} {'numpy loop':>12} {'ratio':>8} {'sklearn loop':>14} {'ratio':>9}"
           f"   interval (fast | numpy loop)")
     for name in ("accuracy", "f1_macro"):
-        fast_s, fast = timed(lambda: paired_bootstrap(name, gold, a, b, FNC1_LABELS, args.samples, 0.95,
+        fast_s, fast = timed(lambda: paired_bootstrap(name, gold, a, b, args.samples,
                                                       np.random.default_rng(args.seed)), repeat=3)
         loop_s, loop_ci = timed(lambda: naive_paired(numpy_metric(name), gold, a, b, args.naive_samples, args.seed))
         loop_s *= args.samples / args.naive_samples
@@ -106,7 +126,7 @@ def main() -> None:
         sk_s *= args.samples / args.sklearn_samples
         scaled = "" if args.naive_samples == args.samples else "*"
         print(f"{name:<10} {fast_s:16.3f}s {loop_s:11.2f}s{scaled} {loop_s / fast_s:7.0f}x {sk_s:13.1f}s* "
-              f"{sk_s / fast_s:8.0f}x   [{fast.ci_low:+.4f}, {fast.ci_high:+.4f}] | "
+              f"{sk_s / fast_s:8.0f}x   [{fast[0]:+.4f}, {fast[1]:+.4f}] | "
               f"[{loop_ci[0]:+.4f}, {loop_ci[1]:+.4f}]")
     print("\n* extrapolated linearly from fewer resamples")
     spec = BootstrapSpec(samples=args.samples)

@@ -1,15 +1,21 @@
-"""Paired metric tests against references: the exact permutation distribution and scipy's bootstrap."""
+"""Paired metric tests against references: the exact permutation distribution and scipy's bootstrap.
+
+The paired bootstrap tested here is the one engine ``bench compare`` runs
+(``bench.metrics.joint.JointSample``), called the way ``bench.compare.table`` calls it.
+"""
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
 from scipy import stats as sps
 
 from bench.metrics import FNC1_LABELS, METRICS
-from bench.metrics.paired import approximate_randomization, paired_bootstrap
+from bench.metrics.joint import JointSample, resolve_metric
+from bench.metrics.paired import approximate_randomization
 from bench.stats import bootstrap as bs
 from bench.stats import mcnemar
 
@@ -18,6 +24,52 @@ LABELS = ("business", "politics", "sport", "tech")
 
 def _system(rng: np.random.Generator, y_true: np.ndarray, skill: float, k: int = 4) -> np.ndarray:
     return np.where(rng.random(len(y_true)) < skill, y_true, rng.integers(0, k, len(y_true)))
+
+
+@dataclass(frozen=True)
+class _Seeds:
+    """One system's predictions, one row per seed, as ``bench compare`` loads them."""
+
+    labels: tuple[str, ...]
+    gold: np.ndarray
+    preds: np.ndarray
+    scores: np.ndarray | None = None
+
+    @property
+    def multilabel(self) -> bool:
+        return self.gold.ndim == 2
+
+    @property
+    def seeds(self) -> tuple[int, ...]:
+        return tuple(range(len(self.preds)))
+
+    @property
+    def n_items(self) -> int:
+        return len(self.gold)
+
+
+@dataclass(frozen=True)
+class _Paired:
+    value_a: float
+    value_b: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+
+
+def paired_bootstrap(metric: str, y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, labels: tuple,
+                     samples: int, confidence: float = 0.95, rng: np.random.Generator | None = None, *,
+                     scores_a: np.ndarray | None = None, scores_b: np.ndarray | None = None) -> _Paired:
+    """The Δ of ``bench compare`` for two one-seed systems: JointSample, seed-aware draws, percentile CI, p."""
+    a = _Seeds(tuple(labels), y_true, pred_a[None], None if scores_a is None else scores_a[None])
+    b = _Seeds(tuple(labels), y_true, pred_b[None], None if scores_b is None else scores_b[None])
+    joint = JointSample([a, b], resolve_metric(metric))
+    value_a, value_b = joint.points()
+    aware = joint.seed_aware(samples, rng, [-1.0, 1.0])
+    ci = bs.interval(aware.draws, np.asarray(aware.point), confidence)
+    return _Paired(float(value_a), float(value_b), aware.point, float(ci.low), float(ci.high),
+                   bs.two_sided_p_value(aware.draws, aware.point))
 
 
 # ---- approximate randomization --------------------------------------------------------------
@@ -127,7 +179,7 @@ def test_cell_paired_bootstrap_agrees_with_item_weights(seed: int) -> None:
     y_true = rng.integers(0, 4, 800)
     a, b = _system(rng, y_true, 0.5), _system(rng, y_true, 0.58)
     spec = METRICS.get("fnc1_score")
-    by_cells = paired_bootstrap(spec, y_true, a, b, FNC1_LABELS, samples=4000, rng=rng)
+    by_cells = paired_bootstrap("fnc1_score", y_true, a, b, FNC1_LABELS, samples=4000, rng=rng)
     fa = weight_function(spec, y_true=y_true, y_pred=a, labels=FNC1_LABELS)
     fb = weight_function(spec, y_true=y_true, y_pred=b, labels=FNC1_LABELS)
     draws = np.concatenate([fb(w) - fa(w) for w in bs.item_weight_draws(800, 4000, rng)])
@@ -136,7 +188,7 @@ def test_cell_paired_bootstrap_agrees_with_item_weights(seed: int) -> None:
     assert by_cells.ci_high == pytest.approx(high, abs=0.006)
 
 
-def test_paired_bootstrap_with_scores_and_bca(seed: int) -> None:
+def test_paired_bootstrap_with_scores(seed: int) -> None:
     rng = np.random.default_rng(seed)
     y_true = rng.integers(0, 3, 400)
     noisy = rng.dirichlet(np.ones(3), 400)
@@ -144,7 +196,7 @@ def test_paired_bootstrap_with_scores_and_bca(seed: int) -> None:
     sharp[np.arange(400), y_true] += 1.0
     sharp /= sharp.sum(axis=1, keepdims=True)
     result = paired_bootstrap("roc_auc", y_true, noisy.argmax(1), sharp.argmax(1), ("a", "b", "c"), samples=500,
-                              rng=rng, scores_a=noisy, scores_b=sharp, method="bca")
+                              rng=rng, scores_a=noisy, scores_b=sharp)
     assert result.value_b > result.value_a
     assert result.ci_low < result.delta < result.ci_high
     assert result.p_value < 0.01
@@ -168,15 +220,55 @@ def test_paired_tests_are_deterministic_for_a_seed(seed: int) -> None:
     assert first == second
 
 
-@pytest.mark.parametrize(("kwargs", "exc", "message"), [
-    ({"rng": None}, ValueError, r"rng is required"),
-    ({"samples": 0}, ValueError, r"samples must be >= 1 and confidence between 0 and 1, got 0"),
-    ({"metric": "f1_per_class"}, ValueError, r"one value per class; compare a single-value metric"),
-    ({"pred_b": np.array([0, 1])}, ValueError, r"must have the same non-empty shape"),
-    ({"metric": "log_loss"}, ValueError, r"log_loss needs per-class scores"),
-])
-def test_paired_bootstrap_refuses_misuse(kwargs: dict, exc: type, message: str) -> None:
-    args = {"metric": "accuracy", "y_true": np.array([0, 1, 2]), "pred_a": np.array([0, 1, 1]),
-            "pred_b": np.array([0, 2, 2]), "labels": ("a", "b", "c"), "rng": np.random.default_rng(0), **kwargs}
-    with pytest.raises(exc, match=message):
-        paired_bootstrap(**args)
+def test_seed_mean_item_draws_match_scipy_bootstrap_over_items(seed: int) -> None:
+    """With three seeds, the item part of the seed-mean accuracy is a bootstrap of per-item mean correctness."""
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 4, 500)
+    preds = np.stack([_system(rng, y_true, 0.6) for _ in range(3)])
+    joint = JointSample([_Seeds(LABELS, y_true, preds)], resolve_metric("accuracy"))
+    aware = joint.seed_aware(20_000, np.random.default_rng(seed), [1.0])
+    ours = bs.interval(aware.item_draws, np.asarray(aware.point), 0.9)
+    per_item = (preds == y_true[None]).mean(axis=0)
+    ref = sps.bootstrap((per_item,), np.mean, n_resamples=20_000, confidence_level=0.9, method="percentile",
+                        rng=np.random.default_rng(seed + 1)).confidence_interval
+    assert aware.point == pytest.approx(per_item.mean())
+    assert float(ours.low) == pytest.approx(ref.low, abs=0.004)
+    assert float(ours.high) == pytest.approx(ref.high, abs=0.004)
+
+
+def test_one_seed_per_system_adds_no_seed_part(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    y_true = rng.integers(0, 4, 300)
+    a, b = _Seeds(LABELS, y_true, _system(rng, y_true, 0.5)[None]), _Seeds(LABELS, y_true, _system(rng, y_true, 0.6)[None])
+    joint = JointSample([a, b], resolve_metric("f1_macro"))
+    aware = joint.seed_aware(500, np.random.default_rng(1), [-1.0, 1.0])
+    plain = joint.draws(500, np.random.default_rng(1))
+    assert aware.seed_var == 0.0 and aware.seed_share == 0.0
+    assert np.array_equal(aware.draws, plain[:, 1] - plain[:, 0])
+
+
+def test_undefined_resamples_are_counted(seed: int) -> None:
+    """Binary ROC AUC on 30 items with a 2-item class: a resample without that class has no AUC."""
+    rng = np.random.default_rng(seed)
+    y_true = np.array([0] * 28 + [1] * 2)
+    scores = rng.dirichlet(np.ones(2), 30)
+    system = _Seeds(("a", "b"), y_true, scores.argmax(1)[None], scores[None])
+    aware = JointSample([system], resolve_metric("roc_auc")).seed_aware(2000, np.random.default_rng(0), [1.0])
+    expected = 2000 * (28 / 30) ** 30  # P(no item of the 2-item class in a resample of 30 items)
+    assert aware.undefined == int(np.isnan(aware.item_draws).sum())
+    assert 0.7 * expected < aware.undefined < 1.3 * expected
+
+
+def test_score_metrics_counts_undefined_resamples(seed: int) -> None:
+    """The one-system CI of a metric row: resamples without the rare class are counted, not silently dropped."""
+    from bench.config.spec import BootstrapSpec
+    from bench.metrics import score_metrics
+
+    rng = np.random.default_rng(seed)
+    y_true = np.array([0] * 28 + [1] * 2)
+    scores = rng.dirichlet(np.ones(2), 30)
+    auc, acc = score_metrics(["roc_auc", "accuracy"], y_true=y_true, y_pred=scores.argmax(1), labels=["a", "b"],
+                             scores=scores, bootstrap=BootstrapSpec(samples=2000), seed=seed)
+    expected = 2000 * (28 / 30) ** 30
+    assert 0.7 * expected < auc.undefined < 1.3 * expected
+    assert acc.undefined == 0

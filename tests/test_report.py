@@ -65,7 +65,7 @@ def test_page_has_metadata_comparison_table_and_sections(report: Path, runs: Rep
         assert f'<section id="{section}">' in page
     for run in runs.runs:
         assert run.name in page  # run ids in the metadata table
-    assert "Friedman chi2" in page  # the comparison notes, with the ranking over 3 datasets
+    assert "Friedman test over 3 datasets" in page  # the comparison notes, with the ranking over 3 datasets
     assert "dataset card" in page and "économie" in page
     # the three runs' configs are shown, and the one with bigrams says so
     assert "ngram_range" in page

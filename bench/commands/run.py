@@ -113,7 +113,7 @@ def run_command(args: argparse.Namespace) -> int:
     from bench.core.errors import BenchError
     from bench.run.progress import make_progress
     from bench.results.store import RunDir
-    from bench.results.summary import print_table, run_notes, summarize
+    from bench.results.summary import print_table, run_notes, summarize_run
 
     resume = None
     if args.resume is not None:
@@ -142,6 +142,6 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         if executor is not None:
             executor.close()
-    print_table(summarize(run.rows()), title=run.run_id, notes=run_notes(run.manifest))
+    print_table(summarize_run(run), title=run.run_id, notes=run_notes(run.manifest), run=run)
     print(run.path)
     return 0

@@ -156,19 +156,19 @@ def runs_and_baseline(runs: list[str], baseline: str | None, results: Path) -> t
 def show_command(args: argparse.Namespace) -> int:
     """Print one run's table."""
     from bench.results.store import RunDir
-    from bench.results.summary import print_table, render, run_notes, summarize
+    from bench.results.summary import print_table, render, run_notes, summarize_run
 
     check_format(args.format, SLICES_UNAVAILABLE if args.by else SHOW_UNAVAILABLE)
     run = RunDir.open(find_run(args.run, args.results))
     if args.by:
         return _show_slices(run, args)
-    summary = summarize(run.rows())
+    summary = summarize_run(run)
     status = run.manifest.get("status")
     title = run.run_id + ("" if status == "complete" else f" ({status})")
     notes = run_notes(run.manifest)
-    text = render(summary, args.format, title=title, digits=args.digits, notes=notes)
+    text = render(summary, args.format, title=title, digits=args.digits, notes=notes, run=run)
     if text is None:
-        print_table(summary, title=title, digits=args.digits, notes=notes)
+        print_table(summary, title=title, digits=args.digits, notes=notes, run=run)
     else:
         print(text)
     return 0

@@ -2,7 +2,7 @@
 
 ``compare_runs(runs, options) -> Comparison`` computes; ``render(comparison, fmt)`` writes
 md, csv, json, latex or html. See ``bench.compare.table`` for the rules and
-``bench.compare.resample`` for how seeds are pooled.
+``bench.metrics.joint`` and ``bench.stats.seeds`` for how items and seeds are resampled.
 """
 
 from bench.compare.render import FORMATS, html_table, notes, records, render

@@ -1,14 +1,17 @@
 """Many datasets: average ranks and Friedman/Nemenyi (Demsar 2006); power notes per test set.
 
-A *system* for ranking is one column entry ``run:features/model``. Only systems scored on
-every ranked dataset enter the Friedman test (it needs a complete block); the others are
-listed as left out. The critical-difference diagram itself belongs to ``bench report``;
+A *system* for ranking is counted once, whatever the rows it is shown in: a run with one
+system per dataset (an imported model, a single-model run) is one system named by the run,
+which a comparison table repeats beside every baseline row of its dataset; any other system
+is ``run:features/model`` of its own predictions. Only systems scored on every ranked
+dataset enter the Friedman test (it needs a complete block); the others are listed as left
+out. The critical-difference diagram itself belongs to ``bench report``;
 this module exposes its numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -16,17 +19,23 @@ from bench.compare.result import PowerNote, Ranking, Row
 
 MIN_SYSTEMS = 3
 MIN_DATASETS = 3
+# Demsar (2006), section 3.2.2: the chi-square approximation of the Friedman statistic needs
+# "N > 10 and k > 5"; below that the Iman-Davenport F (or exact tables) should be used.
+RELIABLE_DATASETS = 10
 
 
-def rank_systems(rows: Sequence[Row], runs: Sequence[str], greater_is_better: bool) -> Ranking | None:
-    """Average ranks and the Friedman/Nemenyi test, or ``None`` below 3 systems on 3 datasets."""
+def rank_systems(entries: Mapping[tuple[str, str], float], greater_is_better: bool) -> Ranking | None:
+    """Average ranks and the Friedman/Nemenyi test, or ``None`` below 3 systems on 3 datasets.
+
+    Args:
+        entries: ``(system, dataset) -> score``, each system once per dataset.
+        greater_is_better: the metric's direction.
+    """
     import pandas as pd
 
     scores: dict[str, dict[str, float]] = {}
-    for row in rows:
-        for run, cell in zip(runs, row.cells):
-            if cell is not None:
-                scores.setdefault(f"{run}:{row.features}/{row.model}", {})[row.dataset] = cell.value
+    for (system, dataset), value in entries.items():
+        scores.setdefault(system, {})[dataset] = value
     frame = pd.DataFrame(scores)  # datasets x systems
     if frame.shape[0] < MIN_DATASETS or frame.shape[1] < MIN_SYSTEMS:
         return None
@@ -46,6 +55,7 @@ def rank_systems(rows: Sequence[Row], runs: Sequence[str], greater_is_better: bo
         iman_davenport_f=float(result.iman_davenport_f), iman_davenport_p=float(result.iman_davenport_p),
         critical_difference=float(result.critical_difference),
         tied_with_best=tuple(result.tied_with_best), left_out=left_out,
+        small_sample=complete_rows.shape[0] < RELIABLE_DATASETS, min_reliable_datasets=RELIABLE_DATASETS,
     )
 
 

@@ -63,8 +63,9 @@ def _delta_text(delta: Delta | None, marks: dict[str, str]) -> str:
     if delta is None:
         return "-"
     mark = marks[delta.direction]
+    seeds = f" seeds {delta.seed_share:.0%}" if delta.seed_share > 0 else ""
     return (f"{_num(delta.delta, sign=True)} [{_num(delta.ci_low, sign=True)}, "
-            f"{_num(delta.ci_high, sign=True)}]" + (f" {mark}" if mark else ""))
+            f"{_num(delta.ci_high, sign=True)}]{seeds}" + (f" {mark}" if mark else ""))
 
 
 def _header(comparison: Comparison) -> list[str]:
@@ -84,7 +85,8 @@ def _wide_rows(comparison: Comparison, marks: dict[str, str]) -> list[list[str]]
         line += [_cell_text(cell) for cell in row.cells]
         for i, delta in enumerate(row.deltas):
             if i != comparison.baseline:
-                line += [_delta_text(delta, marks), "-" if delta is None else _p(delta.p_adjusted)]
+                line += [_delta_text(delta, marks),
+                         "-" if delta is None else "identical" if delta.identical else _p(delta.p_adjusted)]
         out.append(line)
     return out
 
@@ -98,14 +100,25 @@ def notes(comparison: Comparison) -> list[str]:
     direction = "higher" if comparison.greater_is_better else "lower"
     lines = [
         f"metric: {comparison.metric} ({direction} is better); baseline: {comparison.runs[comparison.baseline]}",
-        f"cells: mean over seeds [{level} bootstrap CI over test items, {o.samples} resamples]"
-        " and sd = standard deviation across seeds (two separate sources of uncertainty)",
+        f"cells: mean over seeds [{level} CI of that mean over test items and, with several seeds, over seeds;"
+        f" {o.samples} resamples] and sd = standard deviation across seeds",
         "floor: majority-class score (majority model when run, else the test set's most frequent label)",
     ]
     if _n_deltas(comparison):
-        lines.insert(2, f"Δ: run - baseline on matched item ids [{level} paired bootstrap CI]; p: {test[o.test]},"
-                        f" {correction}-corrected over {_n_deltas(comparison)} comparisons;"
-                        f" ▲/▼ significantly better/worse at alpha {o.alpha}")
+        n_tested, n_identical = _n_deltas(comparison, tested=True), _n_deltas(comparison) - _n_deltas(
+            comparison, tested=True)
+        identical = (f" ({n_identical} pair{'s' if n_identical != 1 else ''} with identical predictions shown as"
+                     " 'identical': they cannot differ, so they are not tested and not counted)"
+                     if n_identical else "")
+        lines.insert(2, f"Δ: run - baseline on matched item ids [{level} paired CI over items and seeds;"
+                        " 'seeds x%': the share of its variance due to seeds]; p:"
+                        f" {test[o.test]},"
+                        f" {correction}-corrected over {n_tested} comparison{'s' if n_tested != 1 else ''}"
+                        f"{identical}; ▲/▼ significantly better/worse at alpha {o.alpha}")
+    cells = [c for row in comparison.rows for c in row.cells if c is not None]
+    if cells and all(c.n_seeds == 1 for c in cells):
+        lines.append("seeds: one seed per system, so CIs and p cover the test items only, not training randomness"
+                     " (run several seeds to include it, docs/statistics.md)")
     for note in comparison.power:
         head = f"power: {note.dataset} (n={note.n_items}): "
         left_out = (f"; {note.n_identical} pair{'s' if note.n_identical != 1 else ''} with identical "
@@ -121,9 +134,17 @@ def notes(comparison: Comparison) -> list[str]:
         r = comparison.ranking
         ranks = ", ".join(f"{s} {rank:.2f}" for s, rank in zip(r.systems, r.average_ranks))
         lines.append(f"ranking over {len(r.datasets)} datasets: average ranks {ranks}")
-        lines.append(f"Friedman chi2 = {r.friedman_statistic:.3f} (p {_p(r.friedman_p)}), Iman-Davenport"
-                     f" F = {r.iman_davenport_f:.3f} (p {_p(r.iman_davenport_p)}); Nemenyi CD ="
-                     f" {r.critical_difference:.3f}; tied with the best: {', '.join(r.tied_with_best)}")
+        n = len(r.datasets)
+        if r.small_sample:
+            lines.append(f"Friedman test over {n} datasets: its chi-square approximation is unreliable below"
+                         f" {r.min_reliable_datasets} datasets (Demsar 2006), so p is from the Iman-Davenport F ="
+                         f" {r.iman_davenport_f:.3f} (p {_p(r.iman_davenport_p)}; chi2 = {r.friedman_statistic:.3f}"
+                         f" only for reference); the Nemenyi CD = {r.critical_difference:.3f} is asymptotic too, read"
+                         f" it as indicative; tied with the best: {', '.join(r.tied_with_best)}")
+        else:
+            lines.append(f"Friedman test: Iman-Davenport F = {r.iman_davenport_f:.3f} (p {_p(r.iman_davenport_p)}),"
+                         f" chi2 = {r.friedman_statistic:.3f} (p {_p(r.friedman_p)}); Nemenyi CD ="
+                         f" {r.critical_difference:.3f}; tied with the best: {', '.join(r.tied_with_best)}")
         if r.left_out:
             lines.append(f"not ranked (missing a dataset): {', '.join(r.left_out)}")
     lines += [f"warning: {w}" for w in comparison.warnings]
@@ -131,8 +152,8 @@ def notes(comparison: Comparison) -> list[str]:
     return lines
 
 
-def _n_deltas(comparison: Comparison) -> int:
-    return sum(d is not None for row in comparison.rows for d in row.deltas)
+def _n_deltas(comparison: Comparison, tested: bool = False) -> int:
+    return sum(d is not None and not (tested and d.identical) for row in comparison.rows for d in row.deltas)
 
 
 def render_markdown(comparison: Comparison) -> str:
@@ -156,7 +177,8 @@ def records(comparison: Comparison) -> list[dict[str, Any]]:
                 "run": comparison.runs[i], "run_id": comparison.run_ids[i],
                 "baseline": i == comparison.baseline, "metric": comparison.metric,
                 "value": cell.value, "ci_low": cell.ci_low, "ci_high": cell.ci_high,
-                "seed_std": cell.seed_std, "n_seeds": cell.n_seeds, "n_items": cell.n_items,
+                "seed_std": cell.seed_std, "seed_share": cell.seed_share, "n_seeds": cell.n_seeds,
+                "n_items": cell.n_items,
                 "floor": row.floor, "floor_source": row.floor_source,
             }
             for field in dataclasses.fields(Delta):

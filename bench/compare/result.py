@@ -32,6 +32,10 @@ class CompareOptions:
         alpha: significance level after correction.
         min_effect: the gate fails only on drops larger than this (in metric units).
         seed: seed of every resampling, so that a comparison is reproducible.
+        seed_variance: with several seeds, CIs, p-values and the gate cover training
+            randomness as well as test items (``bench.stats.seeds``); ``False`` gives the
+            item-only inference, conditional on the trained models (for comparison only:
+            it trips the gate on seed noise, see benchmarks/gate_false_alarms.py).
     """
 
     metric: str | None = None
@@ -43,6 +47,7 @@ class CompareOptions:
     alpha: float = 0.05
     min_effect: float = 0.0
     seed: int = 0
+    seed_variance: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +62,8 @@ class Cell:
         n_seeds: seeds averaged.
         n_items: test items.
         seed_values: the metric for each seed, in seed order.
+        seed_share: share of the CI's variance due to seeds (0 with one seed; see
+            ``bench.stats.seeds``).
     """
 
     value: float
@@ -66,6 +73,7 @@ class Cell:
     n_seeds: int
     n_items: int
     seed_values: tuple[float, ...]
+    seed_share: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +92,9 @@ class Delta:
         accuracy_delta: the accuracy difference on the same items (for the power check).
         discordance: share of items that exactly one of the two systems gets right.
         min_detectable: smallest accuracy difference McNemar detects here (alpha .05, power .8).
+        seed_share: share of the delta's variance due to seeds (both sides'), 0 without seeds.
+        identical: both runs make the same predictions (every seed, every item): no test
+            (``p_value`` and ``p_adjusted`` are NaN) and not counted in the correction.
     """
 
     delta: float
@@ -96,6 +107,8 @@ class Delta:
     accuracy_delta: float
     discordance: float
     min_detectable: float
+    seed_share: float = 0.0
+    identical: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +149,10 @@ class Ranking:
             distinguishable.
         tied_with_best: systems within the CD of the best average rank.
         left_out: systems left out because they miss a dataset.
+        small_sample: fewer than ``min_reliable_datasets`` datasets: the chi-square
+            approximation of the Friedman statistic is unreliable, so the Iman-Davenport F is
+            the test to read (Demsar 2006, section 3.2.2).
+        min_reliable_datasets: the number of datasets below which that holds.
     """
 
     systems: tuple[str, ...]
@@ -148,6 +165,8 @@ class Ranking:
     critical_difference: float
     tied_with_best: tuple[str, ...]
     left_out: tuple[str, ...]
+    small_sample: bool
+    min_reliable_datasets: int
 
 
 @dataclass(frozen=True, kw_only=True)

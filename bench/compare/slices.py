@@ -9,7 +9,7 @@ A slice is the set of test items that share a value of one dimension:
   buckets hold about a third of the items each and are labelled with their word ranges.
 
 Each slice gets the metric averaged over seeds with a percentile bootstrap CI over its
-items, computed exactly like a ``bench compare`` cell (``bench.compare.resample``).
+items, computed exactly like a ``bench compare`` cell (``bench.metrics.joint``).
 **Rule for small slices:** a slice with fewer than ``MIN_ITEMS`` (30) items is marked
 ``too_small`` and given no number: with 29 items the 95% CI of an accuracy between 0.5
 and 0.8 is ±0.15 to ±0.18 wide, and a number without its interval would invite reading
@@ -156,7 +156,7 @@ def slice_metrics(out: Outputs, groups: pd.Series, *, system: str, dimension: st
         min_items: slices smaller than this are ``too_small`` and get no number.
         max_groups: the largest slices kept.
     """
-    from bench.compare.resample import JointSample, resolve_metric
+    from bench.compare.resample import joint_sample, resolve_metric
     from bench.stats import bootstrap as bs
 
     ref = resolve_metric(metric)
@@ -171,7 +171,7 @@ def slice_metrics(out: Outputs, groups: pd.Series, *, system: str, dimension: st
         if len(index) < min_items:
             rows.append(SliceRow(**base, value=None, ci_low=None, ci_high=None, too_small=True))
             continue
-        joint = JointSample([subset(out, index)], ref)
+        joint = joint_sample([subset(out, index)], ref)
         point = float(joint.points()[0])
         draws = joint.draws(samples, named_rng(seed, out.run, str(out.key), dimension, group))[:, 0]
         ci = bs.interval(draws, np.asarray(point), confidence)

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from bench.results.store import RunDir
 
 MAJORITY_ESTIMATORS = frozenset({"majority", "dummy", "sklearn.dummy.DummyClassifier"})
+# Estimators whose fit does not depend on the seed: one seed of them says everything.
+DETERMINISTIC_ESTIMATORS = MAJORITY_ESTIMATORS | {"complement_nb", "multinomial_nb", "sklearn.naive_bayes.ComplementNB",
+                                                  "sklearn.naive_bayes.MultinomialNB"}
 
 
 @dataclass(frozen=True, order=True)
@@ -51,6 +54,7 @@ class Outputs:
         preds: per seed, like ``gold``: ``(S, n)`` or ``(S, n, L)``.
         scores: per seed ``(S, n, L)`` when every seed has scores, else ``None``.
         is_majority: the model is a majority-class (dummy) baseline.
+        deterministic: the model's fit does not depend on the seed (majority, naive Bayes).
     """
 
     key: SystemKey
@@ -63,6 +67,7 @@ class Outputs:
     preds: np.ndarray
     scores: np.ndarray | None
     is_majority: bool
+    deterministic: bool = False
 
     @property
     def n_items(self) -> int:
@@ -96,10 +101,10 @@ def _job_key(run: RunDir, job_id: str) -> tuple[SystemKey, int] | None:
     return SystemKey(str(row["dataset"]), str(row["features"]), str(row["model"])), int(row["seed"])
 
 
-def _majority_models(config: Any) -> set[str]:
+def _models_in(config: Any, estimators: frozenset[str]) -> set[str]:
     models = (config or {}).get("models", []) if isinstance(config, dict) else []
     return {str(m.get("name")) for m in models
-            if isinstance(m, dict) and (m.get("estimator") in MAJORITY_ESTIMATORS or m.get("name") == "majority")}
+            if isinstance(m, dict) and (m.get("estimator") in estimators or m.get("name") == "majority")}
 
 
 def load_outputs(run: RunDir) -> dict[SystemKey, Outputs]:
@@ -107,9 +112,10 @@ def load_outputs(run: RunDir) -> dict[SystemKey, Outputs]:
     manifest = run.manifest
     datasets = manifest.get("datasets", {})
     try:
-        majority = _majority_models(run.config)
+        majority = _models_in(run.config, MAJORITY_ESTIMATORS)
+        deterministic = _models_in(run.config, DETERMINISTIC_ESTIMATORS)
     except ResultsError:
-        majority = set()
+        majority = deterministic = set()
     by_key: dict[SystemKey, list[tuple[int, str]]] = {}
     finished = run.finished_jobs()
     for job_id in run.job_ids():
@@ -125,12 +131,12 @@ def load_outputs(run: RunDir) -> dict[SystemKey, Outputs]:
             raise ResultsError(f"{run.manifest_path}: datasets: no entry for {key.dataset!r}; "
                                "the run folder is damaged")
         out[key] = _load_system(run, key, sorted(jobs), tuple(info["labels"]), bool(info.get("multilabel")),
-                                key.model in majority or key.model == "majority")
+                                key.model in majority or key.model == "majority", key.model in deterministic)
     return out
 
 
 def _load_system(run: RunDir, key: SystemKey, jobs: list[tuple[int, str]], labels: tuple[str, ...],
-                 multilabel: bool, is_majority: bool) -> Outputs:
+                 multilabel: bool, is_majority: bool, deterministic: bool) -> Outputs:
     ids: np.ndarray | None = None
     gold = np.empty(0, dtype=np.int64)
     preds, scores = [], []
@@ -154,6 +160,7 @@ def _load_system(run: RunDir, key: SystemKey, jobs: list[tuple[int, str]], label
         key=key, run=run.path.name, labels=labels, multilabel=multilabel, ids=np.asarray(ids), gold=gold,
         seeds=tuple(seed for seed, _ in jobs), preds=np.stack(preds),
         scores=None if any(s is None for s in scores) else np.stack(scores), is_majority=is_majority,
+        deterministic=deterministic or is_majority,
     )
 
 

@@ -8,25 +8,30 @@ baseline". The other way round, a single-system baseline faces every system of s
 run. Otherwise a delta compares the same system in two runs (a code change, a new
 feature set: the regression-gate case).
 
-Every p-value of the table is corrected together (Holm by default). The gate fails on a
-delta that is worse, significant after correction, and larger in size than
-``min_effect``; with the default ``min_effect = 0`` any significant drop fails it.
+Every tested p-value of the table is corrected together (Holm by default); a pair with
+identical predictions is not tested and not counted. A p-value tests the delta beside it:
+the bootstrap on seed means over items and seeds; McNemar (accuracy) and the permutation
+test only with one seed per system. The gate fails on a delta that is worse, significant
+after correction, and larger in size than ``min_effect``; with the default
+``min_effect = 0`` any significant drop fails it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from bench.compare import ranking
-from bench.compare.resample import JointSample, MetricRef, resolve_metric
+from bench.compare.resample import MetricRef, joint_sample, resolve_metric
 from bench.compare.result import Cell, Comparison, CompareOptions, Delta, Row
 from bench.compare.systems import Outputs, SystemKey, check_paired, load_outputs
 from bench.core.errors import ResultsError
 from bench.stats import bootstrap as bs
+from bench.stats.seeds import SeedAware, seed_aware
 
 if TYPE_CHECKING:
     from bench.results.store import RunDir
@@ -126,33 +131,49 @@ def _applicable(keys: list[SystemKey], columns: list[dict[SystemKey, Outputs]],
     return kept, notes
 
 
-def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> Cell:
-    """One system of one run on its own: the same numbers in every table it appears in."""
-    joint = JointSample([out], ref)
+def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> tuple[Cell, SeedAware]:
+    """One system of one run on its own: the same numbers in every table it appears in.
+
+    The CI is over test items and, with several seeds, over seeds (``bench.stats.seeds``).
+    """
+    joint = joint_sample([out], ref)
     point, seeds = float(joint.points()[0]), joint.per_seed_points()[0]
     # named by the system, not the run: identical predictions in two runs get identical CIs
-    draws = joint.draws(options.samples, _rng(options, "cell", str(out.key)))[:, 0]
+    aware = joint.seed_aware(options.samples, _rng(options, "cell", str(out.key)), [1.0])
+    draws, share = (aware.draws, aware.seed_share) if options.seed_variance else (aware.item_draws, 0.0)
     ci = bs.interval(draws, np.asarray(point), options.confidence)
     return Cell(value=float(point), ci_low=float(ci.low), ci_high=float(ci.high),
                 seed_std=float(np.std(seeds, ddof=1)) if len(seeds) > 1 else None,
-                n_seeds=len(seeds), n_items=out.n_items, seed_values=seeds)
+                n_seeds=len(seeds), n_items=out.n_items, seed_values=seeds, seed_share=share), aware
 
 
 def _p_value(options: CompareOptions, ref: MetricRef, base: Outputs, other: Outputs, delta: float,
              delta_draws: np.ndarray, rng: np.random.Generator) -> float:
-    """The raw two-sided p-value of the chosen test (McNemar and permutation use seed majority votes)."""
+    """The raw two-sided p-value of the chosen test, on the delta of the table.
+
+    McNemar and the permutation test get one seed per system (``_check_one_seed``), so they
+    test the same metric difference as the bootstrap CI; McNemar only with accuracy.
+    """
     if options.test == "bootstrap":
         return bs.two_sided_p_value(delta_draws, delta)
     from bench.metrics.paired import approximate_randomization
     from bench.stats.correctness import mcnemar
 
-    vote_b, vote_o = base.vote(), other.vote()
+    pred_b, pred_o = base.preds[0], other.preds[0]
     if options.test == "mcnemar":
-        correct_b = (vote_b == base.gold).reshape(base.n_items, -1).all(axis=1)
-        correct_o = (vote_o == base.gold).reshape(base.n_items, -1).all(axis=1)
+        correct_b = (pred_b == base.gold).reshape(base.n_items, -1).all(axis=1)
+        correct_o = (pred_o == base.gold).reshape(base.n_items, -1).all(axis=1)
         return float(mcnemar(correct_b, correct_o).p_value)
-    return float(approximate_randomization(ref.spec.name, base.gold, vote_b, vote_o, labels=base.labels,
+    return float(approximate_randomization(ref.spec.name, base.gold, pred_b, pred_o, labels=base.labels,
                                            samples=options.samples, rng=rng).p_value)
+
+
+def _identical(a: Outputs, b: Outputs, ref: MetricRef) -> bool:
+    """Every seed predicts the same on every item (and the same scores when the metric reads them)."""
+    if a.preds.shape != b.preds.shape or not np.array_equal(a.preds, b.preds):
+        return False
+    return not ref.spec.needs_scores or (a.scores is not None and b.scores is not None
+                                         and np.array_equal(a.scores, b.scores))
 
 
 def _power(base: Outputs, other: Outputs) -> tuple[float, float, float]:
@@ -171,7 +192,7 @@ def _floor(ref: MetricRef, outs: Sequence[Outputs]) -> tuple[float | None, str]:
     """The majority-class score on this test set: from a majority model if one ran, else from gold."""
     for out in outs:
         if out.is_majority and (out.scores is not None or not ref.spec.needs_scores):
-            return float(JointSample([out], ref).points()[0]), "majority model"
+            return float(joint_sample([out], ref).points()[0]), "majority model"
     out = outs[0]
     if ref.spec.needs_scores:
         return None, "n/a (the metric needs scores)"
@@ -181,41 +202,69 @@ def _floor(ref: MetricRef, outs: Sequence[Outputs]) -> tuple[float | None, str]:
         pred = np.full(out.n_items, np.bincount(out.gold, minlength=len(out.labels)).argmax())
     floor = Outputs(key=out.key, run=out.run, labels=out.labels, multilabel=out.multilabel, ids=out.ids,
                     gold=out.gold, seeds=(0,), preds=np.asarray(pred)[None], scores=None, is_majority=True)
-    return float(JointSample([floor], ref).points()[0]), "test majority class"
+    return float(joint_sample([floor], ref).points()[0]), "test majority class"
+
+
+# Which test fits which metric: the p-value must test the delta printed beside it.
+TESTS_FIT = ("bootstrap fits any metric and any number of seeds, mcnemar accuracy of one seed per system, "
+             "permutation a whole-sample label metric of one seed per system")
+EXACT_MATCH = frozenset({"accuracy", "subset_accuracy"})
 
 
 def _check_options(options: CompareOptions, ref: MetricRef, n_runs: int) -> None:
     if not 0 <= options.baseline < n_runs:
         raise ResultsError(f"baseline index {options.baseline} out of range; pass one of the compared runs")
     if options.test == "permutation" and (ref.label is not None or ref.spec.needs_scores):
-        raise ResultsError(f"--test permutation compares whole-sample metrics of label predictions, not "
-                           f"{ref.name!r}; use --test bootstrap")
+        raise ResultsError(f"--test permutation does not test {ref.name!r} ({TESTS_FIT}); use --test bootstrap")
+    if options.test == "mcnemar" and (ref.label is not None or ref.spec.name not in EXACT_MATCH):
+        raise ResultsError(f"--test mcnemar tests accuracy, not the {ref.name!r} delta of the table ({TESTS_FIT}); "
+                           "use --test bootstrap or --metric accuracy")
+
+
+def _check_one_seed(options: CompareOptions, outs: Sequence[Outputs]) -> None:
+    """McNemar and permutation test one prediction per item; a seed mean is tested by the bootstrap."""
+    many = next((o for o in outs if len(o.seeds) > 1), None)
+    if options.test != "bootstrap" and many is not None:
+        raise ResultsError(f"{many.run}: {many.key}: --test {options.test} needs one prediction per item but the "
+                           f"run has {len(many.seeds)} seeds and the table shows their mean ({TESTS_FIT}); "
+                           "use --test bootstrap")
 
 
 def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int, ref: MetricRef,
                 options: CompareOptions) -> list[tuple[int, dict[str, float]]]:
     """Raw delta fields of every run against the baseline in one row (before correction).
 
-    Every run's seeds are resampled together (see ``bench.compare.resample``).
+    Every run's seeds are resampled together, items and seeds (``bench.metrics.joint``).
     """
-    joint = JointSample(outs, ref)
+    _check_one_seed(options, outs)
+    joint = joint_sample(outs, ref)
     rng = _rng(options, "delta", *(o.run for o in outs), str(key))
-    points, draws = joint.points(), joint.draws(options.samples, rng)
+    points, per_seed = joint.points(), joint.seed_draws(options.samples, rng)
+    seed_points = [np.asarray(p) for p in joint.per_seed_points()]
     jb = present.index(b)
     out = []
     for j, i in enumerate(present):
         if i == b:
             continue
-        d, dd = float(points[j] - points[jb]), draws[:, j] - draws[:, jb]
+        weights = np.zeros(len(outs))
+        weights[jb], weights[j] = -1.0, 1.0
+        aware = seed_aware(seed_points, per_seed, weights, rng)
+        d = float(points[j] - points[jb])
+        dd, share = (aware.draws, aware.seed_share) if options.seed_variance else (aware.item_draws, 0.0)
         ci = bs.interval(dd, np.asarray(d), options.confidence)
-        p = _p_value(options, ref, outs[jb], outs[j], d, dd, rng)
+        identical = _identical(outs[jb], outs[j], ref)
+        # identical predictions cannot differ (p = 1 by construction): no test, out of the correction's family
+        p = math.nan if identical else _p_value(options, ref, outs[jb], outs[j], d, dd, rng)
         acc_delta, discordance, mdd = _power(outs[jb], outs[j])
         out.append((i, {"delta": d, "ci_low": float(ci.low), "ci_high": float(ci.high), "p_value": p,
-                        "accuracy_delta": acc_delta, "discordance": discordance, "min_detectable": mdd}))
+                        "accuracy_delta": acc_delta, "discordance": discordance, "min_detectable": mdd,
+                        "identical": identical, "seed_share": share, "undefined": aware.undefined,
+                        "one_seed": tuple(outs[k].run for k in aware.one_seed if not outs[k].deterministic)
+                        if len(aware.one_seed) < 2 else ()}))
     return out
 
 
-def _judge(raw: list[tuple[int, int, dict[str, float]]], keys: list[SystemKey], labels: tuple[str, ...], b: int,
+def _judge(raw: list[tuple[int, int, dict[str, Any]]], keys: list[SystemKey], labels: tuple[str, ...], b: int,
            ref: MetricRef, options: CompareOptions) -> tuple[list[list[Delta | None]], list[str], list[str]]:
     """Correct the p-values together, then mark, gate and warn: deltas per row, regressions, warnings."""
     from bench.stats.corrections import adjust_pvalues
@@ -225,12 +274,20 @@ def _judge(raw: list[tuple[int, int, dict[str, float]]], keys: list[SystemKey], 
     deltas: list[list[Delta | None]] = [[None] * len(labels) for _ in keys]
     regressions, warnings = [], []
     for (r, i, fields), p_adj in zip(raw, adjusted):
+        fields = dict(fields)
+        undefined, one_seed = fields.pop("undefined"), fields.pop("one_seed")
+        where = f"{keys[r]}: {labels[i]} vs {labels[b]}"
+        if undefined:
+            warnings.append(f"{where}: {ref.name} was undefined in {undefined} of {options.samples} resamples "
+                            "(e.g. a class absent); they are left out of the Δ CI and p")
+        if one_seed:
+            warnings.append(f"{where}: {', '.join(one_seed)} has one seed of a model that is not deterministic,"
+                            " so its seed variance is unknown and not in the Δ CI, p or gate; run several seeds")
         significant = bool(p_adj < options.alpha)
         better = fields["delta"] > 0 if ref.greater_is_better else fields["delta"] < 0
         direction = "none" if not significant or fields["delta"] == 0 else ("better" if better else "worse")
         delta = Delta(p_adjusted=float(p_adj), significant=significant, direction=direction, **fields)
         deltas[r][i] = delta
-        where = f"{keys[r]}: {labels[i]} vs {labels[b]}"
         if direction == "worse" and abs(delta.delta) > options.min_effect:
             regressions.append(f"{where}: {ref.name} {delta.delta:+.4f} [{delta.ci_low:+.4f}, {delta.ci_high:+.4f}],"
                                f" p = {delta.p_adjusted:.2g} after {options.correction}")
@@ -240,6 +297,25 @@ def _judge(raw: list[tuple[int, int, dict[str, float]]], keys: list[SystemKey], 
             warnings.append(f"{where}: claimed improvement of {delta.accuracy_delta:+.4f} accuracy is below"
                             f" {detectable} (alpha 0.05, power 0.8); do not read it as evidence")
     return deltas, regressions, warnings
+
+
+def _single_system(outputs: dict[SystemKey, Outputs]) -> bool:
+    datasets = [key.dataset for key in outputs]
+    return bool(datasets) and len(set(datasets)) == len(datasets)
+
+
+def _rank_entries(outputs: list[dict[SystemKey, Outputs]], columns: list[dict[SystemKey, Outputs]],
+                  labels: tuple[str, ...], cells: dict[int, Cell]) -> dict[tuple[str, str], float]:
+    """``(system, dataset) -> score``, each system once: a table repeats a dataset-matched run's
+    system in every row of its dataset, but it is one system (one set of predictions)."""
+    entries: dict[tuple[str, str], float] = {}
+    for i, column in enumerate(columns):
+        single = _single_system(outputs[i])
+        for out in column.values():
+            if id(out) in cells:
+                name = labels[i] if single else f"{labels[i]}:{out.key.features}/{out.key.model}"
+                entries[(name, out.key.dataset)] = cells[id(out)].value
+    return entries
 
 
 def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOptions()) -> Comparison:
@@ -264,7 +340,7 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
     if not keys:
         raise ResultsError(f"metric {ref.name!r} applies to none of the compared systems ({'; '.join(skipped)}); "
                            "pick another --metric")
-    raw: list[tuple[int, int, dict[str, float]]] = []
+    raw: list[tuple[int, int, dict[str, Any]]] = []
     rows_cells: list[tuple[Cell | None, ...]] = []
     cache: dict[int, Cell] = {}
     for r, key in enumerate(keys):
@@ -274,7 +350,11 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
         for out in outs:
             check_paired(anchor, out)
             if id(out) not in cache:  # a dataset-matched run shows one system in many rows
-                cache[id(out)] = _cell(out, ref, options)
+                cache[id(out)], aware = _cell(out, ref, options)
+                if aware.undefined:
+                    warnings.append(f"{out.run}: {out.key}: {ref.name} was undefined in {aware.undefined} of "
+                                    f"{options.samples} resamples (e.g. a class absent); they are left out of"
+                                    " its CI")
         rows_cells.append(tuple(cache[id(columns[i][key])] if key in columns[i] else None for i in range(len(runs))))
         if b in present and len(present) > 1:
             raw += [(r, i, fields) for i, fields in _row_deltas(key, present, outs, b, ref, options)]
@@ -289,6 +369,6 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
     return Comparison(
         metric=ref.name, greater_is_better=ref.greater_is_better, runs=labels,
         run_ids=tuple(run.path.name for run in runs), baseline=b, options=options, rows=rows,
-        ranking=ranking.rank_systems(rows, labels, ref.greater_is_better),
+        ranking=ranking.rank_systems(_rank_entries(outputs, columns, labels, cache), ref.greater_is_better),
         power=ranking.power_notes(rows), warnings=tuple(warnings + judged), regressions=tuple(regressions),
     )

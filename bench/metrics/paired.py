@@ -1,18 +1,17 @@
-"""Paired tests of a metric between two systems scored on the same test items.
+"""The approximate randomization (paired permutation) test of a metric between two systems.
+
+The paired bootstrap is not here: ``bench.metrics.joint.JointSample`` is the one engine,
+for ``bench compare`` and for everything else.
 
 ``delta`` is always ``metric(B) - metric(A)``: with A the baseline, a positive delta is an
 improvement for metrics where greater is better. Every function takes an explicit
 ``rng: np.random.Generator``.
 
-For confusion-count metrics, resampling is done on the (true, pred_a, pred_b) cells: a
-paired item bootstrap is a multinomial draw of their counts, and a random swap of the two
-systems' outputs moves a Binomial(m, 1/2) share of each discordant cell to its mirror
-cell. Both are exact in distribution and cost nothing per item. Other metrics (scores,
-multi-label) resample item weights or swap items one by one.
-
-They live with the metrics because each resample re-scores a metric (its confusion-count
-formula or its item-weight function from ``bench.metrics.scoring``); ``bench.stats`` holds
-the metric-free parts they use (the bootstrap engine) and McNemar's test.
+For confusion-count metrics, a random swap of the two systems' outputs moves a
+Binomial(m, 1/2) share of each (true, pred_a, pred_b) cell to its mirror cell: exact in
+distribution, at no cost per item. Other metrics (scores, multi-label) swap items one by
+one. It lives with the metrics because each round re-scores a metric; McNemar's test,
+which knows no metric, is in ``bench.stats``.
 """
 
 from __future__ import annotations
@@ -24,22 +23,6 @@ import numpy as np
 
 from bench.metrics import scoring
 from bench.metrics.catalog import METRICS, MetricSpec
-from bench.stats import bootstrap as bs
-
-
-@dataclass(frozen=True)
-class PairedBootstrapResult:
-    """Paired bootstrap of ``metric(B) - metric(A)`` with its interval and two-sided p-value."""
-
-    metric: str
-    value_a: float
-    value_b: float
-    delta: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    samples: int
-    n: int
 
 
 @dataclass(frozen=True)
@@ -112,61 +95,6 @@ def _pair(metric: str | MetricSpec, y_true: np.ndarray, pred_a: np.ndarray, pred
     for scores in (scores_a, scores_b):
         scoring.check_usable([spec], multilabel=y_true.ndim == 2, labels=labels, scores=scores)
     return _Pair(spec, labels, y_true, pred_a, pred_b, scores_a, scores_b)
-
-
-def paired_bootstrap(metric: str | MetricSpec, y_true: np.ndarray, pred_a: np.ndarray,
-                     pred_b: np.ndarray, labels: tuple[str, ...] | list[str], samples: int = 10_000,
-                     confidence: float = 0.95, rng: np.random.Generator | None = None, *,
-                     scores_a: np.ndarray | None = None, scores_b: np.ndarray | None = None,
-                     method: str = "percentile") -> PairedBootstrapResult:
-    """Paired bootstrap of the metric difference over test items.
-
-    Each resample draws the same items for both systems. The interval is percentile (or
-    BCa with ``method="bca"``); the two-sided p-value tests "no difference" by shifting the
-    bootstrap distribution to the null: ``(1 + #{|d* - d| >= |d|}) / (B + 1)``
-    (``bench.stats.bootstrap.two_sided_p_value``).
-
-    Args:
-        metric: a registered metric name or spec (not a per-class one).
-        y_true, pred_a, pred_b: label indices (or indicator arrays) on the same items.
-        labels: the label tuple.
-        samples: bootstrap resamples.
-        confidence: interval level.
-        rng: the random generator (required).
-        scores_a, scores_b: per-class scores, for metrics that need them.
-        method: ``"percentile"`` or ``"bca"``.
-
-    Raises:
-        ValueError: mismatched arrays or a metric that does not fit.
-    """
-    pair = _pair(metric, y_true, pred_a, pred_b, labels, scores_a, scores_b, rng, samples, confidence)
-    n = len(pair.y_true)
-    if pair.by_cells:
-        cells = pair.cells()
-        present = np.flatnonzero(cells)
-        point = float(pair.delta_of_cells(cells[present][None, :].astype(np.float64), present)[0])
-        k = len(pair.labels)
-        draws = bs.collect(bs.cell_count_draws(cells[present], samples, rng, width=2 * k * k),
-                           lambda chunk: pair.delta_of_cells(chunk, present))
-        jack_counts = np.repeat(cells[present][None, :].astype(np.float64), len(present), axis=0)
-        jack_counts[np.arange(len(present)), np.arange(len(present))] -= 1
-        jackknife = (pair.delta_of_cells(jack_counts, present), cells[present].astype(np.float64))
-    else:
-        fa, fb = pair.weight_functions()
-
-        def delta(w: np.ndarray) -> np.ndarray:
-            return fb(w) - fa(w)
-
-        point = float(delta(np.ones((1, n)))[0])
-        draws = bs.collect(bs.item_weight_draws(n, samples, rng), delta)
-        jackknife = None
-        if method == "bca":
-            chunks, sizes = bs.jackknife_weight_draws(n)
-            jackknife = (bs.collect(chunks, delta), sizes)
-    ci = bs.interval(draws, np.asarray(point), confidence, method, jackknife)
-    value_a, value_b = _values(pair)
-    return PairedBootstrapResult(pair.spec.name, value_a, value_b, point, float(ci.low), float(ci.high),
-                                 bs.two_sided_p_value(draws, point), samples, n)
 
 
 def _values(pair: _Pair) -> tuple[float, float]:

@@ -22,13 +22,18 @@ from bench.stats import bootstrap as bs
 
 @dataclass(frozen=True)
 class MetricValue:
-    """One metric value with its bootstrap interval (``None`` without bootstrap) and ``n`` items."""
+    """One metric value with its bootstrap interval (``None`` without bootstrap) and ``n`` items.
+
+    ``undefined`` counts the resamples where the metric had no value (NaN, e.g. ROC AUC with
+    a class absent); they are left out of the interval, and the count says how many.
+    """
 
     metric: str
     value: float
     ci_low: float | None
     ci_high: float | None
     n: int
+    undefined: int = 0
 
 
 def check_inputs(y_true: np.ndarray, y_pred: np.ndarray, labels: tuple[str, ...],
@@ -132,6 +137,13 @@ def weight_function(spec: MetricSpec, *, y_true: np.ndarray, y_pred: np.ndarray,
 class _Estimate:
     point: np.ndarray
     interval: bs.Interval | None
+    undefined: np.ndarray | None = None  # NaN draws per value
+
+
+def _estimate(point: np.ndarray, draws: np.ndarray, bootstrap: BootstrapSpec,
+              jackknife: tuple[np.ndarray, np.ndarray] | None) -> _Estimate:
+    undefined = np.isnan(draws.reshape(len(draws), -1)).sum(axis=0)
+    return _Estimate(point, bs.interval(draws, point, bootstrap.confidence, bootstrap.method, jackknife), undefined)
 
 
 def score_metrics(names: Sequence[str], *, y_true: np.ndarray, y_pred: np.ndarray, labels: Sequence[str],
@@ -169,7 +181,8 @@ def score_metrics(names: Sequence[str], *, y_true: np.ndarray, y_pred: np.ndarra
             if est.interval is not None:
                 lo, hi = float(np.ravel(est.interval.low)[j]), float(np.ravel(est.interval.high)[j])
                 low, high = (None, None) if np.isnan(lo) else (lo, hi)
-            out.append(MetricValue(name, value, low, high, len(y_true)))
+            undefined = 0 if est.undefined is None else int(est.undefined[j])
+            out.append(MetricValue(name, value, low, high, len(y_true), undefined))
     return out
 
 
@@ -190,9 +203,7 @@ def _cell_estimates(specs: list[MetricSpec], cells: Cells, bootstrap: BootstrapS
         for s in specs:
             draws[s.name].append(cells.evaluate(s, chunk))
     jack = _cell_jackknife(specs, cells) if bootstrap.method == "bca" else dict.fromkeys(points)
-    return {s.name: _Estimate(points[s.name], bs.interval(np.concatenate(draws[s.name]), points[s.name],
-                                                          bootstrap.confidence, bootstrap.method, jack[s.name]))
-            for s in specs}
+    return {s.name: _estimate(points[s.name], np.concatenate(draws[s.name]), bootstrap, jack[s.name]) for s in specs}
 
 
 def _cell_jackknife(specs: list[MetricSpec], cells: Cells) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -235,6 +246,4 @@ def _weighted_estimates(functions: dict[str, Callable[[np.ndarray], np.ndarray]]
             for name, f in functions.items():
                 parts[name].append(f(w))
         jack = {name: (np.concatenate(values), sizes) for name, values in parts.items()}
-    return {name: _Estimate(points[name], bs.interval(np.concatenate(draws[name]), points[name],
-                                                      bootstrap.confidence, bootstrap.method, jack[name]))
-            for name in functions}
+    return {name: _estimate(points[name], np.concatenate(draws[name]), bootstrap, jack[name]) for name in functions}

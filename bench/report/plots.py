@@ -311,8 +311,10 @@ def critical_difference(ranking: Ranking) -> Plot:
                 va="center", fontsize=8)
     return Plot(name="critical_difference", title="Critical-difference diagram",
                 caption=f"Average ranks over {len(ranking.datasets)} datasets (1 = best). Systems joined by a red bar "
-                f"are not significantly different (Nemenyi, alpha 0.05, CD = {cd:.3f}); Friedman p = "
-                f"{ranking.friedman_p:.3g}.", png=to_png(fig))
+                f"are not significantly different (Nemenyi, alpha 0.05, CD = {cd:.3f}); Friedman test p = "
+                f"{ranking.iman_davenport_p:.3g} (Iman-Davenport F)"
+                + (f"; with {len(ranking.datasets)} datasets the test is approximate, read the diagram as indicative"
+                   if ranking.small_sample else "") + ".", png=to_png(fig))
 
 
 PER_DATASET = (forest, class_f1, confusion_matrices, score_vs_time, learning_curves)

@@ -66,7 +66,8 @@ def metric_rows(key: RowKey, *, y_true: np.ndarray, y_pred: np.ndarray, scores: 
                 raise
             raise ResultsError(f"{where}: {exc}") from None
         rows += [{**base, "target": target, "metric": v.metric, "value": v.value, "ci_low": v.ci_low,
-                  "ci_high": v.ci_high, "n": v.n} for v in values]
+                  "ci_high": v.ci_high, "n": v.n, **({"undefined": v.undefined} if v.undefined else {})}
+                 for v in values]
     return rows
 
 

@@ -155,15 +155,17 @@ class RunDir:
     def summary(self) -> pd.DataFrame:
         """Overall test rows (no fold, no target) averaged over seeds, one row per system and metric.
 
-        Columns: ``mean``, ``std`` (across seeds, ddof=1), ``n_seeds``, and the mean of the
-        per-seed bootstrap bounds ``ci_low``/``ci_high``.
+        Columns: ``mean``, ``std`` (across seeds, ddof=1), ``n_seeds``, and ``ci_low``/``ci_high``:
+        the stored item CI with one seed, NaN with several (the seeds' bounds averaged are not a
+        CI of their mean; ``bench.results.summary.summarize_run`` computes that one).
         """
         metrics = self.metrics
         rows = metrics[metrics["fold"].isna() & metrics["target"].isna()]
         grouped = rows.groupby(["dataset", "features", "model", "metric"], sort=False)
         out = grouped.agg(mean=("value", "mean"), std=("value", "std"), n_seeds=("seed", "nunique"),
-                          ci_low=("ci_low", "mean"), ci_high=("ci_high", "mean"))
-        return out.reset_index()
+                          ci_low=("ci_low", "first"), ci_high=("ci_high", "first")).reset_index()
+        out.loc[out["n_seeds"] > 1, ["ci_low", "ci_high"]] = float("nan")
+        return out
 
     def predictions(self, job_id: str) -> pd.DataFrame:
         """``predictions/<job_id>.parquet``: id, gold, pred, score:<label>..., fold."""

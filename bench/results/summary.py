@@ -1,9 +1,11 @@
 """One run's results table: metric rows averaged over seeds, rendered as text, md, csv, json or LaTeX.
 
-A cell is the mean over seeds of the metric on the pooled test sample (``fold`` null), with
-the mean of the seeds' bootstrap CI bounds in brackets and, with several seeds, the standard
-deviation over seeds (``ddof=1``) after ``±``: the CI is about the test sample, the spread
-about training randomness, and a reader needs both.
+A cell is the mean over seeds of the metric on the pooled test sample (``fold`` null) and,
+with several seeds, the standard deviation over seeds (``ddof=1``) after ``±``. The bracket
+is a confidence interval of the number it stands beside: with one seed, the bootstrap CI
+over test items stored with the metric row; with several, the CI of the seed mean over test
+items and seeds, recomputed from the predictions (``summarize_run``, ``bench.results.seedmean``).
+``notes`` says which, under the table.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from bench.results.latex import booktabs, latex_escape
 if TYPE_CHECKING:
     import pandas as pd
 
+    from bench.results.store import RunDir
+
 KEYS = ("dataset", "features", "model", "split", "target")
 DEGENERATE = "degenerate"  # the manifest key of the degenerate data a run found (bench.run.degenerate)
 FORMATS = ("table", "md", "csv", "json", "latex")
@@ -27,20 +31,59 @@ PLUS_MINUS = {"±": r"$\pm$"}  # the seed spread of a cell
 def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Long table: one row per (dataset, features, model, split, target, metric) over seeds.
 
+    ``ci_low``/``ci_high`` are the stored item CI of one-seed rows and NaN for several-seed
+    rows (``summarize_run`` fills those from the predictions).
+
     Rows keep the order in which they first appear (the plan order of the run).
     """
     import pandas as pd
 
     frame = pd.DataFrame(list(rows))
-    columns = [*KEYS, "metric", "mean", "std", "ci_low", "ci_high", "n_seeds", "n"]
+    columns = [*KEYS, "metric", "mean", "std", "ci_low", "ci_high", "n_seeds", "n", "undefined"]
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame = frame[frame["fold"].isna()].copy()
+    frame["undefined"] = frame["undefined"].fillna(0) if "undefined" in frame else 0
     frame["target"] = frame["target"].astype(object).where(frame["target"].notna(), "")
     grouped = frame.groupby([*KEYS, "metric"], sort=False, dropna=False)
-    out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "mean"),
-                      ci_high=("ci_high", "mean"), n_seeds=("seed", "nunique"), n=("n", "max")).reset_index()
+    out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "first"),
+                      ci_high=("ci_high", "first"), n_seeds=("seed", "nunique"), n=("n", "max"),
+                      undefined=("undefined", "sum")).reset_index()
+    # a seed mean's interval is not the mean of the seeds' intervals: only summarize_run has one
+    out.loc[out["n_seeds"] > 1, ["ci_low", "ci_high"]] = float("nan")
     return out[columns].reset_index(drop=True)
+
+
+def summarize_run(run: RunDir) -> pd.DataFrame:
+    """``summarize(run.rows())`` with the CI of the seed mean for several-seed rows."""
+    from bench.results.seedmean import seed_mean_intervals
+
+    return seed_mean_intervals(run, summarize(run.rows()))
+
+
+def legend(summary: pd.DataFrame, run: RunDir | None = None) -> list[str]:
+    """What the brackets and ``±`` of the table are (printed under it)."""
+    if summary.empty:
+        return []
+    boot = ((run.manifest.get("evaluation") or {}).get("bootstrap") or {}) if run is not None else {}
+    level = f"{float(boot.get('confidence', 0.95)):.0%}"
+    several, one = bool((summary["n_seeds"] >= 2).any()), bool((summary["n_seeds"] < 2).any())
+    seed_mean = (f"the {level} CI of the seed mean over test items and seeds (percentile,"
+                 f" {boot.get('samples', '?')} resamples, docs/statistics.md)")
+    item = f"{level} bootstrap CI over test items"
+    if several and "seed_share" not in summary:
+        seed_mean = "no interval (a seed mean's interval needs the predictions, see summarize_run)"
+    lines = [f"[ ]: {item} with one seed; with several, {seed_mean}" if several and one
+             else f"[ ]: {seed_mean}" if several else f"[ ]: {item}"]
+    if several:
+        lines.append("±: standard deviation across seeds")
+        if "target" in summary and bool(((summary["n_seeds"] >= 2) & (summary["target"] != "")).any()):
+            lines.append("rows by target with several seeds have no interval")
+    if "undefined" in summary and int(summary["undefined"].sum()):
+        hit = summary[summary["undefined"] > 0]
+        lines += [f"{r['dataset']}/{r['features']}/{r['model']}: {r['metric']} undefined in {int(r['undefined'])}"
+                  " resamples (e.g. a class absent), left out of its interval" for r in hit.to_dict("records")]
+    return lines
 
 
 def run_notes(manifest: Mapping[str, Any]) -> list[str]:
@@ -49,11 +92,12 @@ def run_notes(manifest: Mapping[str, Any]) -> list[str]:
             if isinstance(item, Mapping)]
 
 
-def _with_notes(text: str, notes: Sequence[str], prefix: str) -> str:
-    """``text`` then one ``<prefix>note: ...`` line per note (markdown: after a blank line)."""
+def _with_notes(text: str, notes: Sequence[str], prefix: str, *, joined: bool = False) -> str:
+    """``text`` then one ``<prefix>note: ...`` line per note (markdown: after a blank line, unless
+    ``joined`` to a list that already ends the text)."""
     if not notes:
         return text
-    gap = "\n" if prefix == "- " else ""
+    gap = "\n" if prefix == "- " and not joined else ""
     return text + "\n" + gap + "\n".join(f"{prefix}note: {note}" for note in notes)
 
 
@@ -99,11 +143,11 @@ def _latex(header: Sequence[str], body: Sequence[Sequence[str]]) -> str:
 
 
 def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4,
-           notes: Sequence[str] = ()) -> str | None:
+           notes: Sequence[str] = (), run: RunDir | None = None) -> str | None:
     """The table as text in ``fmt``; ``None`` for ``table``, which ``print_table`` draws with rich.
 
-    ``notes`` (``run_notes``) follow a markdown table as lines and a LaTeX table as comments;
-    csv and json stay plain data.
+    Under a markdown table (as lines) and a LaTeX table (as comments): the ``legend`` of its
+    brackets, then ``notes`` (``run_notes``); csv and json stay plain data.
     """
     if fmt == "csv":
         return summary.to_csv(index=False, lineterminator="\n").rstrip("\n")
@@ -112,15 +156,21 @@ def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4,
                    for r in summary.to_dict("records")]
         return json.dumps(records, indent=2, ensure_ascii=False, default=str)
     header, body = wide(summary, digits)
+    lines = legend(summary, run)
     if fmt == "md":
-        return _with_notes((f"**{title}**\n\n" if title else "") + _markdown(header, body), notes, "- ")
+        legend_text = "\n\n" + "\n".join(f"- {line}" for line in lines) if lines else ""
+        table = (f"**{title}**\n\n" if title else "") + _markdown(header, body) + legend_text
+        return _with_notes(table, notes, "- ", joined=bool(lines))
     if fmt == "latex":
-        return _with_notes(_latex(header, body), notes, "% ")
+        return _with_notes("\n".join([*(f"% {_latex_text(line)}" for line in lines), _latex(header, body)]),
+                           notes, "% ")
     return None
 
 
-def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4, notes: Sequence[str] = ()) -> None:
-    """Draw the results table on stdout with rich (no wrapping into a narrow width when piped), then ``notes``."""
+def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4, notes: Sequence[str] = (),
+                run: RunDir | None = None) -> None:
+    """Draw the results table on stdout with rich (no wrapping into a narrow width when piped), its legend, then
+    ``notes``."""
     import sys
 
     from rich.console import Console
@@ -138,5 +188,7 @@ def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4, note
     width = None if sys.stdout.isatty() else max(80, natural, len(title))
     console = Console(soft_wrap=False, width=width)
     console.print(table)
+    for line in legend(summary, run):
+        console.print(escape(line), highlight=False)
     for note in notes:
         console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
