@@ -20,7 +20,7 @@ import numpy as np
 from bench.core.errors import ResultsError
 from bench.metrics.joint import JointSample, resolve_metric
 from bench.results.rows import prediction_labels
-from bench.results.store import SCORE_PREFIX
+from bench.results.layout import SCORE_PREFIX
 from bench.stats import bootstrap as bs
 
 if TYPE_CHECKING:
