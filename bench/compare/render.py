@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import json
 import math
 import re
 from collections.abc import Callable
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench.compare.result import Cell, Comparison, Delta
 from bench.results.latex import booktabs, latex_escape
+from bench.results.layout import json_text
 
 if TYPE_CHECKING:
     from markupsafe import Markup
@@ -200,17 +200,6 @@ def render_csv(comparison: Comparison) -> str:
     return buf.getvalue()
 
 
-def _clean(value: Any) -> Any:
-    """JSON has no NaN: map it to null, recursively."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
-
-
 def render_json(comparison: Comparison) -> str:
     """Everything: options, long records, ranking, power notes, warnings, regressions."""
     doc = {
@@ -222,7 +211,7 @@ def render_json(comparison: Comparison) -> str:
         "power": [dataclasses.asdict(p) for p in comparison.power],
         "warnings": list(comparison.warnings), "regressions": list(comparison.regressions),
     }
-    return json.dumps(_clean(doc), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return json_text(doc)
 
 
 def render_latex(comparison: Comparison) -> str:

@@ -112,3 +112,18 @@ def swap_folder(tmp: Path, final: Path) -> None:
     fsync_folder(final.parent)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def remove_path(path: Path) -> bool:
+    """Remove a file, link or folder; ``False`` when it cannot be (a read-only folder: left as it is).
+
+    For debris of killed processes, which is better left in place than allowed to fail a command.
+    """
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    except OSError:
+        return not path.exists()
+    return True

@@ -1,4 +1,5 @@
-"""JSON Lines, read one way everywhere (dataset sources, label sidecars, imported predictions).
+"""JSON Lines and JSON arrays of records, read one way everywhere (dataset sources, label sidecars,
+imported predictions).
 
 Blank lines are skipped; a line that is not a JSON object is a ``DataError`` naming the
 file and line, so every reader reports the same problem the same way.
@@ -44,3 +45,21 @@ def json_lines(lines: Iterable[str], path: str | Path, key: str = "") -> Iterato
             raise DataError(path, number, key, f"expected a JSON object, got {type(record).__name__}; "
                             "write one JSON object per line")
         yield number, record
+
+
+def json_records(text: str, path: str | Path, key: str = "") -> list[dict[str, Any]]:
+    """The objects of a JSON file that holds one list of objects (a ``.json`` source or predictions file).
+
+    Raises:
+        DataError: invalid or too deeply nested JSON, or anything but a list of objects.
+    """
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(path, exc.lineno, key, f"invalid JSON ({exc.msg}); fix the syntax") from None
+    except RecursionError:
+        raise DataError(path, None, key, "JSON nested too deeply to read; write a flat list of objects") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise DataError(path, None, key, "expected a JSON list of objects; for one object per line use a .jsonl "
+                        "file (source.format: jsonl for a dataset)")
+    return records

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench.core.files import remove_path
 from bench.core.locks import lock_file, pid_alive
 
 __all__ = ["build_lock", "clean_data", "debris_of", "remove_debris"]
@@ -43,18 +43,6 @@ def debris_of(folder: Path) -> list[Path]:
                   if (found := _DEBRIS.match(path.name)) and found["name"] == folder.name)
 
 
-def _remove(path: Path) -> bool:
-    """Remove ``path``; ``False`` when it cannot be (a read-only folder: left as it is)."""
-    try:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-    except OSError:
-        return not path.exists()
-    return True
-
-
 def _owner(path: Path, name: str) -> int | None:
     """The pid a leftover's name records (``.<name>.build-<pid>-*``, ``.<name>.old-<pid>-*``...)."""
     rest = path.name[len(name) + 2:]
@@ -71,7 +59,7 @@ def remove_debris(folder: Path) -> list[Path]:
     removed = []
     for path in debris_of(folder):
         pid = _owner(path, Path(folder).name)
-        if (pid is None or not pid_alive(pid)) and _remove(path):
+        if (pid is None or not pid_alive(pid)) and remove_path(path):
             removed.append(path)
     return removed
 

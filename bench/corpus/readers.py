@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from bench.core.errors import DataError
-from bench.core.jsonlines import json_lines, json_objects
+from bench.core.jsonlines import json_lines, json_objects, json_records
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -326,15 +325,7 @@ def _read_json(text: str, path: Path, fmt: str) -> pd.DataFrame:
     if fmt == "jsonl":
         records = [record for _, record in json_objects(text, path)]
     else:
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(path, exc.lineno, "", f"invalid JSON ({exc.msg}); fix the syntax") from None
-        except RecursionError:
-            raise DataError(path, None, "", "JSON nested too deeply to read; give a list of flat objects") from None
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise DataError(path, None, "", "expected a JSON list of objects; for one object per line "
-                            "use a .jsonl file or source.format: jsonl")
+        records = json_records(text, path)
     if not records:
         raise DataError(path, None, "", "the file has no records; give a file with rows")
     return _records_frame(records, set())

@@ -15,11 +15,10 @@ files of dead processes inside it are.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from bench.core.errors import ResultsError
-from bench.core.files import owner_pid
+from bench.core.files import owner_pid, remove_path
 from bench.core.locks import folder_lock, pid_alive
 from bench.results.journal import STAGING, recover_held
 from bench.results.store import remove_temporaries
@@ -31,18 +30,6 @@ __all__ = ["clean_results"]
 def _dead_owner(path: Path) -> bool:
     pid = owner_pid(path.name)
     return pid is not None and not pid_alive(pid)
-
-
-def _remove(path: Path) -> bool:
-    """Remove ``path``; ``False`` when it cannot be (a read-only folder: left as it is)."""
-    try:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink(missing_ok=True)
-    except OSError:
-        return not path.exists()
-    return True
 
 
 def _clean_complete_run(run: Path) -> list[Path]:
@@ -63,12 +50,12 @@ def clean_results(root: Path) -> list[Path]:
     removed: list[Path] = []
     for path in sorted(root.iterdir()):
         if _dead_owner(path):
-            removed += [path] if _remove(path) else []
+            removed += [path] if remove_path(path) else []
         elif path.is_dir() and is_run_folder(path) and not path.name.endswith(PARTIAL_SUFFIX):
             try:
                 removed += _clean_complete_run(path)
             except (OSError, ResultsError):  # a run that cannot be written here: left as it is
                 continue
         elif path.is_dir():  # a .partial run, the feature cache: only files of dead processes
-            removed += [inner for inner in sorted(path.rglob(".*.tmp")) if _dead_owner(inner) and _remove(inner)]
+            removed += [inner for inner in sorted(path.rglob(".*.tmp")) if _dead_owner(inner) and remove_path(inner)]
     return removed

@@ -17,7 +17,6 @@ import datetime as dt
 import difflib
 import gzip
 import hashlib
-import json
 import math
 import sys
 from collections.abc import Sequence
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import DataError
-from bench.core.jsonlines import json_objects
+from bench.core.jsonlines import json_objects, json_records
 from bench.results.manifest import dataset_entry, new_manifest
 from bench.results.naming import make_job_id, make_run_id, safe_part
 from bench.results.rows import RowKey, score_frame
@@ -91,14 +90,7 @@ def read_table(path: Path) -> Table:
     except (ValueError, OSError) as exc:
         raise DataError(path, None, "file", f"cannot read it ({exc}); check the format") from None
     if kind == "json":
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DataError(path, exc.lineno, "json", f"{exc.msg}; fix the JSON") from None
-        except RecursionError:
-            raise DataError(path, None, "json", "nested too deeply to read; write a flat list of objects") from None
-        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
-            raise DataError(path, 1, "json", "expected a list of objects; write one object per item")
+        records = json_records(text, path, "json")
         return Table(path=path, frame=pd.DataFrame.from_records(records), lines=None)
     pairs = list(json_objects(text, path, "json"))
     records, lines = [record for _, record in pairs], [number for number, _ in pairs]
