@@ -14,6 +14,7 @@ import pytest
 
 from bench.cli import main
 from bench.corpus import build_dataset
+from bench.compare import CompareOptions
 from bench.report.collect import ReportOptions, collect
 from bench.results.store import RunDir
 
@@ -97,7 +98,7 @@ def test_a_dataset_rebuilt_since_the_run_is_refused_by_rescore_and_show_by(tiny:
 
 def test_the_report_leaves_out_the_items_of_a_rebuilt_dataset_and_says_why(tiny: Path, tmp_path: Path) -> None:
     run, dest = moved(tiny, tmp_path / "copy")
-    options = ReportOptions(samples=200, slice_samples=100)
+    options = ReportOptions(comparison=CompareOptions(samples=200), slice_samples=100)
     data = collect([RunDir.open(run)], options)
     assert data.datasets[0].items is not None and not data.warnings
     relabel_and_rebuild(dest)

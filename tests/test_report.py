@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bench.cli import main
+from bench.compare import CompareOptions
 from tests.report_runs import ReportRuns, build_report_runs
 
 SAMPLES = ["--samples", "500", "--slice-samples", "200"]
@@ -114,7 +115,8 @@ def test_accented_labels_draw_without_missing_glyphs(runs: ReportRuns) -> None:
     from bench.report.plots import all_plots
     from bench.results.store import RunDir
 
-    data = collect([RunDir.open(runs.runs[0])], ReportOptions(samples=100, slice_samples=50))
+    data = collect([RunDir.open(runs.runs[0])], ReportOptions(comparison=CompareOptions(samples=100),
+                                                                   slice_samples=50))
     french = dataclasses.replace(data, datasets=tuple(d for d in data.datasets if d.name == "actu_fr"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -131,7 +133,8 @@ def test_figures_are_the_same_drawn_in_workers_or_here(runs: ReportRuns) -> None
     from bench.report.plots import all_plots
     from bench.results.store import RunDir
 
-    data = collect([RunDir.open(runs.runs[0])], ReportOptions(samples=100, slice_samples=50))
+    data = collect([RunDir.open(runs.runs[0])], ReportOptions(comparison=CompareOptions(samples=100),
+                                                                   slice_samples=50))
     one = dataclasses.replace(data, datasets=data.datasets[:1])
     assert all_plots(one, workers=2) == all_plots(one, workers=1)
 
@@ -223,7 +226,7 @@ def test_error_analysis_counts_confusions_and_shared_errors(runs: ReportRuns) ->
     from bench.report.errors import analyse, label_strings
     from bench.results.store import RunDir
 
-    data = collect([RunDir.open(p) for p in runs.runs], ReportOptions(samples=100))
+    data = collect([RunDir.open(p) for p in runs.runs], ReportOptions(comparison=CompareOptions(samples=100)))
     ds = next(d for d in data.datasets if d.name == "tiny_stance")
     analysis = analyse(ds, top=50)
     considered = [s for s in ds.systems if not s.is_majority]
@@ -283,7 +286,8 @@ def test_hostile_names_and_texts_come_out_escaped(runs: ReportRuns) -> None:
     from bench.report.html import render_page
     from bench.results.store import RunDir
 
-    data = collect([RunDir.open(p) for p in runs.runs[:2]], ReportOptions(samples=100, slice_samples=50))
+    data = collect([RunDir.open(p) for p in runs.runs[:2]], ReportOptions(comparison=CompareOptions(samples=100),
+                                                                   slice_samples=50))
     text = " ".join(HOSTILE)
     datasets = tuple(dataclasses.replace(ds, card=text, items=ds.items.assign(text=text)) for ds in data.datasets)
     hostile = dataclasses.replace(data, run_labels=HOSTILE[:2], datasets=datasets, warnings=HOSTILE,

@@ -36,15 +36,17 @@ def report_command(args: argparse.Namespace) -> int:
     """Write the report; print its path on stdout and any warning on stderr."""
     from bench.commands.runs import runs_and_baseline
     from bench.core.errors import BenchError
+    from bench.compare import CompareOptions
     from bench.report import ReportOptions, plots_folder, write_report
 
     if args.output.suffix.lower() not in (".html", ".htm"):
         raise BenchError(f"{args.output}: -o: the report is an HTML file; name it e.g. report.html")
     paths, baseline = runs_and_baseline(args.runs, args.baseline, args.results)
-    options = ReportOptions(metric=args.metric, baseline=baseline, test=args.test, correction=args.correction,
-                            alpha=args.alpha, min_effect=args.min_effect, samples=args.samples,
-                            slice_samples=args.slice_samples, confidence=args.confidence, seed=args.seed,
-                            data_root=args.data, top=args.top)
+    comparison = CompareOptions(metric=args.metric, baseline=baseline, test=args.test, correction=args.correction,
+                                alpha=args.alpha, min_effect=args.min_effect, samples=args.samples,
+                                confidence=args.confidence, seed=args.seed)
+    options = ReportOptions(comparison=comparison, slice_samples=args.slice_samples, data_root=args.data,
+                            top=args.top)
     out = write_report(paths, args.output, options, warn=lambda w: print(f"bench: warning: {w}", file=sys.stderr))
     print(f"wrote {plots_folder(out)}/", file=sys.stderr)
     print(out)

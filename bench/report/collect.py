@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from bench.compare.result import CompareOptions
 from bench.core.errors import BenchError
 
 if TYPE_CHECKING:
@@ -31,30 +32,27 @@ class ReportOptions:
     """How to build a report.
 
     Attributes:
-        metric: the metric of the table and plots; ``None``: the baseline run's first metric.
-        baseline: index of the baseline run among the runs.
-        test, correction, alpha, min_effect: the paired tests of the comparison, as in
-            ``bench.compare.CompareOptions``.
-        samples: bootstrap resamples of the comparison (the same default as ``bench compare``).
+        comparison: the comparison the report shows (metric, baseline, paired test,
+            correction, alpha, resamples, confidence, seed), exactly as ``bench compare`` takes it.
         slice_samples: bootstrap resamples per slice and per class-F1 bar.
-        confidence: CI level.
-        seed: seed of every resampling.
         data_root: where built datasets are looked up when a manifest's path is gone.
         top: rows of each error-analysis table.
     """
 
-    metric: str | None = None
-    baseline: int = 0
-    test: Literal["bootstrap", "mcnemar", "permutation"] = "bootstrap"
-    correction: Literal["holm", "bh"] = "holm"
-    alpha: float = 0.05
-    min_effect: float = 0.0
-    samples: int = 10_000
+    comparison: CompareOptions = field(default_factory=CompareOptions)
     slice_samples: int = 1000
-    confidence: float = 0.95
-    seed: int = 0
     data_root: Path | None = None
     top: int = 10
+
+    @property
+    def confidence(self) -> float:
+        """The CI level of every interval in the report."""
+        return self.comparison.confidence
+
+    @property
+    def seed(self) -> int:
+        """The seed of every resampling in the report."""
+        return self.comparison.seed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,15 +228,11 @@ def collect(runs: Sequence[RunDir], options: ReportOptions) -> ReportData:
     Raises:
         ResultsError: the runs cannot be compared (see ``bench.compare.compare_runs``).
     """
-    from bench.compare import CompareOptions, compare_runs
+    from bench.compare import compare_runs
     from bench.compare.table import run_labels
 
     runs = [_cached(run) for run in runs]
-    comparison = compare_runs(runs, CompareOptions(metric=options.metric, baseline=options.baseline,
-                                                   test=options.test, correction=options.correction,
-                                                   alpha=options.alpha, min_effect=options.min_effect,
-                                                   samples=options.samples, confidence=options.confidence,
-                                                   seed=options.seed))
+    comparison = compare_runs(runs, options.comparison)
     labels = run_labels(runs)
     warnings: list[str] = []  # the comparison's own warnings are in its notes
     datasets = tuple(_dataset_view(name, systems, runs, options, warnings)
