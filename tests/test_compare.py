@@ -53,6 +53,23 @@ def test_planted_better_model_is_significant_and_fails_the_gate(tmp_path: Path, 
     assert "▼" in captured.out
 
 
+def test_comparing_re_runs_of_the_same_configs_gives_the_same_numbers(tmp_path: Path,
+                                                                       rng: np.random.Generator) -> None:
+    """A run's random streams are named by its content, not by its (time-stamped) folder."""
+    import shutil
+
+    weak, strong = _planted(tmp_path, rng, seeds=(0,))
+    again = []
+    for path in (weak, strong):
+        copy = path.with_name(path.name.replace("20260101T000000", "20270606T121212"))
+        shutil.copytree(path, copy)
+        again.append(copy)
+    first, second = _compare([weak, strong], metric="f1_macro"), _compare(again, metric="f1_macro")
+    assert [r.deltas for r in first.rows] == [r.deltas for r in second.rows]
+    stamp = str(weak.name).split("-")[0]
+    assert render(first, "csv").replace(stamp, "T") == render(second, "csv").replace("20270606T121212", "T")
+
+
 @pytest.mark.parametrize("test", ["mcnemar", "permutation"])
 def test_other_paired_tests_find_the_planted_model(tmp_path: Path, rng: np.random.Generator, test: str) -> None:
     weak, strong = _planted(tmp_path, rng, seeds=(0,))

@@ -173,7 +173,7 @@ def slice_metrics(out: Outputs, groups: pd.Series, *, system: str, dimension: st
             continue
         joint = joint_sample([subset(out, index)], ref)
         point = float(joint.points()[0])
-        draws = joint.draws(samples, named_rng(seed, out.run, str(out.key), dimension, group))[:, 0]
+        draws = joint.draws(samples, named_rng(seed, out.stream_name, str(out.key), dimension, group))[:, 0]
         ci = bs.interval(draws, np.asarray(point), confidence)
         low, high = float(ci.low), float(ci.high)
         rows.append(SliceRow(**base, value=point, ci_low=None if np.isnan(low) else low,

@@ -46,6 +46,8 @@ class Outputs:
     Attributes:
         key: the system.
         run: the run folder name (for messages).
+        stream: what names the run's random streams: its config hash (or name), not its folder,
+            so that re-running the same configs and comparing them again gives the same numbers.
         labels: the ordered label set.
         multilabel: whether gold and predictions are label sets.
         ids: item ids, sorted.
@@ -68,10 +70,16 @@ class Outputs:
     scores: np.ndarray | None
     is_majority: bool
     deterministic: bool = False
+    stream: str = ""
 
     @property
     def n_items(self) -> int:
         return len(self.ids)
+
+    @property
+    def stream_name(self) -> str:
+        """The name of this run's random streams (``stream``, else the folder name)."""
+        return self.stream or self.run
 
     def correct(self) -> np.ndarray:
         """Per seed and item, whether the prediction is right (exact set match if multi-label)."""
@@ -161,6 +169,7 @@ def _load_system(run: RunDir, key: SystemKey, jobs: list[tuple[int, str]], label
         seeds=tuple(seed for seed, _ in jobs), preds=np.stack(preds),
         scores=None if any(s is None for s in scores) else np.stack(scores), is_majority=is_majority,
         deterministic=deterministic or is_majority,
+        stream=str(run.manifest.get("config_hash") or run.manifest.get("name") or run.path.name),
     )
 
 

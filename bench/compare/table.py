@@ -238,7 +238,7 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
     """
     _check_one_seed(options, outs)
     joint = joint_sample(outs, ref)
-    rng = _rng(options, "delta", *(o.run for o in outs), str(key))
+    rng = _rng(options, "delta", *(o.stream_name for o in outs), str(key))
     points, per_seed = joint.points(), joint.seed_draws(options.samples, rng)
     seed_points = [np.asarray(p) for p in joint.per_seed_points()]
     jb = present.index(b)

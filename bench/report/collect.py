@@ -285,7 +285,7 @@ def per_class_f1(system: SystemView, options: ReportOptions) -> tuple[np.ndarray
     for label in out.labels:
         joint = joint_sample([out], resolve_metric(f"f1[{label}]"))
         point = float(joint.points()[0])
-        draws = joint.draws(options.slice_samples, named_rng(options.seed, "class-f1", out.run, str(out.key), label))
+        draws = joint.draws(options.slice_samples, named_rng(options.seed, "class-f1", out.stream_name, str(out.key), label))
         ci = bs.interval(draws[:, 0], np.asarray(point), options.confidence)
         values.append(point)
         lows.append(float(ci.low))
