@@ -45,8 +45,8 @@ class Registry(Generic[T]):
             origin = f"{plugin.package} {plugin.version}"
             if name in self._entries or name in found:
                 where = found[name][1] if name in found else "newsbench itself"
-                raise RegistryError(f"plugin {name!r} ({GROUPS[self.kind]}) from package {origin} takes a "
-                                    f"{self.kind} name already registered by {where}; rename the entry point "
+                raise RegistryError(f"plugin {name!r} ({GROUPS[self.kind]}) from package {origin} takes the "
+                                    f"{self.kind} name {name!r}, already registered by {where}; rename the entry point "
                                     "or uninstall one of the packages")
             found[name] = (entry, origin)
         for name, (entry, origin) in found.items():

@@ -120,11 +120,11 @@ def _import(path: str) -> Any:
     try:
         module, name = split_import_path(path)
     except ValueError as exc:
-        raise FeatureParamError("kind", f"{exc}") from None
+        raise FeatureParamError("kind", f"vectorizer {path!r} cannot be used: {exc}") from None
     try:
         cls = getattr(importlib.import_module(module), name)
     except (ImportError, AttributeError) as exc:
-        raise FeatureParamError("kind", f"vectorizer {path!r} cannot be imported ({exc}); "
+        raise FeatureParamError("kind", f"vectorizer {path!r} cannot be used: it cannot be imported ({exc}); "
                                 "check the import path, e.g. sklearn.feature_extraction.text.TfidfVectorizer") from None
     missing = [m for m in ("fit", "transform") if not callable(getattr(cls, m, None))]
     if not isinstance(cls, type) or missing:
