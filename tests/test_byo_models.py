@@ -8,6 +8,7 @@ equal to the last digit: any difference would be the harness treating them diffe
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -102,15 +103,15 @@ evaluation:
 
 @pytest.mark.parametrize(("model", "message"), [
     (f"{{name: np, estimator: {PLUGINS}.NoPredict, input: text}}",
-     r"^bench: error: .*byo\.yaml:\d+: models\[1\]\.estimator: .*NoPredict without predict; a model implements "
-     r"fit\(X, y\) and predict\(X\)\n$"),
+     (r"^bench: error: .*byo\.yaml:\d+: models\[1\]\.estimator: .*NoPredict without predict; a model implements "
+      r"fit\(X, y\) and predict\(X\)\n$")),
     ("{name: bad, estimator: 'tests.plugins..Nope', input: text}",
      r"^bench: error: .*byo\.yaml:\d+: models\[1\]\.estimator: .*has an empty part.*\n$"),
     (f"{{name: gone, estimator: {PLUGINS}.Missing, input: text}}",
      r"^bench: error: .*models\[1\]\.estimator: module 'tests\.plugins\.textmodels' has no 'Missing'.*\n$"),
     ("{name: svc2, estimator: linear_svc, input: text}",
-     r"^bench: error: .*models\[1\]\.input: model 'svc2' has input: text but linear_svc reads features; "
-     r"it is fitted on feature blocks.*\n$"),
+     (r"^bench: error: .*models\[1\]\.input: model 'svc2' has input: text but linear_svc reads features; "
+      r"it is fitted on feature blocks.*\n$")),
 ])
 def test_text_in_model_errors_are_one_line(topic: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                            model: str, message: str) -> None:
@@ -124,7 +125,7 @@ models:
 """)
     code, _, err = _run(config, tmp_path, capsys)
     assert code == 2
-    assert __import__("re").match(message, err), err
+    assert re.match(message, err), err
 
 
 def test_a_block_named_text_beside_a_text_in_model_is_refused(topic: Path, tmp_path: Path,

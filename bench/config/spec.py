@@ -43,7 +43,8 @@ class ModelSpec:
     estimator: str
     params: dict[str, Any] = field(default_factory=dict)
     per_target: bool = False
-    input: Literal["features", "text"] | None = None
+    # left out of the snapshot while unset, so configs written before the key keep their hash
+    input: Literal["features", "text"] | None = field(default=None, metadata={"omit_if_none": True})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -59,7 +59,7 @@ def load(group: str, adapt: Callable[[str, Any, str], Any]) -> list[tuple[str, A
     for ep, plugin in zip(_entry_points(group), installed(group), strict=True):
         try:
             entry = adapt(ep.name, ep.load(), ep.value.replace(":", "."))
-        except Exception as exc:  # a plugin's import can raise anything; say which plugin, once
+        except Exception as exc:  # noqa: BLE001 - a plugin's import can raise anything; say which plugin, once
             raise RegistryError(f"plugin {plugin.name!r} ({group}) from package {plugin.package} "
                                 f"{plugin.version} cannot be loaded: {type(exc).__name__}: "
                                 f"{str(exc).splitlines()[0] if str(exc) else ''}; fix or uninstall the package"
