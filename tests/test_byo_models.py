@@ -193,3 +193,19 @@ evaluation: {{metrics: [accuracy], bootstrap: {{samples: 50}}}}
     code, out, _ = _run(config, tmp_path / "fresh", capsys)
     assert code == 0
     assert (resumed / "metrics.json").read_bytes() == (Path(out.strip().splitlines()[-1]) / "metrics.json").read_bytes()
+
+
+def test_editing_a_custom_block_module_changes_its_cache_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench.config.spec import FeatureSpec
+    from bench.learn.cache import key_material
+
+    module = tmp_path / "myblock_for_cache.py"
+    module.write_text("class Block:\n    def fit(self, texts):\n        return self\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = FeatureSpec(name="mine", kind="myblock_for_cache.Block")
+    before = key_material("f" * 64, "s", spec, {"mine": spec})
+    module.write_text("class Block:\n    def fit(self, texts):\n        return self  # edited\n")
+    after = key_material("f" * 64, "s", spec, {"mine": spec})
+    assert before != after and '"code":' in before
+    built_in = FeatureSpec(name="word", kind="tfidf")
+    assert '"code":' not in key_material("f" * 64, "s", built_in, {"word": built_in})  # built-in keys unchanged
