@@ -80,7 +80,10 @@ def validate_command(args: argparse.Namespace) -> int:
     """Check the config and list the jobs."""
     from bench.run.benchmark import check_only
     from bench.run.validate import load_config
+    from bench.run.runner import job_grid
+    from bench.learn.models import TEXT_BLOCK
     from bench.results.naming import make_job_id
+    from bench.core.plugins import all_installed
 
     loaded = load_config(args.config, args.overrides)
     config = loaded.config
@@ -92,16 +95,18 @@ def validate_command(args: argparse.Namespace) -> int:
     from bench.corpus.spec import load_spec
 
     names = {entry: (info.name if info else load_spec(entry).spec.name) for entry, info in infos.items()}
+    grid = job_grid(config)
     for entry in config.datasets:
-        for feat in config.features:
-            for model in config.models:
-                for seed in config.seeds:
-                    print(make_job_id(names[entry], feat.name, model.name, seed))
+        for feat, model in grid:
+            for seed in config.seeds:
+                print(make_job_id(names[entry], feat.name if feat else TEXT_BLOCK, model.name, seed))
     ev = config.evaluation
     how = f"{ev.cv.folds}-fold CV by {ev.cv.by} on {ev.train!r}" if ev.cv else f"train {ev.train!r}, test {ev.test!r}"
-    print(f"{args.config}: ok: {config.n_jobs} jobs ({len(config.datasets)} datasets x {len(config.features)} "
-          f"features x {len(config.models)} models x {len(config.seeds)} seeds); {how}; "
-          f"metrics {', '.join(ev.metrics)}")
+    n_jobs = len(config.datasets) * len(grid) * len(config.seeds)
+    print(f"{args.config}: ok: {n_jobs} jobs ({len(config.datasets)} datasets x {len(grid)} "
+          f"feature/model pairs x {len(config.seeds)} seeds); {how}; metrics {', '.join(ev.metrics)}")
+    for plugin in all_installed():  # what installed packages add to the registries (docs/models.md)
+        print(f"plugin: {plugin.name} ({plugin.kind}) from {plugin.package} {plugin.version}")
     return 0
 
 

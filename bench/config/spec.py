@@ -32,12 +32,19 @@ class FeatureSpec:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ModelSpec:
-    """One classifier: a registry name or an import path, its parameters, per-target or not."""
+    """One classifier: a registry name or an import path, its parameters, per-target or not.
+
+    ``input: text`` (docs/models.md) is a model fitted on the texts themselves: it forms one
+    job per dataset and seed with the pseudo feature block ``text`` instead of one per block;
+    unset, a registered model's own input applies (feature blocks for import paths).
+    """
 
     name: str
     estimator: str
     params: dict[str, Any] = field(default_factory=dict)
     per_target: bool = False
+    # left out of the snapshot while unset, so configs written before the key keep their hash
+    input: Literal["features", "text"] | None = field(default=None, metadata={"omit_if_none": True})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -194,8 +201,14 @@ class RunConfig:
 
     @property
     def n_jobs(self) -> int:
-        """Jobs in the grid."""
-        return len(self.datasets) * len(self.features) * len(self.models) * len(self.seeds)
+        """Jobs in the grid, counting ``input: text`` models once per dataset and seed.
+
+        A registered text-in model without ``input:`` is known only to the registry:
+        ``bench.run.validate.job_grid`` gives the exact grid.
+        """
+        n_text = sum(m.input == "text" for m in self.models)
+        per_seed = len(self.features) * (len(self.models) - n_text) + n_text
+        return len(self.datasets) * per_seed * len(self.seeds)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,7 +59,31 @@ def split_hash(train_ids: Sequence[str], test_ids: Sequence[str]) -> str:
 def _identity(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec]) -> dict[str, Any]:
     if spec.kind == "union":
         return {"kind": "union", "of": [_identity(blocks[name], blocks) for name in spec.of]}
-    return {"kind": spec.kind, "params": spec.params, "interaction": spec.interaction}
+    identity = {"kind": spec.kind, "params": spec.params, "interaction": spec.interaction}
+    code = _code_identity(spec.kind)
+    return {**identity, "code": code} if code else identity
+
+
+def _code_identity(kind: str) -> str | None:
+    """For a kind outside newsbench, what changes when its code does, so a cached matrix is never stale.
+
+    A plugin kind: its package and version. A custom kind by import path: the sha256 of its
+    module's source file (edits to it refit the block).
+    """
+    from bench.learn.features import FEATURES
+
+    if "." not in kind:
+        return FEATURES.origins.get(kind) if kind in FEATURES else None
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(kind.rpartition(".")[0])
+    except (ImportError, ValueError):
+        spec = None
+    origin = spec.origin if spec else None
+    if not origin or not Path(origin).is_file():
+        return None
+    return hashlib.sha256(Path(origin).read_bytes()).hexdigest()
 
 
 def _version(dist: str) -> str:

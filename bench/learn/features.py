@@ -71,7 +71,18 @@ class FeatureKind:
     extra: str | None = None
 
 
-FEATURES: Registry[FeatureKind] = Registry("feature kind")
+def _adapt_plugin(name: str, obj: Any, path: str) -> FeatureKind:
+    """A ``newsbench.features`` entry point: a ``FeatureKind``, or a transformer class at ``path``."""
+    if isinstance(obj, FeatureKind):
+        return FeatureKind(name=name, vectorizer=obj.vectorizer, description=obj.description, terms=obj.terms,
+                           extra=obj.extra)
+    if not isinstance(obj, type):
+        raise TypeError(f"{path} is neither a FeatureKind nor a class")
+    doc = (obj.__doc__ or "").strip().splitlines()
+    return FeatureKind(name=name, vectorizer=path, description=doc[0] if doc else path, terms=False)
+
+
+FEATURES: Registry[FeatureKind] = Registry("feature kind", adapt=_adapt_plugin)
 for _kind in (
     FeatureKind(name="tfidf", vectorizer="sklearn.feature_extraction.text.TfidfVectorizer",
                 description="tf-idf of word or character n-grams (analyzer: word | char | char_wb)"),
@@ -87,6 +98,17 @@ for _kind in (
     FEATURES.add(_kind.name, _kind)
 
 
+def feature_kind(name: str) -> FeatureKind:
+    """A registered kind, or a custom one by import path (a class with ``fit``/``transform`` on texts).
+
+    A custom kind's columns are not known to be terms, so a stance block gets the cosine
+    interaction but not the share of target terms (see the module doc).
+    """
+    if "." in name:
+        return FeatureKind(name=name, vectorizer=name, description=f"custom block {name}", terms=False)
+    return FEATURES.get(name)
+
+
 def _closest(name: str, choices: list[str]) -> list[str]:
     """The choice equal to ``name`` but for case, else the closest one (``c`` -> ``C``)."""
     same = [c for c in choices if c.lower() == name.lower()]
@@ -97,10 +119,18 @@ def _import(path: str) -> Any:
     """The class at a feature kind's import path, its shape checked before the import runs any code."""
     try:
         module, name = split_import_path(path)
-        return getattr(importlib.import_module(module), name)
-    except (ValueError, ImportError, AttributeError) as exc:
-        raise FeatureParamError("kind", f"vectorizer {path!r} cannot be used ({exc}); "
-                                "register the kind with the import path of a vectorizer class") from None
+    except ValueError as exc:
+        raise FeatureParamError("kind", f"vectorizer {path!r} cannot be used: {exc}") from None
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as exc:
+        raise FeatureParamError("kind", f"vectorizer {path!r} cannot be used: it cannot be imported ({exc}); "
+                                "check the import path, e.g. sklearn.feature_extraction.text.TfidfVectorizer") from None
+    missing = [m for m in ("fit", "transform") if not callable(getattr(cls, m, None))]
+    if not isinstance(cls, type) or missing:
+        raise FeatureParamError("kind", f"{path} is not a class with fit and transform; a feature block is a "
+                                "class whose fit(texts) learns and transform(texts) returns a matrix")
+    return cls
 
 
 # --- checking ------------------------------------------------------------------------------
@@ -137,7 +167,7 @@ def check_feature_params(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec] | 
         FeatureParamError: a ``ValueError`` whose message is ``"<key>: <problem>; <fix>"``.
         UnknownNameError: ``kind`` is not registered (with suggestions).
     """
-    kind = FEATURES.get(spec.kind)
+    kind = feature_kind(spec.kind)
     if kind.vectorizer is None:
         _check_union(spec, blocks)
         return
@@ -152,11 +182,13 @@ def check_feature_params(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec] | 
         except MissingExtraError as exc:
             raise FeatureParamError("kind", str(exc)) from None
     cls = _import(kind.vectorizer)
-    allowed = [p for p in inspect.signature(cls).parameters if p != "self"]
+    signature = inspect.signature(cls).parameters.values()
+    allowed = [p.name for p in signature if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    any_key = any(p.kind is p.VAR_KEYWORD for p in signature)
     for key in spec.params:
         if key in _FIXED:
             raise FeatureParamError(f"params.{key}", f"cannot be set: {_FIXED[key]}; remove it")
-        if key not in allowed:
+        if key not in allowed and not any_key:
             hint = _closest(str(key), allowed)
             raise FeatureParamError(f"params.{key}", f"unknown parameter {key!r} of {cls.__name__}; "
                                     + (f"did you mean {hint[0]!r}?" if hint
@@ -222,6 +254,8 @@ def _union_members(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec],
 def features_nonnegative(spec: FeatureSpec, blocks: Mapping[str, FeatureSpec]) -> bool:
     """Whether every value of the block is >= 0 (naive Bayes models need that)."""
     for member in _union_members(spec, blocks):
+        if "." in member.kind:  # unknown until fitted: fit_predict refuses negative values then
+            continue
         if member.kind == "embedding":
             return False
         if member.kind == "hashing" and member.params.get("alternate_sign", True):
@@ -283,10 +317,13 @@ def interaction_features(A: sparse.csr_matrix, B: sparse.csr_matrix, *, terms: b
 def _fit_base(spec: FeatureSpec, train: pd.DataFrame, test: pd.DataFrame, *, stance: bool) -> tuple[Any, Any]:
     from scipy import sparse
 
-    kind = FEATURES.get(spec.kind)
+    kind = feature_kind(spec.kind)
     vectorizer = _import(kind.vectorizer)(**_normalize_params(spec.params))
     if not stance:
-        X_train = _to_csr(vectorizer.fit_transform(_texts(train, "text")))
+        texts = _texts(train, "text")
+        fitted = (vectorizer.fit_transform(texts) if hasattr(vectorizer, "fit_transform")
+                  else vectorizer.fit(texts).transform(texts))  # a custom block may have fit and transform only
+        X_train = _to_csr(fitted)
         return X_train, _to_csr(vectorizer.transform(_texts(test, "text")), X_train.dtype)
     train_text, train_target = _texts(train, "text"), _texts(train, "target")
     _, fit_docs = _distinct(train_text + train_target)

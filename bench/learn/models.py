@@ -33,9 +33,10 @@ if TYPE_CHECKING:
     from bench.config.spec import ModelSpec
 
 ScoreKind = Literal["proba", "decision"] | None
+TEXT_BLOCK = "text"  # the feature name of text-in models' jobs (docs/configs.md)
 
-__all__ = ["ESTIMATORS", "EstimatorSpec", "ModelParamError", "ScoreKind", "build_estimator", "check_model_params",
-           "estimator_class", "needs_nonnegative", "predict_with_scores", "score_kind"]
+__all__ = ["ESTIMATORS", "TEXT_BLOCK", "EstimatorSpec", "ModelParamError", "ScoreKind", "build_estimator", "check_model_params",
+           "estimator_class", "model_input", "needs_nonnegative", "predict_with_scores", "score_kind", "text_inputs"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,6 +49,8 @@ class EstimatorSpec:
         defaults: parameters newsbench sets, which a config's ``params`` override.
         description: one line for the docs.
         nonnegative: whether it needs features >= 0 (naive Bayes).
+        input: ``"features"`` (it is fitted on a feature block's matrix) or ``"text"`` (on
+            the texts themselves, see ``text_inputs``).
     """
 
     name: str
@@ -55,9 +58,27 @@ class EstimatorSpec:
     description: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
     nonnegative: bool = False
+    input: Literal["features", "text"] = "features"
 
 
-ESTIMATORS: Registry[EstimatorSpec] = Registry("estimator")
+def _adapt_plugin(name: str, obj: Any, path: str) -> EstimatorSpec:
+    """A ``newsbench.models`` entry point: an ``EstimatorSpec``, or a class/factory at ``path``.
+
+    A class or factory reads feature blocks unless it says ``newsbench_input = "text"``.
+    """
+    if isinstance(obj, EstimatorSpec):
+        return EstimatorSpec(name=name, factory=obj.factory, description=obj.description, defaults=obj.defaults,
+                             nonnegative=obj.nonnegative, input=obj.input)
+    if not callable(obj):
+        raise TypeError(f"{path} is neither an EstimatorSpec nor a class or factory")
+    text_in = getattr(obj, "newsbench_input", "features")
+    if text_in not in ("features", "text"):
+        raise ValueError(f"{path}.newsbench_input is {text_in!r}, expected 'features' or 'text'")
+    doc = (obj.__doc__ or "").strip().splitlines()
+    return EstimatorSpec(name=name, factory=path, description=doc[0] if doc else path, input=text_in)
+
+
+ESTIMATORS: Registry[EstimatorSpec] = Registry("estimator", adapt=_adapt_plugin)
 for _spec in (
     EstimatorSpec(name="majority", factory="sklearn.dummy.DummyClassifier", defaults={"strategy": "most_frequent"},
                   description="always the most frequent training label"),
@@ -105,8 +126,9 @@ def _closest(name: str, choices: list[str]) -> list[str]:
     return same or difflib.get_close_matches(name, choices, n=1)
 
 
-def _resolve(estimator: str) -> tuple[type, Mapping[str, Any]]:
-    """The class and newsbench defaults for a registry name or an import path."""
+def _resolve(spec: ModelSpec) -> tuple[Any, Mapping[str, Any]]:
+    """The class (or, text-in, factory) and newsbench defaults for a registry name or an import path."""
+    estimator = spec.estimator
     if "." not in estimator:
         if estimator not in ESTIMATORS:
             close = difflib.get_close_matches(estimator, ESTIMATORS.names(), n=3)
@@ -114,11 +136,30 @@ def _resolve(estimator: str) -> tuple[type, Mapping[str, Any]]:
                     else f"use one of {', '.join(ESTIMATORS.names())} or an import path such as sklearn.svm.LinearSVC")
             raise ModelParamError("estimator", f"unknown estimator {estimator!r}; {hint}")
         entry = ESTIMATORS.get(estimator)
-        return _import_class(entry.factory), entry.defaults
-    return _import_class(estimator), {}
+        return _import_class(entry.factory, text_in=entry.input == "text"), entry.defaults
+    return _import_class(estimator, text_in=model_input(spec) == "text"), {}
 
 
-def _import_class(path: str) -> type:
+def model_input(spec: ModelSpec) -> Literal["features", "text"]:
+    """What the model is fitted on: a feature block's matrix or the texts (``text_inputs``).
+
+    The config's ``input`` must agree with a registered model's own: a text-in model cannot
+    be paired with a feature block, nor a feature model be given texts.
+    """
+    registered = (ESTIMATORS.get(spec.estimator).input
+                  if "." not in spec.estimator and spec.estimator in ESTIMATORS else None)
+    if spec.input is None:
+        return registered or "features"
+    if registered is not None and registered != spec.input:
+        fix = ("it reads texts, so it forms its own jobs without a feature block; remove `input`"
+               if registered == "text" else "it is fitted on feature blocks; remove `input: text` or name "
+               "a text-in estimator (a Pipeline that vectorizes its texts)")
+        raise ModelParamError("input", f"model {spec.name!r} has input: {spec.input} but {spec.estimator} "
+                              f"reads {registered}; {fix}")
+    return spec.input
+
+
+def _import_class(path: str, *, text_in: bool = False) -> Any:
     from sklearn.base import BaseEstimator, ClassifierMixin
 
     try:  # the shape first: importing runs the module's code
@@ -136,48 +177,81 @@ def _import_class(path: str) -> type:
         raise ModelParamError("estimator", f"module {module_name!r} has no {name!r}"
                               + (f"; did you mean {module_name}.{hint[0]}?" if hint else "; check the name"))
     cls = getattr(module, name)
+    if text_in:
+        if not callable(cls):
+            raise ModelParamError("estimator", f"{path} is not a class or factory; a text-in estimator is a class "
+                                  "or function that returns an object with fit(X, y) and predict(X)")
+        return cls
     if not (isinstance(cls, type) and issubclass(cls, BaseEstimator) and issubclass(cls, ClassifierMixin)):
         raise ModelParamError("estimator", f"{path} is not a scikit-learn classifier (a BaseEstimator with "
-                              "ClassifierMixin); name a classifier class such as sklearn.svm.LinearSVC")
+                              "ClassifierMixin); name a classifier class such as sklearn.svm.LinearSVC, or set "
+                              "input: text for a model that reads texts")
     return cls
 
 
-def estimator_class(spec: ModelSpec) -> type:
-    """The class a model spec builds (``ModelParamError`` if it cannot be resolved)."""
-    return _resolve(spec.estimator)[0]
+def estimator_class(spec: ModelSpec) -> Any:
+    """The class a model spec builds, or a text-in model's factory (``ModelParamError`` if unresolved)."""
+    return _resolve(spec)[0]
 
 
 def _params(spec: ModelSpec) -> dict[str, Any]:
     """Defaults overridden by the config, YAML lists turned into the tuples sklearn expects."""
-    _, defaults = _resolve(spec.estimator)
+    _, defaults = _resolve(spec)
     out = {**defaults, **spec.params}
     for key, value in out.items():
-        if isinstance(value, list) and key in ("hidden_layer_sizes",):
+        if isinstance(value, list) and key in ("hidden_layer_sizes", "ngram_range"):
             out[key] = tuple(value)
     return out
 
 
+def _signature(cls: Any) -> tuple[list[str], bool]:
+    """The parameter names of a class or factory, and whether it takes ``**kwargs``."""
+    params = inspect.signature(cls).parameters.values()
+    names = [p.name for p in params if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return names, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+def _new(spec: ModelSpec, seed: int | None) -> Any:
+    """A new estimator; ``seed`` goes to a text-in factory's own ``random_state`` when it takes one."""
+    factory, params = estimator_class(spec), _params(spec)
+    if model_input(spec) == "text" and seed is not None and "random_state" in _signature(factory)[0]:
+        params["random_state"] = seed
+    return factory(**params)
+
+
 def check_model_params(spec: ModelSpec) -> None:
-    """Check the estimator name and parameters against the class, before anything runs.
+    """Check the estimator name, input and parameters against the class, before anything runs.
 
     Raises:
         ModelParamError: a ``ValueError`` whose message is ``"<key>: <problem>; <fix>"``,
             e.g. ``params.C: unknown parameter 'c' of LinearSVC; did you mean 'C'?``.
     """
     cls = estimator_class(spec)
-    allowed = [p for p in inspect.signature(cls).parameters if p not in ("self", "args", "kwargs")]
+    text_in = model_input(spec) == "text"
+    allowed, any_key = _signature(cls)
     for key, value in spec.params.items():
         if key == "random_state":
             raise ModelParamError("params.random_state", "is set from the run's seeds; remove it and list the "
                                   "seeds under `seeds:`")
-        if key not in allowed:
+        if key not in allowed and not any_key:
             hint = _closest(str(key), allowed)
             raise ModelParamError(f"params.{key}", f"unknown parameter {key!r} of {cls.__name__}; "
                                   + (f"did you mean {hint[0]!r}?" if hint else f"expected one of {', '.join(allowed)}"))
         if key == "class_weight" and isinstance(value, dict):
             raise ModelParamError("params.class_weight", "a mapping cannot be used (labels are encoded as "
                                   "indices inside newsbench); use 'balanced' or null")
-    estimator = cls(**_params(spec))
+    if spec.per_target and text_in:
+        raise ModelParamError("per_target", "text-in models are fitted once on every pair; remove per_target "
+                              "(the model sees each row's target in its (target, text) pairs)")
+    try:
+        estimator = _new(spec, 0)
+    except (TypeError, ValueError) as exc:
+        raise ModelParamError("params", f"{spec.estimator} cannot be built with these params ({exc}); "
+                              "fix the params") from None
+    missing = [m for m in ("fit", "predict") if not callable(getattr(estimator, m, None))]
+    if missing:
+        raise ModelParamError("estimator", f"{spec.estimator} builds a {type(estimator).__name__} without "
+                              f"{' or '.join(missing)}; a model implements fit(X, y) and predict(X)")
     validate = getattr(estimator, "_validate_params", None)
     # scikit-learn's own type/range/choice checks, normally run at fit time; a third-party
     # BaseEstimator subclass inherits _validate_params without the constraints it reads.
@@ -197,7 +271,7 @@ def score_kind(spec: ModelSpec) -> ScoreKind:
 
     Depends on params (``sgd`` with ``loss: log_loss`` has probabilities, with hinge not).
     """
-    estimator = estimator_class(spec)(**_params(spec))
+    estimator = _new(spec, 0)
     if hasattr(estimator, "predict_proba"):
         return "proba"
     if hasattr(estimator, "decision_function"):
@@ -206,7 +280,9 @@ def score_kind(spec: ModelSpec) -> ScoreKind:
 
 
 def needs_nonnegative(spec: ModelSpec) -> bool:
-    """Whether the model rejects negative feature values (naive Bayes)."""
+    """Whether the model rejects negative feature values (naive Bayes); never for text-in models."""
+    if model_input(spec) == "text":
+        return False
     if "." not in spec.estimator and spec.estimator in ESTIMATORS:
         return ESTIMATORS.get(spec.estimator).nonnegative
     from sklearn.naive_bayes import CategoricalNB, ComplementNB, MultinomialNB
@@ -222,12 +298,13 @@ def build_estimator(spec: ModelSpec, *, seed: int, multilabel: bool) -> Any:
         seed: the run seed (0 <= seed < 2**32).
         multilabel: wrap it in ``OneVsRestClassifier`` (one binary model per label).
     """
-    estimator = estimator_class(spec)(**_params(spec))
+    estimator = _new(spec, seed)
     if multilabel:
         from sklearn.multiclass import OneVsRestClassifier
 
         estimator = OneVsRestClassifier(estimator)
-    seeded = {key: seed for key in estimator.get_params(deep=True)
+    get_params = getattr(estimator, "get_params", None)  # a text-in model need not be a scikit-learn one
+    seeded = {key: seed for key in (get_params(deep=True) if get_params else ())
               if key == "random_state" or key.endswith("__random_state")}
     if seeded:
         estimator.set_params(**seeded)
@@ -265,3 +342,14 @@ def predict_with_scores(estimator: Any, X: Any, *, n_labels: int | None = None) 
     full = np.full((scores.shape[0], n_labels), floor)
     full[:, np.asarray(classes, dtype=int)] = scores
     return pred, full
+
+
+def text_inputs(frame: Any, *, stance: bool) -> list[Any]:
+    """What a text-in model's ``fit``/``predict`` get as X: one item per row, in row order.
+
+    Topic tasks: the texts (``list[str]``). Stance tasks: ``(target, text)`` tuples, the
+    target (claim, headline) first as in a sentence-pair model's first segment.
+    """
+    if stance:
+        return list(zip(frame["target"].astype(str).tolist(), frame["text"].astype(str).tolist(), strict=True))
+    return frame["text"].astype(str).tolist()

@@ -125,6 +125,11 @@ def _min_value(X: Any) -> float:
     return float(data.min()) if data.size else 0.0
 
 
+def _n_rows(X: Any) -> int:
+    """Rows of a feature matrix, or items of a text-in model's list of texts or pairs."""
+    return X.shape[0] if hasattr(X, "shape") else len(X)
+
+
 def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test: Any, *, seed: int,
                 multilabel: bool, n_labels: int | None = None, train_targets: Sequence[str] | None = None,
                 test_targets: Sequence[str] | None = None) -> Prediction:
@@ -132,7 +137,8 @@ def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test
 
     Args:
         model_spec: the model; ``per_target`` trains one estimator per target value.
-        X_train, X_test: feature matrices.
+        X_train, X_test: feature matrices, or a text-in model's texts / (target, text) pairs
+            (``bench.learn.models.text_inputs``).
         y_train: from ``dataset_labels``.
         seed: reaches every ``random_state``.
         multilabel: one-vs-rest over the indicator columns.
@@ -160,14 +166,14 @@ def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test
     if not model_spec.per_target:
         groups: list[tuple[Any, Any]] = [(None, None)]  # all rows, without copying the matrices
     else:
-        train_t = _targets(train_targets, X_train.shape[0], "train")
-        test_t = _targets(test_targets, X_test.shape[0], "test")
+        train_t = _targets(train_targets, _n_rows(X_train), "train")
+        test_t = _targets(test_targets, _n_rows(X_test), "test")
         missing = sorted(set(test_t) - set(train_t))
         if missing:
             raise DataError("dataset", None, "target", f"test targets {missing} have no training rows, so "
                             "per_target has no model for them; set per_target: false or add training rows")
         groups = [(np.flatnonzero(train_t == t), np.flatnonzero(test_t == t)) for t in sorted(set(train_t))]
-    pred = np.zeros((X_test.shape[0], n_labels) if multilabel else X_test.shape[0], dtype=np.int64)
+    pred = np.zeros((_n_rows(X_test), n_labels) if multilabel else _n_rows(X_test), dtype=np.int64)
     scores: np.ndarray | None = None
     fit_seconds = predict_seconds = 0.0
     for train_rows, test_rows in groups:
@@ -188,7 +194,7 @@ def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test
                                 "rows of other labels, or use the majority model to score this data") from None
             raise
         fit_seconds += time.perf_counter() - start
-        if X_pred.shape[0] == 0:
+        if _n_rows(X_pred) == 0:
             continue
         start = time.perf_counter()
         group_pred, group_scores = predict_with_scores(estimator, X_pred, n_labels=n_labels)
@@ -198,6 +204,6 @@ def fit_predict(model_spec: ModelSpec, X_train: Any, y_train: np.ndarray, X_test
         pred[test_rows] = group_pred
         if group_scores is not None:
             if scores is None:
-                scores = np.zeros((X_test.shape[0], n_labels), dtype=np.float64)
+                scores = np.zeros((_n_rows(X_test), n_labels), dtype=np.float64)
             scores[test_rows] = group_scores
     return Prediction(pred=pred, scores=scores, fit_seconds=fit_seconds, predict_seconds=predict_seconds)

@@ -7,6 +7,7 @@ kind of task it fits (single-label, multi-label, stance) and which labels it nee
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -61,7 +62,14 @@ class MetricSpec:
         return [f"{base}[{label}]" for label in labels]
 
 
-METRICS: Registry[MetricSpec] = Registry("metric")
+def _adapt_plugin(name: str, obj: object, path: str) -> MetricSpec:
+    """A ``newsbench.metrics`` entry point: a ``MetricSpec``, registered under the entry point's name."""
+    if not isinstance(obj, MetricSpec):
+        raise TypeError(f"{path} is not a bench.metrics.MetricSpec")
+    return dataclasses.replace(obj, name=name)
+
+
+METRICS: Registry[MetricSpec] = Registry("metric", adapt=_adapt_plugin)
 
 
 def _add(spec: MetricSpec) -> MetricSpec:

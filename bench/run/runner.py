@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.config.spec import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
-from bench.core.errors import DataError
+from bench.core.errors import BenchError, DataError
 from bench.results.naming import make_job_id, safe_part
 from bench.results.rows import RowKey, metric_rows
 
@@ -91,6 +91,19 @@ class JobResult:
         return {"job_id": self.job_id, "status": "done", **self.timings(), **self.report, "rows": list(self.rows)}
 
 
+def job_grid(config: RunConfig) -> list[tuple[FeatureSpec | None, ModelSpec]]:
+    """(feature block, model) of each job of one dataset and seed, in the grid's order.
+
+    A model on feature blocks pairs with every block; a text-in model (docs/models.md) reads
+    the texts, so it pairs with none (``None``) and forms one job under the pseudo block ``text``.
+    """
+    from bench.learn.models import model_input
+
+    text_in = [m for m in config.models if model_input(m) == "text"]
+    return [(f, m) for f in config.features for m in config.models if m not in text_in] + [
+        (None, m) for m in text_in]
+
+
 def plan(config: RunConfig, datasets: Mapping[str, BuiltDataset], cache_dir: Path) -> list[Job]:
     """The job grid in a stable order: datasets, then features, then models, then seeds.
 
@@ -99,12 +112,14 @@ def plan(config: RunConfig, datasets: Mapping[str, BuiltDataset], cache_dir: Pat
         datasets: the built dataset of each ``config.datasets`` entry.
         cache_dir: the feature cache folder.
     """
+    from bench.learn.models import TEXT_BLOCK
+
     blocks = {f.name: f for f in config.features}
-    jobs = [Job(job_id=make_job_id(datasets[entry].name, feat.name, model.name, seed),
-                dataset=datasets[entry], features=feat, blocks=blocks, model=model, seed=seed,
-                evaluation=config.evaluation, cache_dir=cache_dir)
-            for entry in config.datasets for feat in config.features
-            for model in config.models for seed in config.seeds]
+    text = FeatureSpec(name=TEXT_BLOCK, kind=TEXT_BLOCK)  # text-in models' pseudo block: fits nothing
+    jobs = [Job(job_id=make_job_id(datasets[entry].name, (feat or text).name, model.name, seed),
+                dataset=datasets[entry], features=feat or text,
+                blocks=blocks, model=model, seed=seed, evaluation=config.evaluation, cache_dir=cache_dir)
+            for entry in config.datasets for feat, model in job_grid(config) for seed in config.seeds]
     seen: dict[str, Job] = {}
     for job in jobs:
         if job.job_id in seen:
@@ -119,6 +134,8 @@ def plan_features(jobs: Sequence[Job]) -> list[list[FeatureTask]]:
     waves: list[list[FeatureTask]] = [[], []]
     seen: set[str] = set()
     for job in jobs:
+        if job.features.kind == "text":
+            continue  # a text-in model: nothing to fit before it
         n_units = job.evaluation.cv.folds if job.evaluation.cv else 1
         for fold in (range(n_units) if job.evaluation.cv else [None]):
             task_id = f"{safe_part(job.dataset.name)}__{safe_part(job.features.name)}" + (
@@ -269,6 +286,7 @@ def run_job(job: Job) -> JobResult:
     import numpy as np
     import pandas as pd
 
+    from bench.learn.models import TEXT_BLOCK, text_inputs
     from bench.learn.tasks import dataset_labels, fit_predict
     from bench.run.predictions import class_report, prediction_frame
 
@@ -279,9 +297,13 @@ def run_job(job: Job) -> JobResult:
     n_features = 0
     for unit in make_units(ds, job.evaluation):
         t0 = time.perf_counter()
-        mats = _features(ds, job.features, job.blocks, unit, job.cache_dir, _feature_seed(job.evaluation))
+        if job.features.kind == "text":
+            X_train, X_test = (text_inputs(unit.train, stance=ds.task == "stance"),
+                               text_inputs(unit.test, stance=ds.task == "stance"))
+        else:
+            mats = _features(ds, job.features, job.blocks, unit, job.cache_dir, _feature_seed(job.evaluation))
+            X_train, X_test, n_features = mats.X_train, mats.X_test, mats.n_features
         feature_s += time.perf_counter() - t0
-        n_features = mats.n_features
         train_sizes.append(len(unit.train))
         y_train = dataset_labels(unit.train, labels, ds.multilabel)
         y_test = dataset_labels(unit.test, labels, ds.multilabel)
@@ -289,8 +311,13 @@ def run_job(job: Job) -> JobResult:
         if job.model.per_target:
             targets = {"train_targets": unit.train["target"].astype(str).to_numpy(),
                        "test_targets": unit.test["target"].astype(str).to_numpy()}
-        out = fit_predict(job.model, mats.X_train, y_train, mats.X_test, seed=job.seed,
-                          multilabel=ds.multilabel, n_labels=len(labels), **targets)
+        try:
+            out = fit_predict(job.model, X_train, y_train, X_test, seed=job.seed,
+                              multilabel=ds.multilabel, n_labels=len(labels), **targets)
+        except (TypeError, ValueError, AttributeError) as exc:
+            if job.features.kind != TEXT_BLOCK or isinstance(exc, BenchError):
+                raise
+            raise _text_model_error(job, exc) from None
         fit_s += out.fit_seconds
         predict_s += out.predict_seconds
         if unit.fold is not None:
@@ -313,6 +340,14 @@ def run_job(job: Job) -> JobResult:
     return JobResult(job_id=job.job_id, rows=tuple(pooled + rows), predictions=predictions, report=report,
                      fit_seconds=fit_s, predict_seconds=predict_s, feature_seconds=feature_s,
                      seconds=time.perf_counter() - start)
+
+
+def _text_model_error(job: Job, exc: Exception) -> BenchError:
+    """A text-in model that fails on what it is given: one line that says what X is."""
+    given = "(target, text) tuples" if job.dataset.task == "stance" else "a list of texts"
+    first = (str(exc).splitlines() or [""])[0]
+    return BenchError(f"model {job.model.name!r} ({job.model.estimator}) failed on dataset {job.dataset.name!r}: "
+                      f"{type(exc).__name__}: {first}; a text-in model gets {given} as X (docs/models.md)")
 
 
 def score_job(job: Job, test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,

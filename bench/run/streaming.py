@@ -67,8 +67,11 @@ def _feature_problem(spec: FeatureSpec, blocks: dict[str, FeatureSpec]) -> str |
 
 
 def _model_problem(spec: ModelSpec) -> str | None:
-    from bench.learn.models import estimator_class
+    from bench.learn.models import estimator_class, model_input
 
+    if model_input(spec) == "text":
+        return (f"model {spec.name!r} reads texts (input: text), and streaming feeds models feature chunks only; "
+                "set streaming: false")
     if spec.per_target:
         return f"model {spec.name!r} has per_target: true, which streaming does not do; set per_target: false"
     cls = estimator_class(spec)

@@ -38,7 +38,7 @@ def check_config(config: RunConfig, doc: Doc) -> None:
     """The checks that need no dataset: names, grid, registries, parameters."""
     if not SAFE_NAME.match(config.name):
         raise doc.error(("name",), f"{config.name!r} is not a safe name; use letters, digits, '.', '_' or '-'")
-    for key in ("datasets", "features", "models", "seeds"):
+    for key in ("datasets", "models", "seeds"):
         if not getattr(config, key):
             raise doc.error((key,), f"empty {key}: the job grid is empty; list at least one")
     _check_unique(doc, "datasets", list(config.datasets))
@@ -52,6 +52,7 @@ def check_config(config: RunConfig, doc: Doc) -> None:
                                 "'.', '_' or '-' (no '__', it separates job id parts)")
     _check_features(config, doc)
     _check_models(config, doc)
+    _check_text_models(config, doc)
     _check_metric_names(config, doc)
     _check_streaming(config, doc)
 
@@ -66,12 +67,12 @@ def _check_unique(doc: Doc, key: str, values: list[Any], attr: str | None = None
 
 
 def _check_features(config: RunConfig, doc: Doc) -> None:
-    from bench.learn.features import FEATURES, check_feature_params
+    from bench.learn.features import FEATURES, check_feature_params, feature_kind
 
     blocks = {f.name: f for f in config.features}
     for i, spec in enumerate(config.features):
         try:
-            FEATURES.get(spec.kind)
+            feature_kind(spec.kind)
         except UnknownNameError as exc:
             raise doc.error(("features", i, "kind"), _with_known(exc, FEATURES.names())) from None
         try:
@@ -98,6 +99,23 @@ def _check_models(config: RunConfig, doc: Doc) -> None:
                     raise doc.error(("models", i, "estimator"), f"{spec.estimator} needs features >= 0 but feature "
                                     f"block {block.name!r} can be negative; use tfidf/count blocks (or hashing with "
                                     "alternate_sign: false) or another model")
+
+
+def _check_text_models(config: RunConfig, doc: Doc) -> None:
+    """Text-in models need no block, models on blocks need one, and no block may be called ``text``."""
+    from bench.learn.models import TEXT_BLOCK, model_input
+
+    inputs = [model_input(m) for m in config.models]
+    if "text" in inputs:
+        for i, block in enumerate(config.features):
+            if block.name == TEXT_BLOCK:
+                raise doc.error(("features", i, "name"), f"{TEXT_BLOCK!r} is the feature name of text-in models' "
+                                "jobs; rename this block")
+    if not config.features and "features" in inputs:
+        i = inputs.index("features")
+        raise doc.error(("models", i, "estimator"), f"model {config.models[i].name!r} is fitted on feature blocks "
+                        "and the config has none; add a block under features, or set input: text for a model "
+                        "that reads texts")
 
 
 def _check_metric_names(config: RunConfig, doc: Doc) -> None:
