@@ -79,7 +79,7 @@ def _make_executor(args: argparse.Namespace) -> Any:
 def validate_command(args: argparse.Namespace) -> int:
     """Check the config and list the jobs."""
     from bench.run.benchmark import check_only
-    from bench.run.validate import load_config
+    from bench.run.validate import count_fits, load_config
     from bench.results.naming import make_job_id
 
     loaded = load_config(args.config, args.overrides)
@@ -101,7 +101,7 @@ def validate_command(args: argparse.Namespace) -> int:
     how = f"{ev.cv.folds}-fold CV by {ev.cv.by} on {ev.train!r}" if ev.cv else f"train {ev.train!r}, test {ev.test!r}"
     print(f"{args.config}: ok: {config.n_jobs} jobs ({len(config.datasets)} datasets x {len(config.features)} "
           f"features x {len(config.models)} models x {len(config.seeds)} seeds); {how}; "
-          f"metrics {', '.join(ev.metrics)}")
+          f"metrics {', '.join(ev.metrics)}; {count_fits(config)} model fits")
     return 0
 
 

@@ -21,7 +21,8 @@ def config_to_dict(config: RunConfig) -> dict[str, Any]:
 
     def plain(value: Any) -> Any:
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                    if not (f.metadata.get("omit_if_none") and getattr(value, f.name) is None)}
         if isinstance(value, (tuple, list)):
             return [plain(v) for v in value]
         if isinstance(value, dict):
