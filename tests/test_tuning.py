@@ -64,7 +64,7 @@ def spied(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, frozenset[str]]]:
     return tuning_spies.FITS
 
 
-def test_holdout_search_never_sees_a_test_row(tmp_path: Path, spied: list) -> None:
+def test_holdout_search_never_sees_a_test_row(tmp_path: Path, spied: list, capsys: pytest.CaptureFixture) -> None:
     run = _run(tmp_path, _config(tmp_path, TUNED))
     test_ids = {f"d{1000 + i}" for i in range(24)}
     train_ids = {f"d{i}" for i in range(48)}
@@ -79,6 +79,13 @@ def test_holdout_search_never_sees_a_test_row(tmp_path: Path, spied: list) -> No
     job = _job(run)
     assert job["params"] == [job["tuning"][0]["params"]]
     assert [c["params"]["C"] for c in job["tuning"][0]["candidates"]] == [0.1, 1.0, 10.0]
+    chosen = job["params"][0]["C"]
+    capsys.readouterr()
+    assert main(["show", str(run)]) == 0
+    assert f"note: tuned: tiny_topic/word/lr: C={chosen:.4g} (seed 0) [3-fold inner CV on f1_macro, 3 candidates]" \
+        in capsys.readouterr().out
+    assert main(["compare", str(run), "--format", "md"]) == 0
+    assert f"- tuned: tuned: tiny_topic/word/lr: C={chosen:.4g} (seed 0)" in capsys.readouterr().out
 
 
 def test_cv_search_stays_inside_each_outer_training_fold(tmp_path: Path, spied: list) -> None:

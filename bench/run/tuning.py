@@ -186,7 +186,3 @@ def _best(values: Sequence[float], greater_is_better: bool) -> int:
             best = i
     return best
 
-
-def describe(params: Mapping[str, Any]) -> str:
-    """``C=0.5, penalty=l2``: chosen parameters for tables (4 significant digits)."""
-    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
