@@ -76,6 +76,13 @@ def test_holdout_search_never_sees_a_test_row(tmp_path: Path, spied: list, capsy
         assert not ids & test_ids
         assert ids <= train_ids
     assert sorted(len(ids) for ids in models)[-1] == 48  # the refit saw every training row
+
+    def group(item: str) -> int:
+        return int(item[1:]) // 3  # tiny_news: row d<i> is in group g<i // 3>
+
+    for ids in models[:-1]:  # inner fits: no group on both sides of an inner fold
+        assert len(ids) < 48
+        assert not {group(i) for i in ids} & {group(i) for i in train_ids - ids}
     job = _job(run)
     assert job["params"] == [job["tuning"][0]["params"]]
     assert [c["params"]["C"] for c in job["tuning"][0]["candidates"]] == [0.1, 1.0, 10.0]
@@ -177,3 +184,14 @@ def test_validate_counts_inner_fits_and_refits(tmp_path: Path) -> None:
     assert count_fits(load_config(config).config) == 3 * (3 * 3 + 1)
     plain = _config(tmp_path, "{name: svm, estimator: linear_svc}", name="plain")
     assert count_fits(load_config(plain).config) == 1
+
+
+def test_snapshot_keeps_tune_and_leaves_it_out_when_unset(tmp_path: Path) -> None:
+    from bench.config.snapshot import config_to_dict, dump_config
+
+    tuned = load_config(_config(tmp_path, TUNED)).config
+    plain = load_config(_config(tmp_path, "{name: svm, estimator: linear_svc}", name="plain")).config
+    assert "tune" not in config_to_dict(plain)["models"][0]  # configs without tuning keep their hash
+    again = tmp_path / "again.yaml"
+    again.write_text(dump_config(tuned), encoding="utf-8")
+    assert load_config(again).config == tuned
