@@ -45,7 +45,7 @@ class SpyLogistic(LogisticRegression):
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SpyLogistic:
         ids = X[:, -1].toarray().ravel()
-        FITS.append(("model", frozenset(f"d{int(round(v)) - 1}" for v in ids)))
+        FITS.append(("model", frozenset(f"d{round(v) - 1}" for v in ids)))
         return super().fit(X[:, :-1], y, sample_weight)
 
     def decision_function(self, X: Any) -> Any:
