@@ -79,7 +79,7 @@ def _make_executor(args: argparse.Namespace) -> Any:
 def validate_command(args: argparse.Namespace) -> int:
     """Check the config and list the jobs."""
     from bench.run.benchmark import check_only
-    from bench.run.validate import load_config
+    from bench.run.validate import count_fits, load_config
     from bench.run.runner import job_grid
     from bench.learn.models import TEXT_BLOCK
     from bench.results.naming import make_job_id
@@ -104,7 +104,8 @@ def validate_command(args: argparse.Namespace) -> int:
     how = f"{ev.cv.folds}-fold CV by {ev.cv.by} on {ev.train!r}" if ev.cv else f"train {ev.train!r}, test {ev.test!r}"
     n_jobs = len(config.datasets) * len(grid) * len(config.seeds)
     print(f"{args.config}: ok: {n_jobs} jobs ({len(config.datasets)} datasets x {len(grid)} "
-          f"feature/model pairs x {len(config.seeds)} seeds); {how}; metrics {', '.join(ev.metrics)}")
+          f"feature/model pairs x {len(config.seeds)} seeds); {how}; metrics {', '.join(ev.metrics)}; "
+          f"{count_fits(config, [model for _, model in grid])} model fits")
     for plugin in all_installed():  # what installed packages add to the registries (docs/models.md)
         print(f"plugin: {plugin.name} ({plugin.kind}) from {plugin.package} {plugin.version}")
     return 0

@@ -165,7 +165,9 @@ def show_command(args: argparse.Namespace) -> int:
     summary = summarize_run(run)
     status = run.manifest.get("status")
     title = run.run_id + ("" if status == "complete" else f" ({status})")
-    notes = run_notes(run.manifest)
+    from bench.results.tuned import tuning_notes
+
+    notes = run_notes(run.manifest) + [f"tuned: {line}" for line in tuning_notes(run)]
     text = render(summary, args.format, title=title, digits=args.digits, notes=notes, run=run)
     if text is None:
         print_table(summary, title=title, digits=args.digits, notes=notes, run=run)

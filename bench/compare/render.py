@@ -147,6 +147,7 @@ def notes(comparison: Comparison) -> list[str]:
                          f" {r.critical_difference:.3f}; tied with the best: {', '.join(r.tied_with_best)}")
         if r.left_out:
             lines.append(f"not ranked (missing a dataset): {', '.join(r.left_out)}")
+    lines += [f"tuned: {t}" for t in comparison.tuned]
     lines += [f"warning: {w}" for w in comparison.warnings]
     lines += [f"regression: {r}" for r in comparison.regressions]
     return lines

@@ -220,3 +220,4 @@ class Comparison:
     power: tuple[PowerNote, ...]
     warnings: tuple[str, ...]
     regressions: tuple[str, ...]
+    tuned: tuple[str, ...] = ()  # the parameters tuning chose, per run (bench.results.tuned)

@@ -30,6 +30,7 @@ from bench.compare.resample import MetricRef, joint_sample, resolve_metric
 from bench.compare.result import Cell, Comparison, CompareOptions, Delta, Row
 from bench.compare.systems import Outputs, SystemKey, check_paired, load_outputs
 from bench.core.errors import ResultsError
+from bench.results.tuned import tuning_notes
 from bench.stats import bootstrap as bs
 from bench.stats.seeds import SeedAware, seed_aware
 
@@ -371,4 +372,5 @@ def compare_runs(runs: Sequence[RunDir], options: CompareOptions = CompareOption
         run_ids=tuple(run.path.name for run in runs), baseline=b, options=options, rows=rows,
         ranking=ranking.rank_systems(_rank_entries(outputs, columns, labels, cache), ref.greater_is_better),
         power=ranking.power_notes(rows), warnings=tuple(warnings + judged), regressions=tuple(regressions),
+        tuned=tuple(f"{label}: {line}" for label, run in zip(labels, runs) for line in tuning_notes(run)),
     )

@@ -31,6 +31,23 @@ class FeatureSpec:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TuneSpec:
+    """A search space for a model's parameters, searched by inner cross-validation (docs/configs.md).
+
+    Each ``params`` value is a list (grid values) or a range ``{uniform: [a, b]}`` /
+    ``{log_uniform: [a, b]}`` (random search: needs ``n_iter``). With ``n_iter``, that many
+    candidates are drawn with ``seed`` (default: the job's seed); without, the full grid is
+    tried in the order written. Registry-dependent checks live in ``bench.run.validate``.
+    """
+
+    params: dict[str, Any]
+    folds: int = 3
+    metric: str = "f1_macro"
+    n_iter: int | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ModelSpec:
     """One classifier: a registry name or an import path, its parameters, per-target or not.
 
@@ -45,6 +62,8 @@ class ModelSpec:
     per_target: bool = False
     # left out of the snapshot while unset, so configs written before the key keep their hash
     input: Literal["features", "text"] | None = field(default=None, metadata={"omit_if_none": True})
+    # left out of the snapshot when unset, so that configs without tuning keep their hash
+    tune: TuneSpec | None = field(default=None, metadata={"omit_if_none": True})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -295,7 +295,14 @@ def run_job(job: Job) -> JobResult:
     golds, preds, scores, frames, rows, train_sizes = [], [], [], [], [], []
     fit_s = predict_s = feature_s = 0.0
     n_features = 0
+    tuned: list[dict[str, Any]] = []
     for unit in make_units(ds, job.evaluation):
+        model = job.model
+        if model.tune is not None:  # inner CV on unit.train only; the outer test rows are not passed
+            t0 = time.perf_counter()
+            model, record = _tuned_model(job, unit)
+            tuned.append(record)
+            fit_s += time.perf_counter() - t0
         t0 = time.perf_counter()
         if job.features.kind == "text":
             X_train, X_test = (text_inputs(unit.train, stance=ds.task == "stance"),
@@ -312,7 +319,7 @@ def run_job(job: Job) -> JobResult:
             targets = {"train_targets": unit.train["target"].astype(str).to_numpy(),
                        "test_targets": unit.test["target"].astype(str).to_numpy()}
         try:
-            out = fit_predict(job.model, X_train, y_train, X_test, seed=job.seed,
+            out = fit_predict(model, X_train, y_train, X_test, seed=job.seed,
                               multilabel=ds.multilabel, n_labels=len(labels), **targets)
         except (TypeError, ValueError, AttributeError) as exc:
             if job.features.kind != TEXT_BLOCK or isinstance(exc, BenchError):
@@ -336,6 +343,8 @@ def run_job(job: Job) -> JobResult:
               # rows the model learned from (per CV fold, their mean), after any train_subset
               "split": split, "n_train": int(round(float(np.mean(train_sizes)))), "n_test": int(len(y_true)),
               "n_features": int(n_features), **class_report(y_true, y_pred, labels, ds.multilabel)}
+    if tuned:  # chosen parameters per unit (CV: per outer fold) and every candidate's inner CV score
+        report.update(params=[t["params"] for t in tuned], tuning=tuned)
     predictions = prediction_frame(test, y_true, y_pred, y_scores, labels, ds.multilabel)
     return JobResult(job_id=job.job_id, rows=tuple(pooled + rows), predictions=predictions, report=report,
                      fit_seconds=fit_s, predict_seconds=predict_s, feature_seconds=feature_s,
@@ -348,6 +357,21 @@ def _text_model_error(job: Job, exc: Exception) -> BenchError:
     first = (str(exc).splitlines() or [""])[0]
     return BenchError(f"model {job.model.name!r} ({job.model.estimator}) failed on dataset {job.dataset.name!r}: "
                       f"{type(exc).__name__}: {first}; a text-in model gets {given} as X (docs/models.md)")
+
+
+def _tuned_model(job: Job, unit: Unit) -> tuple[ModelSpec, dict[str, Any]]:
+    """The job's model with the parameters its search chose on ``unit.train``, and the search's record."""
+    from bench.run.tuning import search, with_params
+
+    fseed = _feature_seed(job.evaluation)
+
+    def features_for(inner_train: pd.DataFrame, inner_test: pd.DataFrame) -> FeatureMatrices:
+        inner = Unit(fold=unit.fold, split=unit.split, train=inner_train, test=inner_test)
+        return _features(job.dataset, job.features, job.blocks, inner, job.cache_dir, fseed)
+
+    result = search(job.model, unit.train, labels=job.dataset.labels, multilabel=job.dataset.multilabel,
+                    features_for=features_for, fold_seed=fseed, seed=job.seed)
+    return with_params(job.model, result.params), result.record(unit.fold)
 
 
 def score_job(job: Job, test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,

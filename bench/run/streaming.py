@@ -74,6 +74,8 @@ def _model_problem(spec: ModelSpec) -> str | None:
                 "set streaming: false")
     if spec.per_target:
         return f"model {spec.name!r} has per_target: true, which streaming does not do; set per_target: false"
+    if spec.tune is not None:
+        return f"model {spec.name!r} has tune (inner cross-validation), which streaming does not do; set streaming: false"
     cls = estimator_class(spec)
     if not hasattr(cls, "partial_fit"):
         return (f"model {spec.name!r} ({cls.__name__}) cannot learn incrementally (no partial_fit); streaming "

@@ -53,6 +53,7 @@ def check_config(config: RunConfig, doc: Doc) -> None:
     _check_features(config, doc)
     _check_models(config, doc)
     _check_text_models(config, doc)
+    _check_tune(config, doc)
     _check_metric_names(config, doc)
     _check_streaming(config, doc)
 
@@ -116,6 +117,78 @@ def _check_text_models(config: RunConfig, doc: Doc) -> None:
         raise doc.error(("models", i, "estimator"), f"model {config.models[i].name!r} is fitted on feature blocks "
                         "and the config has none; add a block under features, or set input: text for a model "
                         "that reads texts")
+
+
+def _check_tune(config: RunConfig, doc: Doc) -> None:
+    """Each ``tune``: known metric of one value, folds >= 2, non-empty values of real parameters."""
+    from dataclasses import replace
+
+    from bench.learn.models import check_model_params, model_input
+    from bench.metrics import METRICS
+    from bench.run.tuning import RANGES, range_of
+
+    for i, model in enumerate(config.models):
+        tune = model.tune
+        if tune is None:
+            continue
+        base = ("models", i, "tune")
+        if model_input(model) == "text":
+            raise doc.error(base, f"model {model.name!r} reads texts (input: text), and tuning searches over feature "
+                            "blocks' inner folds; tune inside the model (e.g. a GridSearchCV) or drop tune")
+        if not tune.params:
+            raise doc.error((*base, "params"), "empty search space; list at least one parameter, e.g. {C: [0.5, 2]}")
+        if tune.folds < 2:
+            raise doc.error((*base, "folds"), f"need at least 2 inner folds, got {tune.folds}; use folds: 3")
+        if tune.n_iter is not None and tune.n_iter < 1:
+            raise doc.error((*base, "n_iter"), f"need at least 1 candidate, got {tune.n_iter}; use n_iter: 10")
+        try:
+            metric = METRICS.get(tune.metric)
+        except UnknownNameError as exc:
+            raise doc.error((*base, "metric"), _with_known(exc, METRICS.names())) from None
+        if metric.per_class:
+            raise doc.error((*base, "metric"), f"{tune.metric} has one value per class; tune on one number, "
+                            "e.g. f1_macro")
+        problem = _scores_problem(tune.metric, model)
+        if problem:
+            raise doc.error((*base, "metric"), problem)
+        for name, values in tune.params.items():
+            where = (*base, "params", name)
+            span = range_of(values)
+            if span is not None:
+                if tune.n_iter is None:
+                    raise doc.error(where, f"a {span[0]} range needs random search; add n_iter (e.g. n_iter: 10) "
+                                    "or list values")
+                if not span[1] < span[2] or (span[0] == "log_uniform" and span[1] <= 0):
+                    raise doc.error(where, f"{span[0]} range [{span[1]:g}, {span[2]:g}] is empty or not positive; "
+                                    "write [low, high] with low < high (and low > 0 for log_uniform)")
+                tried = [span[1], span[2]]
+            elif isinstance(values, list) and values:
+                tried = values
+            else:
+                raise doc.error(where, f"expected a non-empty list of values or a range "
+                                f"({' or '.join(f'{{{r}: [low, high]}}' for r in RANGES)}); e.g. [0.5, 2]")
+            if name in model.params:
+                raise doc.error(where, f"{name!r} is also in models[{i}].params; remove it from one of them")
+            for value in tried:
+                try:
+                    check_model_params(replace(model, params={**model.params, name: value}, tune=None))
+                except ValueError as exc:
+                    raise doc.error(where, str(exc).partition(": ")[2] or str(exc)) from None
+
+
+def count_fits(config: RunConfig, grid_models: Sequence[ModelSpec] | None = None) -> int:
+    """Model fits a run makes: per job and outer unit, the refit plus inner folds x candidates when tuned.
+
+    ``grid_models``: the model of each (block, model) job of one dataset and seed
+    (``bench.run.runner.job_grid``); default: every model with every block.
+    """
+    from bench.run.tuning import n_candidates
+
+    if grid_models is None:
+        grid_models = [m for _ in config.features for m in config.models]
+    units = config.evaluation.cv.folds if config.evaluation.cv else 1
+    per_seed = sum(1 + (m.tune.folds * n_candidates(m.tune) if m.tune else 0) for m in grid_models)
+    return len(config.datasets) * len(config.seeds) * units * per_seed
 
 
 def _check_metric_names(config: RunConfig, doc: Doc) -> None:
@@ -213,3 +286,10 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) ->
                 problem = _scores_problem(metric, model)
                 if problem:
                     raise doc.error(("evaluation", "metrics", j), problem)
+            if model.tune is not None:
+                try:
+                    check_metric(model.tune.metric, task=info.task, multilabel=info.multilabel,
+                                 labels=info.labels, has_scores=has_scores)
+                except ValueError as exc:
+                    raise doc.error(("models", m, "tune", "metric"), f"{model.tune.metric} on dataset "
+                                    f"{info.name!r}: {exc}") from None
