@@ -71,7 +71,11 @@ class FeatureKind:
     extra: str | None = None
 
 
-FEATURES: Registry[FeatureKind] = Registry("feature kind")
+# common names for registered feature kinds: used for suggestions only, never to resolve a config
+FEATURE_ALIASES = {"tf_idf": ["tfidf"], "bow": ["count", "tfidf"], "bag_of_words": ["count", "tfidf"],
+                   "counts": ["count"], "hash": ["hashing"], "embeddings": ["embedding"], "use": ["embedding"],
+                   "concat": ["union"], "stack": ["union"]}
+FEATURES: Registry[FeatureKind] = Registry("feature kind", FEATURE_ALIASES)
 for _kind in (
     FeatureKind(name="tfidf", vectorizer="sklearn.feature_extraction.text.TfidfVectorizer",
                 description="tf-idf of word or character n-grams (analyzer: word | char | char_wb)"),

@@ -61,7 +61,15 @@ class MetricSpec:
         return [f"{base}[{label}]" for label in labels]
 
 
-METRICS: Registry[MetricSpec] = Registry("metric")
+# common names for registered metrics: used for suggestions only, never to resolve a config
+METRIC_ALIASES = {
+    "f1": ["f1_macro"], "macro_f1": ["f1_macro"], "f1macro": ["f1_macro"], "micro_f1": ["f1_micro"],
+    "weighted_f1": ["f1_weighted"], "acc": ["accuracy"], "precision": ["precision_macro"],
+    "recall": ["recall_macro"], "kappa": ["cohen_kappa"], "auc": ["roc_auc"], "fnc": ["fnc1_score"],
+    "fnc1": ["fnc1_score"], "favg": ["f_avg"], "semeval": ["f_avg"], "matthews": ["mcc"],
+    "balanced_acc": ["balanced_accuracy"], "logloss": ["log_loss"], "cross_entropy": ["log_loss"],
+}
+METRICS: Registry[MetricSpec] = Registry("metric", METRIC_ALIASES)
 
 
 def _add(spec: MetricSpec) -> MetricSpec:
