@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,13 +47,37 @@ def info_of(ds: BuiltDataset) -> DatasetInfo:
                        splits=tuple(ds.splits))
 
 
-def resolve_datasets(loaded: LoadedConfig, data_root: Path, *, verify: bool = False) -> dict[str, BuiltDataset]:
+def build_note(dataset: BuiltDataset, seconds: float) -> str:
+    """One line saying a dataset was just built, with what its build dropped and what it found (kept or
+    dropped as the spec's policies say; ``stats.json``'s audit), so that a build inside ``bench run`` is
+    not silent (``bench data show`` has the details)."""
+    stats = dataset.stats()
+    audit = stats.get("audit") or {}
+    rows = sum(int(s.get("n_rows", 0)) for s in (stats.get("splits") or {}).values())
+    dropped = [f"{key} {int(n):,}" for key, n in (audit.get("dropped") or {}).items() if n]
+    if audit.get("filtered_out"):
+        dropped.append(f"by where {int(audit['filtered_out']):,}")
+    found = [f"{what} {sum(audit[key].values()):,}" for key, what in (
+        ("empty", "empty"), ("unknown_labels", "unknown label"), ("duplicates", "duplicate"),
+        ("conflicting_duplicates", "conflicting duplicate")) if isinstance(audit.get(key), Mapping)
+        and sum(audit[key].values())]
+    found += [f"{split} rows with a copy in train {copy.get('exact', 0):,} exact + {copy.get('near', 0):,} near"
+              for split, copy in (audit.get("overlap") or {}).items()
+              if isinstance(copy, Mapping) and (copy.get("exact") or copy.get("near"))]
+    return (f"built dataset {dataset.name}: {rows:,} rows in {seconds:.1f} s; dropped: "
+            + (", ".join(dropped) if dropped else "none") + (f"; found: {', '.join(found)}" if found else "")
+            + f" (bench data show {dataset.path})")
+
+
+def resolve_datasets(loaded: LoadedConfig, data_root: Path, *, verify: bool = False,
+                     note: Callable[[str], None] | None = None) -> dict[str, BuiltDataset]:
     """Build (or reuse) every dataset of the config; errors point at the ``datasets`` entry.
 
     Every dataset's split files are checked against its fingerprint (sizes and times, or the
     content with ``verify``: ``bench.corpus.verify``) before the fingerprint is recorded.
+    ``note`` receives a ``build_note`` for each dataset built now (not for one reused).
     """
-    from bench.corpus import ensure_built, open_dataset
+    from bench.corpus import build_dataset, open_dataset
 
     out = {}
     for i, entry in enumerate(loaded.config.datasets):
@@ -61,7 +85,10 @@ def resolve_datasets(loaded: LoadedConfig, data_root: Path, *, verify: bool = Fa
             if not Path(entry).is_file():
                 raise loaded.doc.error(("datasets", i), f"no dataset spec file {entry!r}; check the path "
                                        "(relative paths are relative to the current folder)")
-            out[entry] = ensure_built(Path(entry), data_root, verify=verify)
+            result = build_dataset(Path(entry), data_root, verify=verify)
+            out[entry] = result.dataset
+            if note is not None and not result.reused:
+                note(build_note(result.dataset, result.seconds))
         else:
             out[entry] = open_dataset(entry, data_root, verify=verify)
     return out
@@ -163,7 +190,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
 
     if resume is not None:
         check_resume_config(resume, loaded)
-    datasets = resolve_datasets(loaded, data_root, verify=verify)
+    datasets = resolve_datasets(loaded, data_root, verify=verify, note=progress.note)
     check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
     degenerate = check_degenerate(loaded, datasets)
     cache_dir = results_root / CACHE_FOLDER / "features"
