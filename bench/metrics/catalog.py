@@ -138,3 +138,16 @@ def check_metric(name: str, *, task: str | None, multilabel: bool, labels: Seque
     if spec.needs_scores and not has_scores:
         raise ValueError(f"{name} needs per-class scores but the model gives none; "
                          "drop it or use a model with predict_proba or decision_function")
+
+
+def default_headline(*, task: str | None, multilabel: bool, labels: Sequence[str]) -> str:
+    """The metric a dataset is judged by when its spec names none (``headline_metric``, docs/datasets.md):
+    ``fnc1_score`` or ``f_avg`` when a stance dataset's labels allow it, else ``f1_macro``."""
+    if task == "stance" and not multilabel:
+        for name in ("fnc1_score", "f_avg"):
+            try:
+                check_metric(name, task=task, multilabel=False, labels=labels, has_scores=False)
+            except ValueError:
+                continue
+            return name
+    return "f1_macro"

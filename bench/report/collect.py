@@ -31,7 +31,7 @@ class ReportOptions:
     """How to build a report.
 
     Attributes:
-        metric: the metric of the table and plots; ``None``: the baseline run's first metric.
+        metric: the metric of the table and plots; ``None``: the baseline run's headline metric.
         baseline: index of the baseline run among the runs.
         test, correction, alpha, min_effect: the paired tests of the comparison, as in
             ``bench.compare.CompareOptions``.

@@ -141,9 +141,16 @@ def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, Bui
     return new_manifest(
         run_id=run_id, name=config.name, command=command,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), config_hash=config_hash(config),
-        datasets={ds.name: dataset_entry(ds) for ds in datasets.values()}, seeds=config.seeds,
+        datasets={ds.name: _with_headline(ds) for ds in datasets.values()}, seeds=config.seeds,
         jobs={job_id: {"status": "pending"} for job_id in job_ids}, evaluation=config_to_dict(config)["evaluation"],
         extra=extra)
+
+
+def _with_headline(ds: BuiltDataset) -> dict[str, Any]:
+    """The manifest entry of a dataset with its ``headline_metric`` (``stats.json``; built before the key
+    existed: none, and compare falls back to the task's default)."""
+    headline = ds.stats().get("headline_metric")
+    return {**dataset_entry(ds), **({"headline_metric": headline} if headline else {})}
 
 
 class RunInterrupted(KeyboardInterrupt):
