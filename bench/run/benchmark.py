@@ -27,6 +27,8 @@ from bench.run.degenerate import Degenerate, check_degenerate, degenerate_in, re
 from bench.run.resume import check_resume_config, check_resume_jobs
 from bench.run.validate import check_datasets
 
+CWD = "cwd"  # the manifest key of the folder a run started in (relative dataset spec paths are read from it)
+
 if TYPE_CHECKING:
     from bench.corpus import BuiltDataset
     from bench.run.executors import Executor
@@ -70,22 +72,25 @@ def build_note(dataset: BuiltDataset, seconds: float) -> str:
 
 
 def resolve_datasets(loaded: LoadedConfig, data_root: Path, *, verify: bool = False,
-                     note: Callable[[str], None] | None = None) -> dict[str, BuiltDataset]:
+                     note: Callable[[str], None] | None = None, base: Path | None = None) -> dict[str, BuiltDataset]:
     """Build (or reuse) every dataset of the config; errors point at the ``datasets`` entry.
 
     Every dataset's split files are checked against its fingerprint (sizes and times, or the
     content with ``verify``: ``bench.corpus.verify``) before the fingerprint is recorded.
-    ``note`` receives a ``build_note`` for each dataset built now (not for one reused).
+    ``note`` receives a ``build_note`` for each dataset built now (not for one reused). Relative spec
+    paths are read from ``base`` (a resumed run: the folder its first part ran in), else the current folder.
     """
     from bench.corpus import build_dataset, open_dataset
 
     out = {}
     for i, entry in enumerate(loaded.config.datasets):
         if is_spec(entry):
-            if not Path(entry).is_file():
+            spec = Path(entry) if base is None else base / entry
+            if not spec.is_file():
+                where = f"the folder the run started in, {base}" if base is not None else "the current folder"
                 raise loaded.doc.error(("datasets", i), f"no dataset spec file {entry!r}; check the path "
-                                       "(relative paths are relative to the current folder)")
-            result = build_dataset(Path(entry), data_root, verify=verify)
+                                       f"(relative paths are relative to {where})")
+            result = build_dataset(spec, data_root, verify=verify)
             out[entry] = result.dataset
             if note is not None and not result.reused:
                 note(build_note(result.dataset, result.seconds))
@@ -137,7 +142,8 @@ def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, Bui
                    degenerate: Sequence[Degenerate] = ()) -> dict[str, Any]:
     """The first manifest of a run (status ``running``); ``degenerate`` data is recorded when found."""
     config = loaded.config
-    extra = {DEGENERATE: [d.record() for d in degenerate]} if degenerate else None
+    # the folder relative dataset spec paths were read from: a resume started elsewhere reads them from it
+    extra = {CWD: str(Path.cwd()), **({DEGENERATE: [d.record() for d in degenerate]} if degenerate else {})}
     return new_manifest(
         run_id=run_id, name=config.name, command=command,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), config_hash=config_hash(config),
@@ -197,7 +203,9 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
 
     if resume is not None:
         check_resume_config(resume, loaded)
-    datasets = resolve_datasets(loaded, data_root, verify=verify, note=progress.note)
+    started_in = (resume.manifest.get(CWD) if resume is not None else None) or None
+    datasets = resolve_datasets(loaded, data_root, verify=verify, note=progress.note,
+                                base=Path(started_in) if started_in else None)
     check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
     degenerate = check_degenerate(loaded, datasets)
     cache_dir = results_root / CACHE_FOLDER / "features"
