@@ -40,4 +40,4 @@ def test_a_spec_missing_where_the_run_started_names_that_folder(tmp_path: Path, 
     topic.rename(topic.with_name("moved.yaml"))
     monkeypatch.chdir(tmp_path / "src")
     assert main(["run", "--resume", str(partial), "--data", str(tmp_path / "data"), "--quiet"]) == 2
-    assert f"relative to the folder the run started in, {tmp_path}" in capsys.readouterr().err
+    assert f"relative to the current folder or the folder the run started in, {tmp_path}" in capsys.readouterr().err

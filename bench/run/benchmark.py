@@ -77,17 +77,21 @@ def resolve_datasets(loaded: LoadedConfig, data_root: Path, *, verify: bool = Fa
 
     Every dataset's split files are checked against its fingerprint (sizes and times, or the
     content with ``verify``: ``bench.corpus.verify``) before the fingerprint is recorded.
-    ``note`` receives a ``build_note`` for each dataset built now (not for one reused). Relative spec
-    paths are read from ``base`` (a resumed run: the folder its first part ran in), else the current folder.
+    ``note`` receives a ``build_note`` for each dataset built now (not for one reused). A relative spec
+    path missing from the current folder is read from ``base`` (a resumed run: the folder it started in),
+    so a resume works from any folder, and a project folder copied or moved whole still resumes from
+    its new place (the fingerprints are checked against the manifest either way).
     """
     from bench.corpus import build_dataset, open_dataset
 
     out = {}
     for i, entry in enumerate(loaded.config.datasets):
         if is_spec(entry):
-            spec = Path(entry) if base is None else base / entry
+            spec = Path(entry)
+            if not spec.is_file() and base is not None and not spec.is_absolute():
+                spec = base / entry
             if not spec.is_file():
-                where = f"the folder the run started in, {base}" if base is not None else "the current folder"
+                where = f"the current folder or the folder the run started in, {base}" if base else "the current folder"
                 raise loaded.doc.error(("datasets", i), f"no dataset spec file {entry!r}; check the path "
                                        f"(relative paths are relative to {where})")
             result = build_dataset(spec, data_root, verify=verify)
