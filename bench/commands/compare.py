@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmp.add_argument("--metric", metavar="NAME", help="metric to compare, e.g. f1_macro or f1[agree] "
                      "(default: the datasets' headline metric, e.g. f_avg for SemEval, fnc1_score for FNC-1, "
                      "f1_macro for topics; docs/datasets.md)")
-    format_option(cmp, {}, note="table fits the terminal's width (COLUMNS, else 100 when piped); md is the Markdown table, "
-                  "also what table writes to --output")
+    format_option(cmp, {}, note="table fits the terminal's width (COLUMNS, else 100 when piped); md is the "
+                  "Markdown table, also what table writes to --output")
     cmp.add_argument("--output", "-o", type=Path, metavar="FILE",
                      help="write the table to FILE, atomically (default: stdout)")
     cmp.add_argument("--fail-on-regression", action="store_true",

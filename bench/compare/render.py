@@ -315,7 +315,7 @@ def print_terminal(comparison: Comparison, width: int | None = None, file: Any =
          level=levels(head, rows) - 1 if level is None else level, width=width, file=file)
     console = Console(file=file, width=width)
     if letters:
-        console.print("- runs: " + escape(", ".join(f"{letter} = {run}" for letter, run in zip(letters, comparison.runs))),
-                      highlight=False)
+        named = ", ".join(f"{letter} = {run}" for letter, run in zip(letters, comparison.runs))
+        console.print(f"- runs: {escape(named)}", highlight=False)
     for note in notes(comparison):
         console.print(f"- {escape(note)}", highlight=False)
