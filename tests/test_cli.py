@@ -136,7 +136,7 @@ def test_report_statistics_options_change_what_the_report_says(runs: ReportRuns,
                  "--correction", "bh", "--alpha", "0.01"]) == 0
     # McNemar tests one prediction per item: with several seeds it would test another quantity than the Δ
     assert main(["report", *map(str, runs.runs), "-o", str(tmp_path / "refused.html"), *fast,
-                 "--test", "mcnemar"]) == 2
+                 "--test", "mcnemar", "--metric", "accuracy"]) == 2
     assert "--test mcnemar needs one prediction per item" in capsys.readouterr().err
     before, after = default.read_text(), chosen.read_text()
     assert "paired bootstrap, Holm-corrected" in before and "at alpha 0.05" in before

@@ -92,14 +92,24 @@ def test_page_fetches_nothing(report: Path) -> None:
     assert "@import" not in page and "url(" not in page
 
 
-def test_slices_give_numbers_for_large_slices_and_mark_small_ones(report: Path) -> None:
+def test_slices_give_numbers_for_large_slices_and_count_small_ones(report: Path) -> None:
     page = report.read_text(encoding="utf-8")
     slices = page[page.index('<section id="slices">'):page.index('<section id="items">')]
-    # actu_fr has 60 test items, 30 per outlet: numbers; tiny_stance has 15 per target: too small
+    # actu_fr has 60 test items, 30 per outlet: numbers; tiny_stance has 15 per target: counted, not shown
     assert re.search(r"<td>Le Monde</td><td class=\"num\">30</td><td class=\"num\">0\.\d{3} \[0\.\d{3}, ", slices)
-    assert re.search(r"<td>climate policy</td><td class=\"num\">15</td><td class=\"num\"><span class=\"small\">"
-                     r"too small</span>", slices)
+    assert "climate policy" not in slices and "too small" not in slices
+    assert re.search(r"<p class=\"small\">\d+ target slices with fewer than \d+ items not shown\.</p>", slices)
     assert "by length" in slices
+
+
+def test_long_sections_fold_and_tables_scroll_inside_their_box(report: Path) -> None:
+    page = report.read_text(encoding="utf-8")
+    for section, following in (("errors", "slices"), ("slices", "items")):
+        part = page[page.index(f'<section id="{section}">'):page.index(f'<section id="{following}">')]
+        assert "<details><summary><h3>" in part  # closed: one line per dataset until opened
+    assert "<details><summary>Every item named above" in page
+    assert "details table{display:block;overflow-x:auto;max-width:100%}" in page
+    assert '<nav><ul><li><a href="#runs">' in page
 
 
 def test_report_is_deterministic(runs: ReportRuns, report: Path, tmp_path: Path) -> None:
@@ -296,7 +306,8 @@ def test_hostile_names_and_texts_come_out_escaped(runs: ReportRuns) -> None:
     page = render_page(hostile, {HOSTILE[0]: [plot]}, {ds.name: analyse(ds) for ds in datasets}, {}, HOSTILE[1])
     assert "<script" not in page.lower() and '"onmouseover' not in page
     assert "<title>newsbench report: &lt;script&gt;alert(1)&lt;/script&gt;, &#34;onmouseover=" in page
-    assert '<h3>&lt;script&gt;alert(1)&lt;/script&gt;</h3><figure id="fig-p">' in page.replace(">\n<", "><")
+    assert ('<h3>&lt;script&gt;alert(1)&lt;/script&gt;</h3> <span class="muted">(1 figure)</span></summary>'
+            '<figure id="fig-p">') in page.replace(">\n<", "><")
     assert 'alt="&#34;onmouseover=alert(1) x=&#34;" data-plot="p"' in page
     assert '<a href="&#34;onmouseover=alert(1) x=&#34;/p.png">PNG</a>' in page
     assert "<li>{{ 7*7 }}</li>" in page and "<b>&lt;script&gt;alert(1)&lt;/script&gt;</b> (higher" not in page

@@ -20,8 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     cmp.add_argument("runs", nargs="+", metavar="RUN", help="run folders (or run ids under --results)")
     cmp.add_argument("--baseline", metavar="RUN", help="the run the others are compared with (default: the first)")
     cmp.add_argument("--metric", metavar="NAME", help="metric to compare, e.g. f1_macro or f1[agree] "
-                     "(default: the baseline run's first metric)")
-    format_option(cmp, {}, note="table and md print the same Markdown table")
+                     "(default: the datasets' headline metric, e.g. f_avg for SemEval, fnc1_score for FNC-1, "
+                     "f1_macro for topics; docs/datasets.md)")
+    format_option(cmp, {}, note="table fits the terminal's width (COLUMNS, else 100 when piped); md is the "
+                  "Markdown table, also what table writes to --output")
     cmp.add_argument("--output", "-o", type=Path, metavar="FILE",
                      help="write the table to FILE, atomically (default: stdout)")
     cmp.add_argument("--fail-on-regression", action="store_true",
@@ -82,7 +84,12 @@ def compare_command(args: argparse.Namespace) -> int:
                              samples=args.samples, confidence=args.confidence, alpha=args.alpha,
                              min_effect=args.min_effect, seed=args.seed)
     comparison = compare_runs(runs, options)
-    _write(render(comparison, "md" if args.format == "table" else args.format), args.output)
+    if args.format == "table" and args.output is None:
+        from bench.compare.render import print_terminal
+
+        print_terminal(comparison)
+    else:
+        _write(render(comparison, "md" if args.format == "table" else args.format), args.output)
     if args.fail_on_regression and comparison.regressions:
         for line in comparison.regressions:
             print(f"bench: regression: {line}", file=sys.stderr)

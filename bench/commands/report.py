@@ -22,7 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.html", help="the report to write")
     parser.add_argument("--baseline", metavar="RUN", help="the run the others are compared with (default: the first)")
     parser.add_argument("--metric", metavar="NAME", help="metric of the table, plots and slices, e.g. f1_macro or "
-                        "f1[agree] (default: the baseline run's first metric)")
+                        "f1[agree] (default: the datasets' headline metric, e.g. f_avg for SemEval, fnc1_score "
+                        "for FNC-1, f1_macro for topics; docs/datasets.md)")
     parser.add_argument("--top", type=positive_int, default=10, metavar="N", help="rows per error-analysis table")
     results_option(parser)
     data_option(parser, help="folder of built datasets, used when a run's dataset path has moved")

@@ -42,7 +42,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     show.add_argument("--by", action="append", choices=SLICE_DIMENSIONS, metavar="DIMENSION",
                       help=f"metric per slice of the test items, with CIs: one of {', '.join(SLICE_DIMENSIONS)} "
                       "(repeatable); slices under 30 items are marked too small (default: no slices, the run's table)")
-    show.add_argument("--metric", metavar="NAME", help="metric of the slices (default: the run's first metric)")
+    show.add_argument("--metric", metavar="NAME", help="metric of the slices (default: the datasets' headline "
+                      "metric, docs/datasets.md)")
     data_option(show, help="folder of built datasets, used with --by when the run's dataset path has moved")
     show.set_defaults(handler=show_command)
 

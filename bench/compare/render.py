@@ -23,6 +23,8 @@ from bench.results.layout import json_text
 if TYPE_CHECKING:
     from markupsafe import Markup
 
+    from bench.results.fit import Cell
+
 FORMATS = ("md", "csv", "json", "latex", "html")
 _MARK = {"better": "▲", "worse": "▼", "none": ""}
 _LATEX_MARK = {"better": r"$\uparrow$", "worse": r"$\downarrow$", "none": ""}
@@ -253,3 +255,57 @@ def render_html(comparison: Comparison) -> str:
 
     return str(render_template("bench.compare", "fragment.html.j2", head=_header(comparison),
                                rows=_wide_rows(comparison, _MARK), notes=notes(comparison)))
+
+
+def _fit_rows(comparison: Comparison) -> list[list[Cell]]:
+    """The wide rows as ``bench.results.fit`` cells: a CI bracket may go under its number."""
+    from bench.results.fit import Cell as FitCell
+
+    out = []
+    for row in comparison.rows:
+        line = [FitCell.plain(row.dataset), FitCell.plain(row.features), FitCell.plain(row.model),
+                FitCell.plain(_num(row.floor))]
+        for cell in row.cells:
+            line.append(FitCell.plain("-") if cell is None else FitCell.parts(
+                [_num(cell.value), "" if cell.seed_std is None else f"sd {_num(cell.seed_std)}"],
+                [f"[{_num(cell.ci_low)}, {_num(cell.ci_high)}]"]))
+        for i, delta in enumerate(row.deltas):
+            if i == comparison.baseline:
+                continue
+            if delta is None:
+                line += [FitCell.plain("-"), FitCell.plain("-")]
+                continue
+            seeds = f"seeds {delta.seed_share:.0%}" if delta.seed_share > 0 else ""
+            line += [FitCell.parts([_num(delta.delta, sign=True), _MARK[delta.direction]],
+                                   [f"[{_num(delta.ci_low, sign=True)}, {_num(delta.ci_high, sign=True)}]", seeds]),
+                     FitCell.plain("identical" if delta.identical else _p(delta.p_adjusted))]
+        out.append(line)
+    return out
+
+
+def print_terminal(comparison: Comparison, width: int | None = None, file: Any = None) -> None:
+    """The table drawn to fit the terminal (``bench.results.fit``), then the notes, word-wrapped."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    from bench.results.fit import Cell as FitCell
+    from bench.results.fit import draw, fitting_level, levels, target_width
+
+    width = target_width(width)
+    head = [FitCell.words(h) for h in _header(comparison)]
+    rows = _fit_rows(comparison)
+    level = fitting_level(head, rows, width)
+    letters: list[str] = []
+    if level is None:  # runs named by a letter, spelled out under the table
+        letters = [chr(ord("A") + i) if i < 26 else str(i + 1) for i in range(len(comparison.runs))]
+        short = dataclasses.replace(comparison, runs=tuple(letters))
+        head = [FitCell.words(h) for h in _header(short)]
+        level = fitting_level(head, rows, width)
+    draw(head, rows, right=[i >= 3 for i in range(len(head))],
+         level=levels(head, rows) - 1 if level is None else level, width=width, file=file)
+    console = Console(file=file, width=width)
+    if letters:
+        named = ", ".join(f"{letter} = {run}" for letter, run in zip(letters, comparison.runs))
+        console.print(f"- runs: {escape(named)}", highlight=False)
+    for note in notes(comparison):
+        console.print(f"- {escape(note)}", highlight=False)

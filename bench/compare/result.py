@@ -21,7 +21,7 @@ class CompareOptions:
     """How to compare: the metric, the test, the correction and the regression gate.
 
     Attributes:
-        metric: metric name; ``None`` takes the first metric of the baseline run's config.
+        metric: metric name; ``None`` takes the baseline run's headline metric (``table.default_metric``).
         baseline: index of the baseline run in the list of runs.
         test: ``bootstrap`` (paired bootstrap of the metric difference, any metric),
             ``mcnemar`` (error rates) or ``permutation`` (approximate randomization).

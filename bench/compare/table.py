@@ -45,11 +45,21 @@ def run_labels(runs: Sequence[RunDir]) -> tuple[str, ...]:
 
 
 def default_metric(run: RunDir) -> str:
-    """The first scalar metric the baseline run was evaluated with (``accuracy`` if none)."""
-    for name in (run.manifest.get("evaluation") or {}).get("metrics") or []:
-        if not str(name).endswith("_per_class"):
-            return str(name)
-    return "accuracy"
+    """The headline metric of the baseline run's datasets (``headline_metric``, docs/datasets.md) when they
+    share one and the run has it; with several headlines, ``f1_macro`` when the run has it; else the
+    first scalar metric the run was evaluated with (``accuracy`` if none)."""
+    from bench.metrics.catalog import default_headline
+
+    evaluated = [str(n) for n in (run.manifest.get("evaluation") or {}).get("metrics") or []
+                 if not str(n).endswith("_per_class")]
+    headlines = {str(entry.get("headline_metric") or default_headline(
+        task=entry.get("task"), multilabel=bool(entry.get("multilabel")), labels=entry.get("labels") or []))
+        for entry in (run.manifest.get("datasets") or {}).values() if isinstance(entry, dict)}
+    if len(headlines) == 1 and next(iter(headlines)) in evaluated:
+        return next(iter(headlines))
+    if len(headlines) > 1 and "f1_macro" in evaluated:
+        return "f1_macro"
+    return evaluated[0] if evaluated else "accuracy"
 
 
 def _rng(options: CompareOptions, *names: str) -> np.random.Generator:

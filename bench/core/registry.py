@@ -2,14 +2,16 @@
 
 Entries carry their own metadata (a ``MetricSpec`` knows whether greater is better), so
 there are no parallel lookup tables. Registering a name twice fails at import; a miss
-raises ``UnknownNameError`` with close matches. A registry with an ``adapt`` function also
-holds the entries of installed plugins (``bench.core.plugins``), loaded on its first lookup.
+raises ``UnknownNameError`` with close matches, and with the names a common alias stands for
+(``logreg`` -> ``logistic_regression``): aliases only suggest, they never resolve, so a config
+always names what it runs. A registry with an ``adapt`` function also holds the entries of
+installed plugins (``bench.core.plugins``), loaded on its first lookup.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from bench.core.errors import RegistryError, UnknownNameError
@@ -20,9 +22,11 @@ T = TypeVar("T")
 class Registry(Generic[T]):
     """Named entries of one kind (``"metric"``, ``"estimator"``, ...)."""
 
-    def __init__(self, kind: str, adapt: Callable[[str, Any, str], T] | None = None) -> None:
+    def __init__(self, kind: str, aliases: Mapping[str, Sequence[str]] | None = None, *,
+                 adapt: Callable[[str, Any, str], T] | None = None) -> None:
         self.kind = kind
         self._entries: dict[str, T] = {}
+        self._aliases = {alias.lower(): tuple(names) for alias, names in (aliases or {}).items()}
         self._adapt = adapt
         self._plugins_loaded = adapt is None
         self.origins: dict[str, str] = {}  # plugin name -> "package version"
@@ -60,8 +64,16 @@ class Registry(Generic[T]):
         try:
             return self._entries[name]
         except KeyError:
-            close = difflib.get_close_matches(name, list(self._entries), n=3)
-            raise UnknownNameError(self.kind, name, close) from None
+            raise UnknownNameError(self.kind, name, self.suggest(name)) from None
+
+    def suggest(self, name: str) -> list[str]:
+        """Registered names ``name`` may have meant: those its alias stands for, then close spellings."""
+        self._load_plugins()
+        key = str(name).lower()
+        meant = [n for n in self._aliases.get(key, ()) if n in self._entries]
+        meant += [n for n in self._entries if n.lower() == key]
+        meant += difflib.get_close_matches(str(name), list(self._entries), n=3)
+        return list(dict.fromkeys(meant))[:3]
 
     def __contains__(self, name: object) -> bool:
         self._load_plugins()

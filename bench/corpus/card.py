@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.corpus.rows import CHARS, WORDS
+from bench.metrics.catalog import default_headline
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,6 +73,8 @@ def build_stats(loaded: LoadedSpec, prepared: Prepared, digest: str, stamps: lis
                                                      "on_overlap", "on_near_overlap")},
         "build": {"spec_path": str(loaded.path.resolve()), "sources": stamps},
         "description": spec.description, "license": spec.license, "citation": spec.citation,
+        "headline_metric": spec.headline_metric or default_headline(
+            task=spec.task, multilabel=spec.multilabel, labels=prepared.labels),
     }
 
 

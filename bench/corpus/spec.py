@@ -50,6 +50,7 @@ on_duplicate: keep             # same text (and target) twice within a split: ke
 on_overlap: keep               # same text in train and another split: keep | drop (from the other split) | error
 on_near_overlap: keep          # near-duplicate (MinHash) of a train text in another split: keep | drop | error
 near_duplicates: {threshold: 0.8, shingle: 5, permutations: 64, bands: 16, enabled: true}
+headline_metric: f_avg         # the metric compare and report show by default (default: by task and labels)
 ```
 
 Paths may use ``${VAR}`` / ``${VAR:-default}``; relative paths are relative to the spec
@@ -284,8 +285,17 @@ class DatasetSpec:
     on_overlap: Policy = "keep"
     on_near_overlap: Policy = "keep"
     near_duplicates: NearDuplicateSpec = field(default_factory=NearDuplicateSpec)
+    headline_metric: str | None = None
 
     def __post_init__(self) -> None:
+        if self.headline_metric is not None:
+            from bench.metrics.catalog import METRICS
+
+            if self.headline_metric not in METRICS:
+                close = METRICS.suggest(self.headline_metric)
+                raise ValueError(f"headline_metric: unknown metric {self.headline_metric!r}; "
+                                 + (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
+                                    else "name a registered metric such as f1_macro, f_avg or fnc1_score"))
         if not NAME_PATTERN.match(self.name) or ".." in self.name:
             raise ValueError(f"name: {self.name!r} is not a safe folder name; use letters, digits, "
                              "'-', '_' and '.', with no '/' or '..'")
@@ -325,7 +335,10 @@ class LoadedSpec:
     @property
     def spec_hash(self) -> str:
         """sha256 of the bound spec (after ``${VAR}`` expansion): changes when any setting does."""
-        payload = json.dumps(asdict(self.spec), sort_keys=True, default=str)
+        bound = asdict(self.spec)
+        if bound["headline_metric"] is None:  # a spec without the key keeps the hash it had before the key existed
+            del bound["headline_metric"]
+        payload = json.dumps(bound, sort_keys=True, default=str)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

@@ -82,7 +82,11 @@ def _adapt_plugin(name: str, obj: Any, path: str) -> FeatureKind:
     return FeatureKind(name=name, vectorizer=path, description=doc[0] if doc else path, terms=False)
 
 
-FEATURES: Registry[FeatureKind] = Registry("feature kind", adapt=_adapt_plugin)
+# common names for registered feature kinds: used for suggestions only, never to resolve a config
+FEATURE_ALIASES = {"tf_idf": ["tfidf"], "bow": ["count", "tfidf"], "bag_of_words": ["count", "tfidf"],
+                   "counts": ["count"], "hash": ["hashing"], "embeddings": ["embedding"], "use": ["embedding"],
+                   "concat": ["union"], "stack": ["union"]}
+FEATURES: Registry[FeatureKind] = Registry("feature kind", FEATURE_ALIASES, adapt=_adapt_plugin)
 for _kind in (
     FeatureKind(name="tfidf", vectorizer="sklearn.feature_extraction.text.TfidfVectorizer",
                 description="tf-idf of word or character n-grams (analyzer: word | char | char_wb)"),

@@ -78,7 +78,16 @@ def _adapt_plugin(name: str, obj: Any, path: str) -> EstimatorSpec:
     return EstimatorSpec(name=name, factory=path, description=doc[0] if doc else path, input=text_in)
 
 
-ESTIMATORS: Registry[EstimatorSpec] = Registry("estimator", adapt=_adapt_plugin)
+# common names for registered estimators: used for suggestions only, never to resolve a config
+ESTIMATOR_ALIASES = {
+    "logreg": ["logistic_regression"], "lr": ["logistic_regression"], "logistic": ["logistic_regression"],
+    "maxent": ["logistic_regression"], "svm": ["linear_svc"], "svc": ["linear_svc"],
+    "linearsvc": ["linear_svc"], "nb": ["complement_nb", "multinomial_nb"],
+    "naive_bayes": ["complement_nb", "multinomial_nb"], "mnb": ["multinomial_nb"], "cnb": ["complement_nb"],
+    "most_frequent": ["majority"], "baseline": ["majority", "dummy"], "perceptron": ["sgd"],
+    "pa": ["passive_aggressive"], "neural_net": ["mlp"], "ridge_classifier": ["ridge"],
+}
+ESTIMATORS: Registry[EstimatorSpec] = Registry("estimator", ESTIMATOR_ALIASES, adapt=_adapt_plugin)
 for _spec in (
     EstimatorSpec(name="majority", factory="sklearn.dummy.DummyClassifier", defaults={"strategy": "most_frequent"},
                   description="always the most frequent training label"),
@@ -131,7 +140,7 @@ def _resolve(spec: ModelSpec) -> tuple[Any, Mapping[str, Any]]:
     estimator = spec.estimator
     if "." not in estimator:
         if estimator not in ESTIMATORS:
-            close = difflib.get_close_matches(estimator, ESTIMATORS.names(), n=3)
+            close = ESTIMATORS.suggest(estimator)
             hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
                     else f"use one of {', '.join(ESTIMATORS.names())} or an import path such as sklearn.svm.LinearSVC")
             raise ModelParamError("estimator", f"unknown estimator {estimator!r}; {hint}")

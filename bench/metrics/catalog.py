@@ -69,7 +69,15 @@ def _adapt_plugin(name: str, obj: object, path: str) -> MetricSpec:
     return dataclasses.replace(obj, name=name)
 
 
-METRICS: Registry[MetricSpec] = Registry("metric", adapt=_adapt_plugin)
+# common names for registered metrics: used for suggestions only, never to resolve a config
+METRIC_ALIASES = {
+    "f1": ["f1_macro"], "macro_f1": ["f1_macro"], "f1macro": ["f1_macro"], "micro_f1": ["f1_micro"],
+    "weighted_f1": ["f1_weighted"], "acc": ["accuracy"], "precision": ["precision_macro"],
+    "recall": ["recall_macro"], "kappa": ["cohen_kappa"], "auc": ["roc_auc"], "fnc": ["fnc1_score"],
+    "fnc1": ["fnc1_score"], "favg": ["f_avg"], "semeval": ["f_avg"], "matthews": ["mcc"],
+    "balanced_acc": ["balanced_accuracy"], "logloss": ["log_loss"], "cross_entropy": ["log_loss"],
+}
+METRICS: Registry[MetricSpec] = Registry("metric", METRIC_ALIASES, adapt=_adapt_plugin)
 
 
 def _add(spec: MetricSpec) -> MetricSpec:
@@ -138,3 +146,16 @@ def check_metric(name: str, *, task: str | None, multilabel: bool, labels: Seque
     if spec.needs_scores and not has_scores:
         raise ValueError(f"{name} needs per-class scores but the model gives none; "
                          "drop it or use a model with predict_proba or decision_function")
+
+
+def default_headline(*, task: str | None, multilabel: bool, labels: Sequence[str]) -> str:
+    """The metric a dataset is judged by when its spec names none (``headline_metric``, docs/datasets.md):
+    ``fnc1_score`` or ``f_avg`` when a stance dataset's labels allow it, else ``f1_macro``."""
+    if task == "stance" and not multilabel:
+        for name in ("fnc1_score", "f_avg"):
+            try:
+                check_metric(name, task=task, multilabel=False, labels=labels, has_scores=False)
+            except ValueError:
+                continue
+            return name
+    return "f1_macro"

@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from bench.results.fit import Cell, draw, fitting_level, levels, target_width
 from bench.results.latex import booktabs, latex_escape
 
 if TYPE_CHECKING:
@@ -101,19 +102,26 @@ def _with_notes(text: str, notes: Sequence[str], prefix: str, *, joined: bool = 
     return text + "\n" + gap + "\n".join(f"{prefix}note: {note}" for note in notes)
 
 
-def _cell(mean: float, std: float, lo: float, hi: float, digits: int) -> str:
+def _parts(mean: float, std: float, lo: float, hi: float, digits: int) -> tuple[list[str], list[str]]:
+    """The value and its ``±`` spread, then its CI bracket (``[]`` when absent); ``-`` for no value."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "-"
-    text = f"{mean:.{digits}f}"
+        return ["-"], []
+    first = [f"{mean:.{digits}f}"]
     if std is not None and not (isinstance(std, float) and math.isnan(std)):
-        text += f" ±{std:.{digits}f}"
+        first.append(f"±{std:.{digits}f}")
     if lo is not None and hi is not None and not (math.isnan(lo) or math.isnan(hi)):
-        text += f" [{lo:.{digits}f}, {hi:.{digits}f}]"
-    return text
+        return first, [f"[{lo:.{digits}f}, {hi:.{digits}f}]"]
+    return first, []
 
 
-def wide(summary: pd.DataFrame, digits: int = 4) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the display table: one row per system, one column per metric."""
+def _cell(mean: float, std: float, lo: float, hi: float, digits: int) -> str:
+    first, rest = _parts(mean, std, lo, hi, digits)
+    return " ".join([*first, *rest])
+
+
+def wide(summary: pd.DataFrame, digits: int = 4, cell: Any = _cell) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the display table: one row per system, one column per metric (``cell``
+    makes a cell from mean, std, CI bounds and digits; a missing metric is ``""``)."""
     metrics = list(dict.fromkeys(summary["metric"]))
     show_target = bool((summary["target"] != "").any()) if len(summary) else False
     show_split = summary["split"].nunique() > 1 if len(summary) else False
@@ -121,8 +129,8 @@ def wide(summary: pd.DataFrame, digits: int = 4) -> tuple[list[str], list[list[s
     cells: dict[tuple[Any, ...], dict[str, str]] = {}
     for rec in summary.to_dict("records"):
         key = tuple(rec[k] for k in keys)
-        cells.setdefault(key, {})[rec["metric"]] = _cell(rec["mean"], rec["std"], rec["ci_low"], rec["ci_high"],
-                                                         digits)
+        cells.setdefault(key, {})[rec["metric"]] = cell(rec["mean"], rec["std"], rec["ci_low"], rec["ci_high"],
+                                                        digits)
     body = [[str(k) for k in key] + [row.get(m, "") for m in metrics] for key, row in cells.items()]
     return keys + metrics, body
 
@@ -167,28 +175,38 @@ def render(summary: pd.DataFrame, fmt: str, *, title: str = "", digits: int = 4,
     return None
 
 
-def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4, notes: Sequence[str] = (),
-                run: RunDir | None = None) -> None:
-    """Draw the results table on stdout with rich (no wrapping into a narrow width when piped), its legend, then
-    ``notes``."""
-    import sys
+def _fit_cell(mean: float, std: float, lo: float, hi: float, digits: int) -> Cell:
+    return Cell.parts(*_parts(mean, std, lo, hi, digits))
 
+
+def print_table(summary: pd.DataFrame, *, title: str = "", digits: int = 4, notes: Sequence[str] = (),
+                run: RunDir | None = None, width: int | None = None, file: Any = None) -> None:
+    """Draw the results table with rich at the terminal's width (``bench.results.fit``), its legend, then
+    ``notes``.
+
+    Narrower widths move the CI bracket under its value; when even that does not fit, one row per
+    metric. No number or name is ever broken.
+    """
     from rich.console import Console
     from rich.markup import escape
-    from rich.table import Table
 
-    header, body = wide(summary, digits)
+    width = target_width(width)
+    header, body = wide(summary, digits, _fit_cell)
     n_keys = len(header) - summary["metric"].nunique()
-    table = Table(title=escape(title) if title else None)
-    for i, name in enumerate(header):
-        table.add_column(escape(name), justify="left" if i < n_keys else "right", overflow="fold")
-    for row in body:
-        table.add_row(*(escape(cell) for cell in row))
-    natural = sum(max([len(h), *(len(r[i]) for r in body)]) + 3 for i, h in enumerate(header)) + 1
-    width = None if sys.stdout.isatty() else max(80, natural, len(title))
-    console = Console(soft_wrap=False, width=width)
-    console.print(table)
+    head = [Cell.words(h) for h in header]
+    rows = [[c if isinstance(c, Cell) else Cell.plain(c) for c in row] for row in body]
+    right = [i >= n_keys for i in range(len(header))]
+    level = fitting_level(head, rows, width)
+    if level is None and len(header) - n_keys > 1:  # one row per metric: the narrowest table there is
+        head = [*head[:n_keys], Cell.plain("metric"), Cell.plain("value")]
+        rows = [[*row[:n_keys], Cell.plain(metric), cell] for row in rows
+                for metric, cell in zip(header[n_keys:], row[n_keys:]) if cell.at(0)]
+        right = [i > n_keys for i in range(len(head))]
+        level = fitting_level(head, rows, width)
+    draw(head, rows, right=right, level=levels(head, rows) - 1 if level is None else level, width=width,
+         title=title, file=file)
+    console = Console(file=file, width=width)
     for line in legend(summary, run):
         console.print(escape(line), highlight=False)
     for note in notes:
-        console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
+        console.print(f"note: {escape(note)}", highlight=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import signal
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,8 @@ from bench.run.degenerate import MANIFEST_KEY as DEGENERATE
 from bench.run.degenerate import Degenerate, check_degenerate, degenerate_in, report_degenerate
 from bench.run.resume import check_resume_config, check_resume_jobs
 from bench.run.validate import check_datasets
+
+CWD = "cwd"  # the manifest key of the folder a run started in (relative dataset spec paths are read from it)
 
 if TYPE_CHECKING:
     from bench.corpus import BuiltDataset
@@ -47,21 +49,55 @@ def info_of(ds: BuiltDataset) -> DatasetInfo:
                        splits=tuple(ds.splits))
 
 
-def resolve_datasets(loaded: LoadedConfig, data_root: Path, *, verify: bool = False) -> dict[str, BuiltDataset]:
+def build_note(dataset: BuiltDataset, seconds: float) -> str:
+    """One line saying a dataset was just built, with what its build dropped and what it found (kept or
+    dropped as the spec's policies say; ``stats.json``'s audit), so that a build inside ``bench run`` is
+    not silent (``bench data show`` has the details)."""
+    stats = dataset.stats()
+    audit = stats.get("audit") or {}
+    rows = sum(int(s.get("n_rows", 0)) for s in (stats.get("splits") or {}).values())
+    dropped = [f"{key} {int(n):,}" for key, n in (audit.get("dropped") or {}).items() if n]
+    if audit.get("filtered_out"):
+        dropped.append(f"by where {int(audit['filtered_out']):,}")
+    found = [f"{what} {sum(audit[key].values()):,}" for key, what in (
+        ("empty", "empty"), ("unknown_labels", "unknown label"), ("duplicates", "duplicate"),
+        ("conflicting_duplicates", "conflicting duplicate")) if isinstance(audit.get(key), Mapping)
+        and sum(audit[key].values())]
+    found += [f"{split} rows with a copy in train {copy.get('exact', 0):,} exact + {copy.get('near', 0):,} near"
+              for split, copy in (audit.get("overlap") or {}).items()
+              if isinstance(copy, Mapping) and (copy.get("exact") or copy.get("near"))]
+    return (f"built dataset {dataset.name}: {rows:,} rows in {seconds:.1f} s; dropped: "
+            + (", ".join(dropped) if dropped else "none") + (f"; found: {', '.join(found)}" if found else "")
+            + f" (bench data show {dataset.path})")
+
+
+def resolve_datasets(loaded: LoadedConfig, data_root: Path, *, verify: bool = False,
+                     note: Callable[[str], None] | None = None, base: Path | None = None) -> dict[str, BuiltDataset]:
     """Build (or reuse) every dataset of the config; errors point at the ``datasets`` entry.
 
     Every dataset's split files are checked against its fingerprint (sizes and times, or the
     content with ``verify``: ``bench.corpus.verify``) before the fingerprint is recorded.
+    ``note`` receives a ``build_note`` for each dataset built now (not for one reused). A relative spec
+    path missing from the current folder is read from ``base`` (a resumed run: the folder it started in),
+    so a resume works from any folder, and a project folder copied or moved whole still resumes from
+    its new place (the fingerprints are checked against the manifest either way).
     """
-    from bench.corpus import ensure_built, open_dataset
+    from bench.corpus import build_dataset, open_dataset
 
     out = {}
     for i, entry in enumerate(loaded.config.datasets):
         if is_spec(entry):
-            if not Path(entry).is_file():
+            spec = Path(entry)
+            if not spec.is_file() and base is not None and not spec.is_absolute():
+                spec = base / entry
+            if not spec.is_file():
+                where = f"the current folder or the folder the run started in, {base}" if base else "the current folder"
                 raise loaded.doc.error(("datasets", i), f"no dataset spec file {entry!r}; check the path "
-                                       "(relative paths are relative to the current folder)")
-            out[entry] = ensure_built(Path(entry), data_root, verify=verify)
+                                       f"(relative paths are relative to {where})")
+            result = build_dataset(spec, data_root, verify=verify)
+            out[entry] = result.dataset
+            if note is not None and not result.reused:
+                note(build_note(result.dataset, result.seconds))
         else:
             out[entry] = open_dataset(entry, data_root, verify=verify)
     return out
@@ -110,13 +146,21 @@ def build_manifest(loaded: LoadedConfig, run_id: str, datasets: Mapping[str, Bui
                    degenerate: Sequence[Degenerate] = ()) -> dict[str, Any]:
     """The first manifest of a run (status ``running``); ``degenerate`` data is recorded when found."""
     config = loaded.config
-    extra = {DEGENERATE: [d.record() for d in degenerate]} if degenerate else None
+    # the folder relative dataset spec paths were read from: a resume started elsewhere reads them from it
+    extra = {CWD: str(Path.cwd()), **({DEGENERATE: [d.record() for d in degenerate]} if degenerate else {})}
     return new_manifest(
         run_id=run_id, name=config.name, command=command,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), config_hash=config_hash(config),
-        datasets={ds.name: dataset_entry(ds) for ds in datasets.values()}, seeds=config.seeds,
+        datasets={ds.name: _with_headline(ds) for ds in datasets.values()}, seeds=config.seeds,
         jobs={job_id: {"status": "pending"} for job_id in job_ids}, evaluation=config_to_dict(config)["evaluation"],
         extra=extra)
+
+
+def _with_headline(ds: BuiltDataset) -> dict[str, Any]:
+    """The manifest entry of a dataset with its ``headline_metric`` (``stats.json``; built before the key
+    existed: none, and compare falls back to the task's default)."""
+    headline = ds.stats().get("headline_metric")
+    return {**dataset_entry(ds), **({"headline_metric": headline} if headline else {})}
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -163,7 +207,9 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
 
     if resume is not None:
         check_resume_config(resume, loaded)
-    datasets = resolve_datasets(loaded, data_root, verify=verify)
+    started_in = (resume.manifest.get(CWD) if resume is not None else None) or None
+    datasets = resolve_datasets(loaded, data_root, verify=verify, note=progress.note,
+                                base=Path(started_in) if started_in else None)
     check_datasets(loaded, {entry: info_of(ds) for entry, ds in datasets.items()})
     degenerate = check_degenerate(loaded, datasets)
     cache_dir = results_root / CACHE_FOLDER / "features"
