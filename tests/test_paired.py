@@ -272,3 +272,41 @@ def test_score_metrics_counts_undefined_resamples(seed: int) -> None:
     expected = 2000 * (28 / 30) ** 30
     assert 0.7 * expected < auc.undefined < 1.3 * expected
     assert acc.undefined == 0
+
+
+def test_a_seed_part_hidden_in_item_noise_never_makes_the_interval_explode() -> None:
+    """Seed spreads made of item noise leave a tiny seed part: the t scale must stay bounded.
+
+    Before the bound on Satterthwaite's df, such a case gave df near 0 and intervals of
+    1e100 and beyond (seen on the demo with 1,000 resamples).
+    """
+    from bench.stats.seeds import seed_aware
+
+    rng = np.random.default_rng(3)
+    seeds = np.array([0.70, 0.71, 0.69])  # seed variance 1e-4
+    # each seed's bootstrap deviations almost as wide as the seeds' spread (little seed variance
+    # left), and the same in both systems (paired items), so the delta's item part is tiny
+    shared = rng.normal(0.0, 0.00995, size=(1000, 3))
+    points = [seeds, seeds + 0.001]
+    per_seed = [seeds + shared, seeds + 0.001 + shared + rng.normal(0, 1e-6, size=(1000, 3))]
+    aware = seed_aware(points, per_seed, np.array([-1.0, 1.0]), np.random.default_rng(0))
+    assert aware.df >= 2.0
+    low, high = np.nanpercentile(aware.draws, [2.5, 97.5])
+    assert np.isfinite([low, high]).all() and high - low < 1.0
+
+
+def test_identical_systems_under_several_seeds_differ_by_exactly_zero(tmp_path, rng) -> None:
+    """Identical predictions have a delta of 0 in every resample: no seed part, no p-value."""
+    from bench.compare import CompareOptions, compare_runs
+    from bench.results.store import RunDir
+    from tests.run_factory import gold_labels, simulated_job, write_run
+
+    gold = gold_labels(rng, 150)
+    jobs = [simulated_job(rng, dataset="toy", model="logreg", seed=s, gold=gold, accuracy=0.6 + 0.05 * s)
+            for s in range(3)]
+    a, b = write_run(tmp_path, "a", jobs), write_run(tmp_path, "b", jobs)
+    for samples in (200, 1000):
+        comparison = compare_runs([RunDir.open(a), RunDir.open(b)], CompareOptions(samples=samples, metric="f1_macro"))
+        delta = comparison.rows[0].deltas[1]
+        assert delta is not None and delta.identical
+        assert (delta.delta, delta.ci_low, delta.ci_high, delta.seed_share) == (0.0, 0.0, 0.0, 0.0)

@@ -261,9 +261,12 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
         weights[jb], weights[j] = -1.0, 1.0
         aware = seed_aware(seed_points, per_seed, weights, rng)
         d = float(points[j] - points[jb])
-        dd, share = (aware.draws, aware.seed_share) if options.seed_variance else (aware.item_draws, 0.0)
-        ci = bs.interval(dd, np.asarray(d), options.confidence)
         identical = _identical(outs[jb], outs[j], ref)
+        # identical predictions under every seed: the delta is 0 in every resample, with no seed part
+        # (the seed model treats the two systems' seeds as independent, which identical systems are not)
+        seed_aware_delta = options.seed_variance and not identical
+        dd, share = (aware.draws, aware.seed_share) if seed_aware_delta else (aware.item_draws, 0.0)
+        ci = bs.interval(dd, np.asarray(d), options.confidence)
         # identical predictions cannot differ (p = 1 by construction): no test, out of the correction's family
         p = math.nan if identical else _p_value(options, ref, outs[jb], outs[j], d, dd, rng)
         acc_delta, discordance, mdd = _power(outs[jb], outs[j])

@@ -104,6 +104,11 @@ def seed_aware(points: Sequence[np.ndarray], per_seed: Sequence[np.ndarray], wei
     # known (df = inf); each seed part is a sample variance s^2 / S (S - 1 df) minus a known amount,
     # so its estimate varies like s^2 / S, not like what is left after the subtraction.
     df = (seed_var + item_var) ** 2 / sum(v * v / k for v, k in zip(spreads, dfs) if v > 0)
+    # The spreads hold the item noise that differs between seeds, which the estimate subtracts;
+    # with little seed variance left they would drive df towards 0 and the t scale to infinity.
+    # Satterthwaite's df is never below the smallest seed df when each part is an estimated
+    # variance, so it is held there.
+    df = max(df, float(min(dfs)))
     # One random scale per draw for the whole deviation (a multivariate t): the uncertainty of the
     # estimated seed variance widens the total, not the seed part alone.
     scale = np.sqrt(df / rng.chisquare(df, size=item.size))
