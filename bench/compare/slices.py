@@ -20,7 +20,6 @@ A dimension whose column is missing, or holds one value only, gives no slices.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,12 +126,6 @@ def item_groups(items: pd.DataFrame, dimension: str) -> pd.Series | None:
     return groups if groups.nunique() > 1 else None
 
 
-def named_rng(seed: int, *names: str) -> np.random.Generator:
-    """A stream named by what it resamples, so a slice's CI does not depend on the other slices."""
-    digest = hashlib.sha256("\0".join(names).encode()).digest()
-    return np.random.default_rng([seed, int.from_bytes(digest[:8], "little")])
-
-
 def subset(out: Outputs, index: np.ndarray) -> Outputs:
     """The same system restricted to the items at ``index`` (positions in ``out.ids``)."""
     return dataclasses.replace(out, ids=out.ids[index], gold=out.gold[index], preds=out.preds[:, index],
@@ -173,7 +166,7 @@ def slice_metrics(out: Outputs, groups: pd.Series, *, system: str, dimension: st
             continue
         joint = joint_sample([subset(out, index)], ref)
         point = float(joint.points()[0])
-        draws = joint.draws(samples, named_rng(seed, out.stream_name, str(out.key), dimension, group))[:, 0]
+        draws = joint.draws(samples, bs.named_rng(seed, out.stream_name, str(out.key), dimension, group))[:, 0]
         ci = bs.interval(draws, np.asarray(point), confidence)
         low, high = float(ci.low), float(ci.high)
         rows.append(SliceRow(**base, value=point, ci_low=None if np.isnan(low) else low,

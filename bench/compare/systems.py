@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.core.errors import ResultsError
-from bench.results.rows import prediction_labels
-from bench.results.layout import SCORE_PREFIX
+from bench.results.seed_predictions import jobs_by_system, load_seed_predictions
 
 if TYPE_CHECKING:
     from bench.results.store import RunDir
@@ -100,15 +99,6 @@ class Outputs:
         return counts.argmax(axis=1)
 
 
-def _job_key(run: RunDir, job_id: str) -> tuple[SystemKey, int] | None:
-    """The system and seed of a job, from its record (job ids are sanitised names, not parsed)."""
-    record = run.job(job_id)
-    row = {**((record.get("rows") or [{}])[0]), **record}
-    if not all(k in row for k in ("dataset", "features", "model", "seed")):
-        return None
-    return SystemKey(str(row["dataset"]), str(row["features"]), str(row["model"])), int(row["seed"])
-
-
 def _models_in(config: Any, estimators: frozenset[str]) -> set[str]:
     models = (config or {}).get("models", []) if isinstance(config, dict) else []
     return {str(m.get("name")) for m in models
@@ -124,50 +114,24 @@ def load_outputs(run: RunDir) -> dict[SystemKey, Outputs]:
         deterministic = _models_in(run.config, DETERMINISTIC_ESTIMATORS)
     except ResultsError:
         majority = deterministic = set()
-    by_key: dict[SystemKey, list[tuple[int, str]]] = {}
-    finished = run.finished_jobs()
-    for job_id in run.job_ids():
-        if job_id not in finished:
-            continue
-        found = _job_key(run, job_id)
-        if found is not None:
-            by_key.setdefault(found[0], []).append((found[1], job_id))
+    by_key = {SystemKey(*system): jobs for system, jobs in jobs_by_system(run).items()}
     out = {}
     for key, jobs in sorted(by_key.items()):
         info = datasets.get(key.dataset)
         if info is None:
             raise ResultsError(f"{run.manifest_path}: datasets: no entry for {key.dataset!r}; "
                                "the run folder is damaged")
-        out[key] = _load_system(run, key, sorted(jobs), tuple(info["labels"]), bool(info.get("multilabel")),
+        out[key] = _load_system(run, key, jobs, tuple(info["labels"]), bool(info.get("multilabel")),
                                 key.model in majority or key.model == "majority", key.model in deterministic)
     return out
 
 
 def _load_system(run: RunDir, key: SystemKey, jobs: list[tuple[int, str]], labels: tuple[str, ...],
                  multilabel: bool, is_majority: bool, deterministic: bool) -> Outputs:
-    ids: np.ndarray | None = None
-    gold = np.empty(0, dtype=np.int64)
-    preds, scores = [], []
-    for seed, job_id in jobs:
-        frame = run.predictions(job_id)
-        where = str(run.predictions_path(job_id))
-        frame = frame.sort_values("id", kind="stable")
-        job_ids = frame["id"].astype(str).to_numpy()
-        if len(np.unique(job_ids)) != len(job_ids):
-            raise ResultsError(f"{where}: id: an item id appears twice; the predictions file is damaged")
-        if ids is None:
-            ids = job_ids
-            gold = prediction_labels(frame["gold"].tolist(), labels, multilabel, where)
-        elif not np.array_equal(ids, job_ids):
-            raise ResultsError(f"{where}: id: seed {seed} was scored on other items than seed {jobs[0][0]}; "
-                               "every seed of a system must predict the same test items")
-        preds.append(prediction_labels(frame["pred"].tolist(), labels, multilabel, where))
-        columns = [f"{SCORE_PREFIX}{label}" for label in labels]
-        scores.append(frame[columns].to_numpy(np.float64) if all(c in frame for c in columns) else None)
+    seeds = load_seed_predictions(run, jobs, labels, multilabel)
     return Outputs(
-        key=key, run=run.path.name, labels=labels, multilabel=multilabel, ids=np.asarray(ids), gold=gold,
-        seeds=tuple(seed for seed, _ in jobs), preds=np.stack(preds),
-        scores=None if any(s is None for s in scores) else np.stack(scores), is_majority=is_majority,
+        key=key, run=run.path.name, labels=labels, multilabel=multilabel, ids=seeds.ids, gold=seeds.gold,
+        seeds=seeds.seeds, preds=seeds.preds, scores=seeds.scores, is_majority=is_majority,
         deterministic=deterministic or is_majority,
         stream=str(run.manifest.get("config_hash") or run.manifest.get("name") or run.path.name),
     )

@@ -18,7 +18,6 @@ after correction, and larger in size than ``min_effect``; with the default
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -60,12 +59,6 @@ def default_metric(run: RunDir) -> str:
     if len(headlines) > 1 and "f1_macro" in evaluated:
         return "f1_macro"
     return evaluated[0] if evaluated else "accuracy"
-
-
-def _rng(options: CompareOptions, *names: str) -> np.random.Generator:
-    """A stream named by what it resamples, so a number does not depend on what else is compared."""
-    digest = hashlib.sha256("\0".join(names).encode()).digest()
-    return np.random.default_rng([options.seed, int.from_bytes(digest[:8], "little")])
 
 
 # Below this many test items, a class's share of a class-averaged metric has an optimistic CI:
@@ -150,7 +143,7 @@ def _cell(out: Outputs, ref: MetricRef, options: CompareOptions) -> tuple[Cell, 
     joint = joint_sample([out], ref)
     point, seeds = float(joint.points()[0]), joint.per_seed_points()[0]
     # named by the system, not the run: identical predictions in two runs get identical CIs
-    aware = joint.seed_aware(options.samples, _rng(options, "cell", str(out.key)), [1.0])
+    aware = joint.seed_aware(options.samples, bs.named_rng(options.seed, "cell", str(out.key)), [1.0])
     draws, share = (aware.draws, aware.seed_share) if options.seed_variance else (aware.item_draws, 0.0)
     ci = bs.interval(draws, np.asarray(point), options.confidence)
     return Cell(value=float(point), ci_low=float(ci.low), ci_high=float(ci.high),
@@ -249,7 +242,7 @@ def _row_deltas(key: SystemKey, present: list[int], outs: list[Outputs], b: int,
     """
     _check_one_seed(options, outs)
     joint = joint_sample(outs, ref)
-    rng = _rng(options, "delta", *(o.stream_name for o in outs), str(key))
+    rng = bs.named_rng(options.seed, "delta", *(o.stream_name for o in outs), str(key))
     points, per_seed = joint.points(), joint.seed_draws(options.samples, rng)
     seed_points = [np.asarray(p) for p in joint.per_seed_points()]
     jb = present.index(b)

@@ -32,6 +32,12 @@ class Plugin:
     version: str
 
 
+def summary(obj: Any, default: str) -> str:
+    """The first line of ``obj``'s docstring (a plugin's description), else ``default``."""
+    lines = (getattr(obj, "__doc__", None) or "").strip().splitlines()
+    return lines[0] if lines else default
+
+
 def installed(group: str) -> list[Plugin]:
     """The entry points of ``group`` in every installed distribution, sorted by name."""
     out = []

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import DataError, MissingExtraError
+from bench.core.plugins import summary
 from bench.core.registry import Registry
 from bench.learn.feature_types import FeatureMatrices, FeatureParamError
 from bench.learn.import_path import split_import_path
@@ -78,8 +79,7 @@ def _adapt_plugin(name: str, obj: Any, path: str) -> FeatureKind:
                            extra=obj.extra)
     if not isinstance(obj, type):
         raise TypeError(f"{path} is neither a FeatureKind nor a class")
-    doc = (obj.__doc__ or "").strip().splitlines()
-    return FeatureKind(name=name, vectorizer=path, description=doc[0] if doc else path, terms=False)
+    return FeatureKind(name=name, vectorizer=path, description=summary(obj, path), terms=False)
 
 
 # common names for registered feature kinds: used for suggestions only, never to resolve a config

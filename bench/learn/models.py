@@ -24,6 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from bench.core.plugins import summary
 from bench.core.registry import Registry
 from bench.learn.import_path import split_import_path
 
@@ -74,8 +75,7 @@ def _adapt_plugin(name: str, obj: Any, path: str) -> EstimatorSpec:
     text_in = getattr(obj, "newsbench_input", "features")
     if text_in not in ("features", "text"):
         raise ValueError(f"{path}.newsbench_input is {text_in!r}, expected 'features' or 'text'")
-    doc = (obj.__doc__ or "").strip().splitlines()
-    return EstimatorSpec(name=name, factory=path, description=doc[0] if doc else path, input=text_in)
+    return EstimatorSpec(name=name, factory=path, description=summary(obj, path), input=text_in)
 
 
 # common names for registered estimators: used for suggestions only, never to resolve a config

@@ -277,7 +277,6 @@ def best_systems(data: ReportData, systems: Sequence[SystemView], limit: int) ->
 def per_class_f1(system: SystemView, options: ReportOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per label: seed-mean F1 and its bootstrap CI over items (``(L,)`` arrays: value, low, high)."""
     from bench.compare.resample import joint_sample, resolve_metric
-    from bench.compare.slices import named_rng
     from bench.stats import bootstrap as bs
 
     out = system.outputs
@@ -285,7 +284,7 @@ def per_class_f1(system: SystemView, options: ReportOptions) -> tuple[np.ndarray
     for label in out.labels:
         joint = joint_sample([out], resolve_metric(f"f1[{label}]"))
         point = float(joint.points()[0])
-        draws = joint.draws(options.slice_samples, named_rng(options.seed, "class-f1", out.stream_name, str(out.key), label))
+        draws = joint.draws(options.slice_samples, bs.named_rng(options.seed, "class-f1", out.stream_name, str(out.key), label))
         ci = bs.interval(draws[:, 0], np.asarray(point), options.confidence)
         values.append(point)
         lows.append(float(ci.low))

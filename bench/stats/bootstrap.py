@@ -16,11 +16,18 @@ dataclasses (``bench.config.spec``, for ``METHODS``) and by ``bench.metrics``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
+
+def named_rng(seed: int, *names: object) -> np.random.Generator:
+    """A stream named by what it resamples, so that a number does not depend on what else is resampled."""
+    digest = hashlib.sha256("\0".join(map(str, names)).encode()).digest()
+    return np.random.default_rng([seed, int.from_bytes(digest[:8], "little")])
 
 METHODS = ("percentile", "bca")
 _CHUNK_ELEMENTS = 1 << 21  # about 16 MB of float64 per chunk of draws
