@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.core.errors import ResultsError
-from bench.results.seed_predictions import jobs_by_system, load_seed_predictions
+from bench.results.seed_predictions import SeedPredictions, jobs_by_system, load_seed_predictions
 
 if TYPE_CHECKING:
     from bench.results.store import RunDir
@@ -39,41 +39,23 @@ class SystemKey:
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
-class Outputs:
-    """One system of one run: gold and every seed's predictions on the same sorted items.
+class Outputs(SeedPredictions):
+    """One system of one run: its seeds' predictions and what a comparison needs to know of it.
 
     Attributes:
         key: the system.
         run: the run folder name (for messages).
-        stream: what names the run's random streams: its config hash (or name), not its folder,
-            so that re-running the same configs and comparing them again gives the same numbers.
-        labels: the ordered label set.
-        multilabel: whether gold and predictions are label sets.
-        ids: item ids, sorted.
-        gold: label indices ``(n,)``, or a 0/1 indicator ``(n, L)`` when multi-label.
-        seeds: the seeds, sorted.
-        preds: per seed, like ``gold``: ``(S, n)`` or ``(S, n, L)``.
-        scores: per seed ``(S, n, L)`` when every seed has scores, else ``None``.
         is_majority: the model is a majority-class (dummy) baseline.
         deterministic: the model's fit does not depend on the seed (majority, naive Bayes).
+        stream: what names the run's random streams: its config hash (or name), not its folder,
+            so that re-running the same configs and comparing them again gives the same numbers.
     """
 
     key: SystemKey
     run: str
-    labels: tuple[str, ...]
-    multilabel: bool
-    ids: np.ndarray
-    gold: np.ndarray
-    seeds: tuple[int, ...]
-    preds: np.ndarray
-    scores: np.ndarray | None
     is_majority: bool
     deterministic: bool = False
     stream: str = ""
-
-    @property
-    def n_items(self) -> int:
-        return len(self.ids)
 
     @property
     def stream_name(self) -> str:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 System = tuple[str, str, str]  # (dataset, features, model)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, eq=False)  # arrays: equality would be ambiguous
 class SeedPredictions:
     """One system's seeds on the same sorted test items (what ``bench.metrics.joint`` resamples).
 
