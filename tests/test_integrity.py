@@ -73,10 +73,10 @@ def resume(project: dict[str, Path], partial: Path, capsys: pytest.CaptureFixtur
 
 def fresh_process() -> None:
     """Forget what this process keeps between runs (as a new ``bench`` process would)."""
-    from bench.run import runner
+    from bench.run import units
 
-    runner._cache.cache_clear()
-    runner._split_frame.cache_clear()
+    units.feature_cache.cache_clear()
+    units._split_frame.cache_clear()
 
 
 def one_error_line(err: str) -> str:

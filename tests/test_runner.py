@@ -13,7 +13,8 @@ from bench.core.errors import DataError
 from bench.corpus import ensure_built
 from bench.results.naming import make_job_id
 from bench.results.layout import ROW_KEYS
-from bench.run.runner import _cache, cv_test_indices, make_units, plan, plan_features, run_job
+from bench.run.runner import plan, plan_features, run_job
+from bench.run.units import cv_test_indices, feature_cache, make_units
 from tests.tiny_news import write_multilabel, write_stance, write_topic
 
 WORD = FeatureSpec(name="word", kind="tfidf", params={"ngram_range": [1, 2]})
@@ -126,7 +127,7 @@ def test_by_target_rows_and_per_target_model(built: dict, tmp_path: Path) -> Non
 def test_feature_blocks_are_fitted_once_and_reused(built: dict, tmp_path: Path) -> None:
     jobs = plan(config(("a",)), {"a": built["topic"]}, tmp_path / "cache")
     run_job(jobs[0])
-    cache = _cache(tmp_path / "cache")
+    cache = feature_cache(tmp_path / "cache")
     misses = cache.misses
     for job in jobs[1:4]:  # same block ("word"), other seeds and models
         run_job(job)

@@ -1,11 +1,10 @@
 """Jobs: ``plan`` expands a config into jobs; ``run_job`` trains and scores one, with no results I/O.
 
 A job is one (dataset, feature block, model, seed). It is evaluated on one *unit* (the
-train/test splits) or on k units (the CV folds of the train split). Feature blocks do not
-depend on the model or the seed, so they are fitted by ``FeatureTask``s before any model
-job, once per (dataset, block, unit), and stored in the on-disk ``FeatureCache``; model
-jobs then read them from the cache. The fold assignment depends only on ``cv.seed``, so
-every job of a dataset sees the same folds.
+train/test splits) or on k units (the CV folds of the train split): ``bench.run.units``.
+Feature blocks do not depend on the model or the seed, so they are fitted by
+``FeatureTask``s before any model job, once per (dataset, block, unit), and stored in the
+on-disk ``FeatureCache``; model jobs then read them from the cache.
 
 Metric rows follow docs/results.md and come from ``bench.results.rows``. With CV, the pooled
 out-of-fold predictions give the rows with ``fold: null`` (with bootstrap CIs) and each fold
@@ -15,7 +14,6 @@ independent test set).
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,13 +24,13 @@ from bench.config.spec import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
 from bench.core.errors import BenchError, DataError
 from bench.results.naming import make_job_id, safe_part
 from bench.results.rows import RowKey, metric_rows
+from bench.run.units import Unit, feature_seed, make_units, unit_features
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
     from bench.corpus import BuiltDataset
-    from bench.learn.cache import FeatureCache
     from bench.learn.feature_types import FeatureMatrices
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,131 +148,12 @@ def plan_features(jobs: Sequence[Job]) -> list[list[FeatureTask]]:
     return [w for w in waves if w]
 
 
-# --- data and units --------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=8)
-def _split_frame(path: Path, split: str, fingerprint: str) -> pd.DataFrame:
-    """One split as a frame, read once per process (the fingerprint keys the cache)."""
-    from bench.corpus import load_split, open_dataset
-
-    del fingerprint
-    return load_split(open_dataset(path), split)
-
-
-@dataclass(frozen=True)
-class Unit:
-    """One train/test pair: the dataset splits, or one CV fold of the train split."""
-
-    fold: int | None
-    split: str
-    train: pd.DataFrame
-    test: pd.DataFrame
-
-
-def _frame(ds: BuiltDataset, split: str) -> pd.DataFrame:
-    if split not in ds.splits:
-        raise DataError(ds.path, None, "split", f"dataset {ds.name!r} has no split {split!r}; "
-                        f"its splits: {', '.join(ds.splits)}")
-    return _split_frame(ds.path, split, ds.fingerprint)
-
-
-def cv_test_indices(frame: pd.DataFrame, ds: BuiltDataset, evaluation: EvaluationSpec) -> list[np.ndarray]:
-    """Row positions of each CV fold's test part, from ``cv.seed`` only (same for every job)."""
-    import numpy as np
-    from sklearn.model_selection import KFold, StratifiedGroupKFold, StratifiedKFold
-
-    cv = evaluation.cv
-    if cv is None:
-        raise ValueError("cv_test_indices needs an evaluation with cv")
-    n = len(frame)
-    if n < cv.folds:
-        raise DataError(ds.path, None, "evaluation.cv.folds", f"{cv.folds} folds for {n} rows of split "
-                        f"{evaluation.train!r}; use fewer folds")
-    strata = (np.zeros(n, dtype=int) if ds.multilabel
-              else frame["label"].astype(str).to_numpy())
-    X = np.zeros((n, 1))
-    try:
-        if cv.by == "group":
-            if "group" not in frame.columns or frame["group"].isna().any():
-                raise DataError(ds.path, None, "evaluation.cv.by", f"dataset {ds.name!r} has no `group` for every "
-                                "row; set columns.group in its spec or use by: label")
-            splitter = StratifiedGroupKFold(n_splits=cv.folds, shuffle=True, random_state=cv.seed)
-            folds = splitter.split(X, strata, groups=frame["group"].astype(str).to_numpy())
-        elif ds.multilabel:
-            folds = KFold(n_splits=cv.folds, shuffle=True, random_state=cv.seed).split(X)
-        else:
-            folds = StratifiedKFold(n_splits=cv.folds, shuffle=True, random_state=cv.seed).split(X, strata)
-        return [np.sort(test) for _, test in folds]
-    except ValueError as exc:
-        raise DataError(ds.path, None, "evaluation.cv", f"cannot make {cv.folds} folds: {exc}; "
-                        "use fewer folds or by: label") from None
-
-
-def make_units(ds: BuiltDataset, evaluation: EvaluationSpec, folds: Sequence[int | None] | None = None) -> list[Unit]:
-    """The units of a dataset under ``evaluation`` (only the folds asked, when given)."""
-    import numpy as np
-
-    train = _frame(ds, evaluation.train)
-    if evaluation.cv is None:
-        test = _frame(ds, evaluation.test) if evaluation.test else train
-        return [Unit(fold=None, split=evaluation.test or evaluation.train, train=_subset(train, ds, evaluation),
-                     test=test)]
-    units = []
-    for i, test_idx in enumerate(cv_test_indices(train, ds, evaluation)):
-        if folds is not None and i not in folds:
-            continue
-        mask = np.ones(len(train), dtype=bool)
-        mask[test_idx] = False
-        fold_train = train.iloc[np.flatnonzero(mask)].reset_index(drop=True)
-        units.append(Unit(fold=i, split=evaluation.train, train=_subset(fold_train, ds, evaluation),
-                          test=train.iloc[test_idx].reset_index(drop=True)))
-    return units
-
-
-def _subset(train: pd.DataFrame, ds: BuiltDataset, evaluation: EvaluationSpec) -> pd.DataFrame:
-    """The training rows, or the stratified nested subset that ``evaluation.train_subset`` asks for."""
-    from bench.corpus.splits import SplitError, nested_subset
-
-    subset = evaluation.train_subset
-    if subset is None:
-        return train
-    first = [v[0] if isinstance(v, list) else v for v in train["label"]]
-    try:
-        keep = nested_subset(first, subset.size, subset.seed)
-    except SplitError as exc:
-        raise DataError(ds.path, None, "evaluation.train_subset.size", f"{exc} (dataset {ds.name!r})") from None
-    return train.iloc[keep].reset_index(drop=True)
-
-
-@functools.lru_cache(maxsize=4)
-def _cache(cache_dir: Path) -> FeatureCache:
-    """One cache object per folder and process, so that its in-memory entries are reused across jobs."""
-    from bench.learn.cache import FeatureCache
-
-    return FeatureCache(cache_dir)
-
-
-def _features(ds: BuiltDataset, spec: FeatureSpec, blocks: Mapping[str, FeatureSpec], unit: Unit,
-              cache_dir: Path, seed: int) -> FeatureMatrices:
-    from bench.learn.cache import load_or_fit_features, split_hash
-
-    return load_or_fit_features(_cache(cache_dir), spec, blocks, unit.train, unit.test,
-                                stance=ds.task == "stance", seed=seed, fingerprint=ds.fingerprint,
-                                train_ids_hash=split_hash(unit.train["id"].to_list(), unit.test["id"].to_list()))
-
-
-def _feature_seed(evaluation: EvaluationSpec) -> int:
-    """Features are shared by every model seed, so their seed is the fold seed (or 0)."""
-    return evaluation.cv.seed if evaluation.cv else 0
-
-
 def fit_feature_task(task: FeatureTask) -> float:
     """Fit (or find in the cache) one feature block on one unit; returns the seconds spent."""
     start = time.perf_counter()
     folds = None if task.fold is None else [task.fold]
     for unit in make_units(task.dataset, task.evaluation, folds):
-        _features(task.dataset, task.features, task.blocks, unit, task.cache_dir, _feature_seed(task.evaluation))
+        unit_features(task.dataset, task.features, task.blocks, unit, task.cache_dir, feature_seed(task.evaluation))
     return time.perf_counter() - start
 
 
@@ -308,7 +187,7 @@ def run_job(job: Job) -> JobResult:
             X_train, X_test = (text_inputs(unit.train, stance=ds.task == "stance"),
                                text_inputs(unit.test, stance=ds.task == "stance"))
         else:
-            mats = _features(ds, job.features, job.blocks, unit, job.cache_dir, _feature_seed(job.evaluation))
+            mats = unit_features(ds, job.features, job.blocks, unit, job.cache_dir, feature_seed(job.evaluation))
             X_train, X_test, n_features = mats.X_train, mats.X_test, mats.n_features
         feature_s += time.perf_counter() - t0
         train_sizes.append(len(unit.train))
@@ -363,11 +242,11 @@ def _tuned_model(job: Job, unit: Unit) -> tuple[ModelSpec, dict[str, Any]]:
     """The job's model with the parameters its search chose on ``unit.train``, and the search's record."""
     from bench.run.tuning import search, with_params
 
-    fseed = _feature_seed(job.evaluation)
+    fseed = feature_seed(job.evaluation)
 
     def features_for(inner_train: pd.DataFrame, inner_test: pd.DataFrame) -> FeatureMatrices:
         inner = Unit(fold=unit.fold, split=unit.split, train=inner_train, test=inner_test)
-        return _features(job.dataset, job.features, job.blocks, inner, job.cache_dir, fseed)
+        return unit_features(job.dataset, job.features, job.blocks, inner, job.cache_dir, fseed)
 
     result = search(job.model, unit.train, labels=job.dataset.labels, multilabel=job.dataset.multilabel,
                     features_for=features_for, fold_seed=fseed, seed=job.seed)
