@@ -8,6 +8,7 @@ documented for users in ``docs/configs.md``.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,11 +72,12 @@ class CVSpec:
     """k-fold cross-validation on the train split.
 
     ``seed`` fixes the fold assignment independently of the model seeds, so that every seed
-    sees the same folds and feature blocks are fitted once per fold.
+    sees the same folds and feature blocks are fitted once per fold. ``by: target`` is
+    leave-one-target-out: one fold per target value (``folds`` and ``seed`` then play no part).
     """
 
     folds: int = 5
-    by: Literal["label", "group"] = "label"
+    by: Literal["label", "group", "target"] = "label"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -144,6 +146,32 @@ class StreamingSpec:
             raise doc.error((*path, key), problem) from None
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DriftSpec:
+    """Temporal drift (``evaluation.drift``, ``bench.run.drift``): train before a date, score later windows.
+
+    ``window`` is ``month``, ``quarter``, ``year`` (calendar periods) or a number of days
+    (periods counted from ``train_before``). A window with fewer than ``min_items`` test items
+    gets rows without a value rather than a number too noisy to read.
+    """
+
+    train_before: dt.date
+    column: str = "date"
+    window: str | int = "quarter"
+    min_items: int = 10
+
+    def __post_init__(self) -> None:
+        if isinstance(self.window, str) and self.window not in WINDOWS:
+            raise ValueError(f"window: expected {', '.join(WINDOWS)} or a number of days, got {self.window!r}")
+        if isinstance(self.window, int) and self.window < 1:
+            raise ValueError(f"window: a number of days must be at least 1, got {self.window}")
+        if self.min_items < 1:
+            raise ValueError(f"min_items: must be at least 1, got {self.min_items}")
+
+
+WINDOWS = ("month", "quarter", "year")
+
+
 @dataclass(frozen=True, kw_only=True)
 class BootstrapSpec:
     """How to bootstrap confidence intervals (the ``evaluation.bootstrap`` config block)."""
@@ -181,6 +209,8 @@ class EvaluationSpec:
     train_subset: TrainSubsetSpec | None = None
     streaming: StreamingSpec = field(default_factory=StreamingSpec)
     on_degenerate: Literal["warn", "error"] = "warn"
+    # left out of the snapshot while unset, so configs written before the key keep their hash
+    drift: DriftSpec | None = field(default=None, metadata={"omit_if_none": True})
 
     @classmethod
     def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> EvaluationSpec:
@@ -188,12 +218,13 @@ class EvaluationSpec:
 
         if not isinstance(value, dict):
             raise doc.error(path, "expected a mapping with keys train, test, cv, metrics, bootstrap, by_target, "
-                            "train_subset, streaming, on_degenerate")
+                            "train_subset, streaming, on_degenerate, drift")
         check_keys(cls, value, doc, path)
         types: dict[str, Any] = {"train": str, "test": str | None, "cv": CVSpec | None,
                                  "metrics": tuple[str, ...], "bootstrap": BootstrapSpec | None,
                                  "by_target": bool, "train_subset": TrainSubsetSpec | None,
-                                 "streaming": StreamingSpec, "on_degenerate": Literal["warn", "error"]}
+                                 "streaming": StreamingSpec, "on_degenerate": Literal["warn", "error"],
+                                 "drift": DriftSpec | None}
         kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in types.items() if key in value}
         if kwargs.get("cv") is not None:
             if kwargs.get("test") is not None:
@@ -202,6 +233,8 @@ class EvaluationSpec:
             kwargs["test"] = None
         elif "test" in value and kwargs.get("test") is None:
             raise doc.error((*path, "test"), "no test split and no cv; name a test split or add cv: {folds: 5}")
+        if kwargs.get("drift") is not None and kwargs.get("cv") is not None:
+            raise doc.error((*path, "drift"), "drift trains once before a date; remove cv (or drift)")
         if "metrics" in kwargs and not kwargs["metrics"]:
             raise doc.error((*path, "metrics"), "no metrics; list at least one, e.g. [accuracy, f1_macro]")
         return cls(**kwargs)

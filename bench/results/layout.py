@@ -9,6 +9,7 @@ non-UTF-8 or wrongly shaped file, or a folder or FIFO where a file should be.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -22,6 +23,8 @@ from bench.core.files import write_text
 SCHEMA_VERSION = 1
 ROW_KEYS = ("dataset", "features", "model", "seed", "split", "fold", "target",
             "metric", "value", "ci_low", "ci_high", "n")
+# row keys of some evaluations only: leave-one-target-out folds, drift windows (docs/results.md)
+OPTIONAL_ROW_KEYS = ("held_out_target", "window")
 STATUSES = ("running", "complete", "interrupted", "failed")
 PARTIAL_SUFFIX = ".partial"
 MANIFEST = "manifest.json"
@@ -34,9 +37,11 @@ SCORE_PREFIX = "score:"  # predictions columns ``score:<label>``
 
 
 def json_safe(value: Any) -> Any:
-    """JSON-safe data: NaN and infinities become null (JSON has no NaN), tuples lists."""
+    """JSON-safe data: NaN and infinities become null (JSON has no NaN), tuples lists, dates ISO text."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, dt.date):  # evaluation.drift.train_before in the manifest
+        return value.isoformat()
     if isinstance(value, Mapping):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -57,12 +62,20 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
-    """Metric rows as CSV text with the ``ROW_KEYS`` columns (empty cell for null)."""
+    """Metric rows as CSV text with the ``ROW_KEYS`` columns (empty cell for null).
+
+    The keys only some runs' rows have (``OPTIONAL_ROW_KEYS``) become columns when a row has
+    them, after ``fold``, so that other runs' CSV files stay as they were.
+    """
+    rows = list(rows)
+    optional = [k for k in OPTIONAL_ROW_KEYS if any(k in row for row in rows)]
+    at = ROW_KEYS.index("fold") + 1
+    keys = [*ROW_KEYS[:at], *optional, *ROW_KEYS[at:]]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(ROW_KEYS), lineterminator="\n", extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in ROW_KEYS})
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in keys})
     return out.getvalue()
 
 

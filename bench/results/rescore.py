@@ -3,8 +3,10 @@
 The rows come from the builder ``bench run`` uses (``bench.results.rows``): the pooled
 predictions give rows with ``fold: null`` and bootstrap CIs seeded by the job's seed; each
 CV fold gives rows without CIs; with ``evaluation.by_target`` every target value gets its
-own rows. So rescoring an untouched run reproduces its metrics bit for bit,
-and adding a metric needs no retraining.
+own rows; a drift run's rows per window come from the ``window`` column of its predictions,
+and a leave-one-target-out fold's ``held_out_target`` from the dataset's targets. So
+rescoring an untouched run reproduces its metrics bit for bit, and adding a metric needs
+no retraining.
 
 The rewrite is all or nothing (``bench.results.journal``: stage every new file inside the
 run, commit with one rename, apply; a reader completes a committed journal a killed rescore
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from bench.config.spec import BootstrapSpec
+    from bench.config.spec import BootstrapSpec, DriftSpec
     from bench.results.store import RunDir
 
 
@@ -45,6 +47,19 @@ def _bootstrap(evaluation: Mapping[str, Any]) -> BootstrapSpec | None:
         return BootstrapSpec(**spec)
     except (TypeError, ValueError) as exc:
         raise ResultsError(f"manifest evaluation.bootstrap {spec!r} is not valid ({exc}); the run is damaged") from None
+
+
+def _drift(evaluation: Mapping[str, Any]) -> DriftSpec | None:
+    from bench.config.spec import DriftSpec
+
+    spec = evaluation.get("drift")
+    if spec is None:
+        return None
+    try:
+        day = spec["train_before"]
+        return DriftSpec(**{**spec, "train_before": day if isinstance(day, dt.date) else dt.date.fromisoformat(day)})
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ResultsError(f"manifest evaluation.drift {spec!r} is not valid ({exc}); the run is damaged") from None
 
 
 def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
@@ -83,6 +98,8 @@ def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
 def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str] | None,
               data_root: Path | None) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """The new job records, metric rows and manifest (nothing is written)."""
+    import pandas as pd
+
     from bench.corpus import load_split
     from bench.metrics import check_metric
 
@@ -92,7 +109,9 @@ def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str]
     if not names:
         raise ResultsError(f"{run.path}: the manifest lists no metrics; pass --metrics NAME...")
     bootstrap = _bootstrap(evaluation)
-    items_cache: dict[tuple[str, str], pd.DataFrame] = {}
+    drift = _drift(evaluation)
+    by_target_cv = (evaluation.get("cv") or {}).get("by") == "target"
+    items_cache: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
     records: dict[str, dict[str, Any]] = {}
     all_rows: list[dict[str, Any]] = []
     for job_id in run.job_ids():
@@ -110,20 +129,26 @@ def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str]
                 raise ResultsError(f"--metrics: {name}: {exc}") from None
         frame = run.predictions(job_id)
         split = str(record.get("split", first.get("split") or evaluation.get("test") or "test"))
-        if (dataset, split) not in items_cache:
-            items_cache[dataset, split] = load_split(open_recorded(run, dataset, data_root), split)
-        items = items_cache[dataset, split]
+        # a drift run's test items come from its train and test splits (bench.run.drift)
+        item_splits = tuple(dict.fromkeys([str(evaluation.get("train", split)), split])) if drift else (split,)
+        if (dataset, item_splits) not in items_cache:
+            built = open_recorded(run, dataset, data_root)
+            parts = [load_split(built, s) for s in item_splits]
+            items_cache[dataset, item_splits] = pd.concat(parts, ignore_index=True).drop_duplicates("id")
+        items = items_cache[dataset, item_splits]
         check_gold(frame, items, run.predictions_path(job_id))
-        targets = None
-        if evaluation.get("by_target"):
+        targets = held_out = None
+        if evaluation.get("by_target") or by_target_cv:
             by_id = dict(zip(items["id"].astype(str), items["target"].astype(str)))
-            targets = frame["id"].astype(str).map(by_id).to_numpy()
+            item_targets = frame["id"].astype(str).map(by_id).to_numpy()
+            targets = item_targets if evaluation.get("by_target") else None
+            held_out = item_targets if by_target_cv else None
         key = RowKey(dataset=dataset, features=str(record.get("features", first.get("features"))),
                      model=str(record.get("model", first.get("model"))),
                      seed=int(record.get("seed", first.get("seed", 0))), split=split)
         rows = score_frame(frame, key, labels=info["labels"], multilabel=bool(info.get("multilabel")),
                            metrics=names, bootstrap=bootstrap, targets=targets,
-                           where=str(run.predictions_path(job_id)))
+                           where=str(run.predictions_path(job_id)), drift=drift, held_out=held_out)
         records[job_id] = {**record, "rows": rows}
         all_rows += rows
     evaluation["metrics"] = names

@@ -42,7 +42,7 @@ def seed_mean_intervals(run: RunDir, summary: pd.DataFrame, seed: int = 0) -> pd
 
     Adds ``seed_share`` (share of the interval's variance due to seeds) and ``undefined``
     (item resamples where the metric was undefined, left out). Rows by target get no
-    interval (NaN): their seed mean is not resampled here.
+    interval (NaN): their seed mean is not resampled here; nor do rows by drift window.
     """
     out = summary.copy()
     out["seed_share"] = 0.0
@@ -53,7 +53,10 @@ def seed_mean_intervals(run: RunDir, summary: pd.DataFrame, seed: int = 0) -> pd
     out.loc[several, ["ci_low", "ci_high", "undefined"]] = [np.nan, np.nan, 0]
     jobs = jobs_by_system(run)
     loaded: dict[System, SeedPredictions | None] = {}
-    for index in out.index[several & (out["target"] == "")]:
+    whole = out["target"] == ""
+    if "window" in out:  # a drift window is a slice like a target: its seed mean is not resampled here
+        whole &= out["window"] == ""
+    for index in out.index[several & whole]:
         rec = out.loc[index]
         key = (str(rec["dataset"]), str(rec["features"]), str(rec["model"]))
         if key not in loaded:

@@ -34,6 +34,7 @@ from bench.results.journal import recover
 from bench.results.layout import (CONFIG, JOBS, MANIFEST, MANIFEST_SHAPE, METRICS_JSON, PARTIAL_SUFFIX, PREDICTION_COLUMNS,
                                   PREDICTIONS, ROW_KEYS, SCHEMA_VERSION, is_run_folder, metrics_texts, read_object,
                                   read_rows_file, write_json_atomic)
+from bench.results.layout import OPTIONAL_ROW_KEYS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -150,7 +151,9 @@ class RunDir:
         """Metric rows as a DataFrame with the ``ROW_KEYS`` columns (read from disk at each access)."""
         import pandas as pd
 
-        return pd.DataFrame(self.rows(), columns=list(ROW_KEYS))
+        rows = self.rows()
+        optional = [k for k in OPTIONAL_ROW_KEYS if any(k in row for row in rows)]
+        return pd.DataFrame(rows, columns=[*ROW_KEYS, *optional])
 
     def summary(self) -> pd.DataFrame:
         """Overall test rows (no fold, no target) averaged over seeds, one row per system and metric.
@@ -160,7 +163,10 @@ class RunDir:
         CI of their mean; ``bench.results.summary.summarize_run`` computes that one).
         """
         metrics = self.metrics
-        rows = metrics[metrics["fold"].isna() & metrics["target"].isna()]
+        whole = metrics["fold"].isna() & metrics["target"].isna()
+        if "window" in metrics:  # a drift run's rows per window are slices, like targets
+            whole &= metrics["window"].isna()
+        rows = metrics[whole]
         grouped = rows.groupby(["dataset", "features", "model", "metric"], sort=False)
         out = grouped.agg(mean=("value", "mean"), std=("value", "std"), n_seeds=("seed", "nunique"),
                           ci_low=("ci_low", "first"), ci_high=("ci_high", "first")).reset_index()

@@ -32,6 +32,8 @@ PLUS_MINUS = {"±": r"$\pm$"}  # the seed spread of a cell
 def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Long table: one row per (dataset, features, model, split, target, metric) over seeds.
 
+    A drift run's table also has ``window`` (``""`` for the rows over all test items).
+
     ``ci_low``/``ci_high`` are the stored item CI of one-seed rows and NaN for several-seed
     rows (``summarize_run`` fills those from the predictions).
 
@@ -46,7 +48,12 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     frame = frame[frame["fold"].isna()].copy()
     frame["undefined"] = frame["undefined"].fillna(0) if "undefined" in frame else 0
     frame["target"] = frame["target"].astype(object).where(frame["target"].notna(), "")
-    grouped = frame.groupby([*KEYS, "metric"], sort=False, dropna=False)
+    # a drift run's rows per window are cells of their own, never pooled with the run's other rows
+    keys = [*KEYS, *(["window"] if "window" in frame else [])]
+    if "window" in frame:
+        frame["window"] = frame["window"].astype(object).where(frame["window"].notna(), "")
+        columns.insert(len(KEYS), "window")
+    grouped = frame.groupby([*keys, "metric"], sort=False, dropna=False)
     out = grouped.agg(mean=("value", "mean"), std=("value", "std"), ci_low=("ci_low", "first"),
                       ci_high=("ci_high", "first"), n_seeds=("seed", "nunique"), n=("n", "max"),
                       undefined=("undefined", "sum")).reset_index()
@@ -125,7 +132,9 @@ def wide(summary: pd.DataFrame, digits: int = 4, cell: Any = _cell) -> tuple[lis
     metrics = list(dict.fromkeys(summary["metric"]))
     show_target = bool((summary["target"] != "").any()) if len(summary) else False
     show_split = summary["split"].nunique() > 1 if len(summary) else False
-    keys = ["dataset", *(["split"] if show_split else []), "features", "model", *(["target"] if show_target else [])]
+    show_window = "window" in summary and bool((summary["window"] != "").any())
+    keys = ["dataset", *(["split"] if show_split else []), "features", "model", *(["target"] if show_target else []),
+            *(["window"] if show_window else [])]
     cells: dict[tuple[Any, ...], dict[str, str]] = {}
     for rec in summary.to_dict("records"):
         key = tuple(rec[k] for k in keys)

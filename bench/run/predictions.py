@@ -2,8 +2,9 @@
 
 Predictions frames have ``id``, ``gold``, ``pred`` (label strings; lists of strings for
 multi-label), one ``score:<label>`` float column per label when the model gives scores (the
-model's probabilities, or its decision values when it has no probabilities), and ``fold``
-for CV runs. The per-class report is computed from the confusion matrix with numpy, with
+model's probabilities, or its decision values when it has no probabilities), ``fold``
+for CV runs and ``window`` for drift runs. The per-class report is computed from the
+confusion matrix with numpy, with
 ``zero_division=0`` like scikit-learn's defaults, so that it needs no scikit-learn import.
 """
 
@@ -35,6 +36,8 @@ def prediction_frame(test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray,
             columns[f"{SCORE_PREFIX}{label}"] = np.asarray(scores[:, j], dtype=np.float64)
     if "fold" in test.columns:
         columns["fold"] = test["fold"].astype("int64").to_numpy()
+    if "window" in test.columns:  # a drift run's test windows (bench.run.drift), for bench rescore
+        columns["window"] = test["window"].astype(str).to_numpy()
     return pd.DataFrame(columns)
 
 

@@ -24,7 +24,7 @@ from bench.config.spec import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
 from bench.core.errors import BenchError, DataError
 from bench.results.naming import make_job_id, safe_part
 from bench.results.rows import RowKey, metric_rows
-from bench.run.units import Unit, feature_seed, make_units, unit_features
+from bench.run.units import Unit, feature_seed, make_units, n_units, unit_features
 
 if TYPE_CHECKING:
     import numpy as np
@@ -134,8 +134,7 @@ def plan_features(jobs: Sequence[Job]) -> list[list[FeatureTask]]:
     for job in jobs:
         if job.features.kind == "text":
             continue  # a text-in model: nothing to fit before it
-        n_units = job.evaluation.cv.folds if job.evaluation.cv else 1
-        for fold in (range(n_units) if job.evaluation.cv else [None]):
+        for fold in (range(n_units(job.dataset, job.evaluation)) if job.evaluation.cv else [None]):
             task_id = f"{safe_part(job.dataset.name)}__{safe_part(job.features.name)}" + (
                 f"__f{fold}" if fold is not None else "")
             if task_id in seen:
@@ -208,7 +207,7 @@ def run_job(job: Job) -> JobResult:
         predict_s += out.predict_seconds
         if unit.fold is not None:
             rows += score_job(job, unit.test, y_test, out.pred, out.scores, fold=unit.fold, split=unit.split,
-                           bootstrap=False)
+                              bootstrap=False, held_out_target=unit.held_out_target)
         golds.append(y_test)
         preds.append(out.pred)
         scores.append(out.scores)
@@ -254,9 +253,18 @@ def _tuned_model(job: Job, unit: Unit) -> tuple[ModelSpec, dict[str, Any]]:
 
 
 def score_job(job: Job, test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
-              *, fold: int | None, split: str, bootstrap: bool) -> list[dict[str, Any]]:
-    """Metric rows for one sample, overall and (with ``by_target``) per target value."""
+              *, fold: int | None, split: str, bootstrap: bool,
+              held_out_target: str | None = None) -> list[dict[str, Any]]:
+    """Metric rows for one sample, overall, (with ``by_target``) per target value and (drift) per window."""
+    from bench.results.windows import Windows, window_names
+
     ev = job.evaluation
     targets = test["target"].astype(str).to_numpy() if ev.by_target else None
+    windows = None
+    if ev.drift is not None and fold is None:
+        of_item = test["window"].astype(str).to_numpy()
+        windows = Windows(of_item=of_item, names=window_names(ev.drift, sorted(set(of_item.tolist()))),
+                          min_items=ev.drift.min_items)
     return metric_rows(job.row_key(split), y_true=y_true, y_pred=y_pred, scores=scores, labels=job.dataset.labels,
-                       metrics=ev.metrics, bootstrap=ev.bootstrap if bootstrap else None, fold=fold, targets=targets)
+                       metrics=ev.metrics, bootstrap=ev.bootstrap if bootstrap else None, fold=fold, targets=targets,
+                       windows=windows, held_out_target=held_out_target)

@@ -87,6 +87,8 @@ def streaming_problem(config: RunConfig) -> str | None:
     """Why ``config`` cannot stream (``"<problem>; <fix>"``), or ``None`` when it can."""
     if config.evaluation.cv is not None:
         return "streaming needs a test split, not cv; set evaluation.test or streaming: false"
+    if config.evaluation.drift is not None:
+        return "streaming reads the train split in its order, not split by date; remove drift or set streaming: false"
     if config.evaluation.train_subset is not None:
         return "streaming reads the whole train split; remove evaluation.train_subset or set streaming: false"
     blocks = {f.name: f for f in config.features}
@@ -102,7 +104,7 @@ def streaming_problem(config: RunConfig) -> str | None:
 
 
 def _can_stream(job: Job) -> bool:
-    if job.evaluation.cv is not None or job.evaluation.train_subset is not None \
+    if job.evaluation.cv is not None or job.evaluation.train_subset is not None or job.evaluation.drift is not None \
             or _feature_problem(job.features, dict(job.blocks)):
         return False
     return _model_problem(job.model) is None

@@ -1,6 +1,8 @@
 """Units: the train/test pairs a job is evaluated on, and the feature matrices of each.
 
-A unit is the dataset's train and test splits, or one CV fold of the train split. The fold
+A unit is the dataset's train and test splits, one CV fold of the train split, or (drift)
+the rows before a date and the rows after it (``bench.run.drift``). With ``cv.by: target`` the
+folds are the targets, in sorted order: leave one target out. The fold
 assignment depends only on ``cv.seed``, so every job of a dataset sees the same folds, and
 feature blocks (which depend on neither the model nor its seed) are read from the on-disk
 ``FeatureCache``, keyed by the unit's train and test ids.
@@ -43,6 +45,7 @@ class Unit:
     split: str
     train: pd.DataFrame
     test: pd.DataFrame
+    held_out_target: str | None = None  # the target a leave-one-target-out fold tests on
 
 
 def _frame(ds: BuiltDataset, split: str) -> pd.DataFrame:
@@ -60,6 +63,10 @@ def cv_test_indices(frame: pd.DataFrame, ds: BuiltDataset, evaluation: Evaluatio
     cv = evaluation.cv
     if cv is None:
         raise ValueError("cv_test_indices needs an evaluation with cv")
+    if cv.by == "target":  # leave one target out: the folds are fixed by the data, not drawn
+        names = held_out_targets(frame, ds)
+        targets = frame["target"].astype(str).to_numpy()
+        return [np.flatnonzero(targets == t) for t in names]
     n = len(frame)
     if n < cv.folds:
         raise DataError(ds.path, None, "evaluation.cv.folds", f"{cv.folds} folds for {n} rows of split "
@@ -84,16 +91,44 @@ def cv_test_indices(frame: pd.DataFrame, ds: BuiltDataset, evaluation: Evaluatio
                         "use fewer folds or by: label") from None
 
 
+def held_out_targets(frame: pd.DataFrame, ds: BuiltDataset) -> list[str]:
+    """The folds of leave-one-target-out, in order: the dataset's target values, sorted."""
+    if "target" not in frame.columns or frame["target"].isna().any():
+        raise DataError(ds.path, None, "evaluation.cv.by", f"dataset {ds.name!r} has no `target` for every row; "
+                        "by: target needs a stance dataset")
+    values = sorted(set(frame["target"].astype(str)))
+    if len(values) < 2:
+        raise DataError(ds.path, None, "evaluation.cv.by", f"dataset {ds.name!r} has one target ({values[0]!r}); "
+                        "leaving it out leaves nothing to train on: use by: label")
+    return values
+
+
+def n_units(ds: BuiltDataset, evaluation: EvaluationSpec) -> int:
+    """How many units a job of ``ds`` has: 1, ``cv.folds``, or (``by: target``) the number of targets."""
+    if evaluation.cv is None:
+        return 1
+    if evaluation.cv.by == "target":
+        return len(held_out_targets(_frame(ds, evaluation.train), ds))
+    return evaluation.cv.folds
+
+
 def make_units(ds: BuiltDataset, evaluation: EvaluationSpec, folds: Sequence[int | None] | None = None) -> list[Unit]:
     """The units of a dataset under ``evaluation`` (only the folds asked, when given)."""
     import numpy as np
 
     train = _frame(ds, evaluation.train)
+    if evaluation.drift is not None:
+        from bench.run.drift import drift_frames
+
+        before, after = drift_frames(train, _frame(ds, evaluation.test or evaluation.train), ds, evaluation.drift)
+        return [Unit(fold=None, split=evaluation.test or evaluation.train, train=_subset(before, ds, evaluation),
+                     test=after)]
     if evaluation.cv is None:
         test = _frame(ds, evaluation.test) if evaluation.test else train
         return [Unit(fold=None, split=evaluation.test or evaluation.train, train=_subset(train, ds, evaluation),
                      test=test)]
     units = []
+    names = held_out_targets(train, ds) if evaluation.cv.by == "target" else None
     for i, test_idx in enumerate(cv_test_indices(train, ds, evaluation)):
         if folds is not None and i not in folds:
             continue
@@ -101,7 +136,8 @@ def make_units(ds: BuiltDataset, evaluation: EvaluationSpec, folds: Sequence[int
         mask[test_idx] = False
         fold_train = train.iloc[np.flatnonzero(mask)].reset_index(drop=True)
         units.append(Unit(fold=i, split=evaluation.train, train=_subset(fold_train, ds, evaluation),
-                          test=train.iloc[test_idx].reset_index(drop=True)))
+                          test=train.iloc[test_idx].reset_index(drop=True),
+                          held_out_target=None if names is None else names[i]))
     return units
 
 

@@ -54,6 +54,7 @@ def check_config(config: RunConfig, doc: Doc) -> None:
     _check_models(config, doc)
     _check_text_models(config, doc)
     _check_tune(config, doc)
+    _check_held_out_targets(config, doc)
     _check_metric_names(config, doc)
     _check_streaming(config, doc)
 
@@ -191,6 +192,17 @@ def count_fits(config: RunConfig, grid_models: Sequence[ModelSpec] | None = None
     return len(config.datasets) * len(config.seeds) * units * per_seed
 
 
+def _check_held_out_targets(config: RunConfig, doc: Doc) -> None:
+    """Leave-one-target-out has no training rows of the held-out target: a per-target model has nothing to fit."""
+    cv = config.evaluation.cv
+    if cv is None or cv.by != "target":
+        return
+    for i, model in enumerate(config.models):
+        if model.per_target:
+            raise doc.error(("models", i, "per_target"), "a per-target model has no training rows for the target "
+                            "that cv by: target holds out; set per_target: false")
+
+
 def _check_metric_names(config: RunConfig, doc: Doc) -> None:
     from bench.metrics import METRICS
 
@@ -268,6 +280,9 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) ->
             if split is not None and split not in info.splits:
                 raise doc.error(("evaluation", key), f"dataset {info.name!r} has no split {split!r}; "
                                 f"its splits: {', '.join(info.splits)}")
+        if ev.cv is not None and ev.cv.by == "target" and info.task != "stance":
+            raise doc.error(("evaluation", "cv", "by"), f"dataset {info.name!r} is a {info.task} task without "
+                            "targets; leave-one-target-out needs a stance dataset")
         if ev.by_target and info.task != "stance":
             raise doc.error(("evaluation", "by_target"), f"dataset {info.name!r} is a {info.task} task "
                             "without targets; remove by_target or use a stance dataset")
