@@ -123,8 +123,8 @@ def test_bad_drift_settings_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_a_dataset_without_dates_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert _bench(["run", "configs/demo_generalization.yaml", "--set",
-                   "datasets=[configs/datasets/demo-topics.yaml]", "--set", "evaluation.metrics=[f1_macro]", "--data", str(tmp_path / "data"),
+    assert _bench(["run", "configs/demo_generalization.yaml", "--set", "datasets=[configs/datasets/demo-topics.yaml]",
+                   "--set", "evaluation.metrics=[f1_macro]", "--data", str(tmp_path / "data"),
                    "--results", str(tmp_path / "r"), "--quiet"], tmp_path / "o.txt") == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "evaluation.drift.column: dataset 'demo-topics' has no column 'date'" in err[-1]
