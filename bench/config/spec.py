@@ -152,13 +152,15 @@ class DriftSpec:
 
     ``window`` is ``month``, ``quarter``, ``year`` (calendar periods) or a number of days
     (periods counted from ``train_before``). A window with fewer than ``min_items`` test items
-    gets rows without a value rather than a number too noisy to read.
+    gets rows without a value rather than a number too noisy to read. ``undated: skip`` leaves
+    rows without a date out of both sides (the default refuses them).
     """
 
     train_before: dt.date
     column: str = "date"
     window: str | int = "quarter"
     min_items: int = 10
+    undated: Literal["error", "skip"] = "error"
 
     def __post_init__(self) -> None:
         if isinstance(self.window, str) and self.window not in WINDOWS:

@@ -98,8 +98,6 @@ def rescore_run(run: RunDir, metrics: Sequence[str] | None = None,
 def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str] | None,
               data_root: Path | None) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """The new job records, metric rows and manifest (nothing is written)."""
-    import pandas as pd
-
     from bench.corpus import load_split
     from bench.metrics import check_metric
 
@@ -111,7 +109,7 @@ def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str]
     bootstrap = _bootstrap(evaluation)
     drift = _drift(evaluation)
     by_target_cv = (evaluation.get("cv") or {}).get("by") == "target"
-    items_cache: dict[tuple[str, tuple[str, ...]], pd.DataFrame] = {}
+    items_cache: dict[tuple[str, str], pd.DataFrame] = {}
     records: dict[str, dict[str, Any]] = {}
     all_rows: list[dict[str, Any]] = []
     for job_id in run.job_ids():
@@ -129,13 +127,9 @@ def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str]
                 raise ResultsError(f"--metrics: {name}: {exc}") from None
         frame = run.predictions(job_id)
         split = str(record.get("split", first.get("split") or evaluation.get("test") or "test"))
-        # a drift run's test items come from its train and test splits (bench.run.drift)
-        item_splits = tuple(dict.fromkeys([str(evaluation.get("train", split)), split])) if drift else (split,)
-        if (dataset, item_splits) not in items_cache:
-            built = open_recorded(run, dataset, data_root)
-            parts = [load_split(built, s) for s in item_splits]
-            items_cache[dataset, item_splits] = pd.concat(parts, ignore_index=True).drop_duplicates("id")
-        items = items_cache[dataset, item_splits]
+        if (dataset, split) not in items_cache:
+            items_cache[dataset, split] = load_split(open_recorded(run, dataset, data_root), split)
+        items = items_cache[dataset, split]
         check_gold(frame, items, run.predictions_path(job_id))
         targets = held_out = None
         if evaluation.get("by_target") or by_target_cv:

@@ -1,11 +1,12 @@
 """Temporal drift: one model trained on the rows dated before ``train_before``, scored on later windows.
 
-A random train/test split says nothing about time, so a drift run re-splits by date: the
-rows of the ``train`` and ``test`` splits (each id once: the two may name the same split)
-dated before ``evaluation.drift.train_before`` are the training rows, the rest the test rows,
-each labelled with its window (``bench.results.windows``). Training on the earlier rows of
-both splits, rather than on the train split's only, keeps the test side as large as the
-data allows; a user who wants one split only names it as both ``train`` and ``test``.
+The training rows are the rows of the ``train`` split dated before
+``evaluation.drift.train_before``; the test rows are the rows of the ``test`` split dated on
+or after it, each labelled with its window (``bench.results.windows``). The dataset's splits
+are kept, because they may encode what a test must not share with training (outlets in a
+media split); rows of ``train`` dated later and rows of ``test`` dated earlier are unused.
+Naming one split as both ``train`` and ``test`` partitions that split in time (the demo
+corpus's random split is not temporal, so its drift config does that).
 """
 
 from __future__ import annotations
@@ -24,42 +25,50 @@ if TYPE_CHECKING:
 WINDOW_COLUMN = "window"
 
 
-def item_dates(frame: pd.DataFrame, ds: BuiltDataset, spec: DriftSpec) -> list[dt.date]:
-    """The date of every row; a dataset without the column, or a row without a date, is a ``DataError``."""
+def item_dates(frame: pd.DataFrame, ds: BuiltDataset, spec: DriftSpec) -> pd.Series:
+    """The date of every row (``NaT`` for an undated row under ``undated: skip``).
+
+    Raises:
+        DataError: no such column, or (``undated: error``) a row without a readable date.
+    """
     import pandas as pd
 
-    where = f"evaluation.drift.column: dataset {ds.name!r}"
     if spec.column not in frame.columns:
         raise DataError(ds.path, None, "evaluation.drift.column", f"dataset {ds.name!r} has no column "
                         f"{spec.column!r}; set columns.date in its spec, or name the date column")
-    parsed = pd.to_datetime(frame[spec.column], errors="coerce", format="mixed")
+    # naive dates are read as UTC, so that naive and zoned values compare; the day is what counts
+    parsed = pd.to_datetime(frame[spec.column], errors="coerce", format="mixed", utc=True)
+    parsed = parsed.dt.tz_localize(None).dt.normalize()
     bad = parsed.isna().to_numpy()
-    if bad.any():
+    if bad.any() and spec.undated == "error":
         row = int(bad.argmax())
-        raise DataError(ds.path, None, "evaluation.drift.column", f"{where}: {int(bad.sum())} rows without a "
-                        f"readable date, e.g. id {frame['id'].iloc[row]!r} ({frame[spec.column].iloc[row]!r}); "
-                        "give every row an ISO date")
-    return [d.date() for d in parsed]
+        raise DataError(ds.path, None, "evaluation.drift.column", f"dataset {ds.name!r}: {int(bad.sum())} of "
+                        f"{len(frame)} rows have no readable {spec.column!r}, e.g. id {frame['id'].iloc[row]!r}; "
+                        "give every row an ISO date, or set undated: skip to leave them out")
+    return parsed.reset_index(drop=True)
 
 
 def drift_frames(train: pd.DataFrame, test: pd.DataFrame, ds: BuiltDataset,
                  spec: DriftSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The training rows (dated before ``train_before``) and the test rows with their ``window``."""
-    import numpy as np
+    """The training rows (dated before ``train_before``) and the test rows, in time order, with their ``window``.
+
+    ``train`` and ``test`` are the two splits (the same frame when one split is partitioned).
+    """
     import pandas as pd
 
     from bench.results.windows import window_label
 
-    rows = pd.concat([train, test[~test["id"].isin(train["id"])]], ignore_index=True)
-    dates = item_dates(rows, ds, spec)
-    before = np.array([d < spec.train_before for d in dates])
-    order = np.argsort(np.array(dates, dtype="datetime64[D]"), kind="stable")  # test rows in time order
-    later = [i for i in order if not before[i]]
-    if not before.any() or not later:
-        side = "before" if not before.any() else "on or after"
+    cut = pd.Timestamp(spec.train_before)
+    train_dates, test_dates = item_dates(train, ds, spec), item_dates(test, ds, spec)
+    before = train.reset_index(drop=True)[(train_dates < cut).to_numpy()].reset_index(drop=True)
+    later = (test_dates >= cut).to_numpy()
+    order = test_dates[later].sort_values(kind="stable").index  # test rows in time order
+    after = test.reset_index(drop=True).iloc[order].reset_index(drop=True)
+    if before.empty or after.empty:
+        dated = pd.concat([train_dates, test_dates]).dropna()
+        side = "before" if before.empty else "on or after"
         raise DataError(ds.path, None, "evaluation.drift.train_before", f"dataset {ds.name!r} has no row dated "
-                        f"{side} {spec.train_before} (its dates run {min(dates)} to {max(dates)}); pick a date "
-                        "inside that range")
-    test_rows = rows.iloc[later].reset_index(drop=True)
-    windows = [window_label(dates[i], spec) for i in later]
-    return (rows[before].reset_index(drop=True), test_rows.assign(**{WINDOW_COLUMN: windows}))
+                        f"{side} {spec.train_before} (its dates run {dated.min().date()} to "
+                        f"{dated.max().date()}); pick a date inside that range")
+    windows = [window_label(day.date(), spec) for day in test_dates[order]]
+    return before, after.assign(**{WINDOW_COLUMN: windows})
