@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def test_rows_per_window_too_few_items_and_rescore(tmp_path: Path, dates: pd.Ser
     assert cell["mean"].iloc[0] == by_window[None]["value"]
     capsys.readouterr()
     assert main(["show", str(run), "--format", "csv"]) == 0
-    shown = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+    shown = pd.read_csv(io.StringIO(capsys.readouterr().out))
     assert len(shown[(shown["model"] == "logreg") & (shown["metric"] == "accuracy")]) == 13
 
 
@@ -134,3 +135,33 @@ def test_a_dataset_without_dates_is_one_line(tmp_path: Path, capsys: pytest.Capt
 def test_configs_without_drift_keep_their_hash() -> None:
     loaded = load_config(REPO / "configs/demo.yaml")
     assert "drift" not in config_to_dict(loaded.config)["evaluation"]
+
+
+def test_report_draws_the_drift_curve_and_compare_pairs_drift_runs(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture) -> None:
+    from bench.report.collect import ReportOptions, collect
+    from bench.report.drift_plot import drift_points
+    from bench.results.store import RunDir
+
+    runs = [_run(tmp_path, "datasets=[configs/datasets/demo-topic.yaml]"),
+            _run(tmp_path, "datasets=[configs/datasets/demo-topic.yaml]", "models.2.params.C=0.01")]
+    data = collect([RunDir.open(runs[0])], ReportOptions())
+    (ds,) = data.datasets
+    (svm,) = [s for s in ds.systems if s.key.model == "linear_svm"]
+    points, pooled = drift_points(data, svm)
+    rows = json.loads((runs[0] / "metrics.json").read_text())["rows"]
+    stored = {r["window"]: r for r in rows if r["model"] == "linear_svm" and r["metric"] == data.metric}
+    assert [p[0] for p in points] == ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]
+    assert [(p[1], p[2], p[3], p[4]) for p in points] == [
+        (stored[w]["value"], stored[w]["ci_low"], stored[w]["ci_high"], stored[w]["n"]) for w, *_ in points]
+    assert pooled == stored[None]["value"]
+    html = tmp_path / "report.html"
+    assert main(["report", str(runs[0]), "-o", str(html)]) == 0
+    assert (tmp_path / "report_plots" / "drift-demo-topic.png").is_file()
+    capsys.readouterr()
+    # compare pairs the pooled test items of two drift runs: one row per system and run, not per window
+    assert main(["compare", *map(str, runs), "--format", "csv"]) == 0
+    table = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert sorted(table["model"]) == sorted(["majority", "logreg", "linear_svm"] * 2)
+    first = table[table["baseline"] & (table["model"] == "linear_svm")]
+    assert first["value"].item() == stored[None]["value"]

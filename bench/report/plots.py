@@ -23,6 +23,7 @@ from bench.report.collect import (
     per_class_f1,
     short_labels,
 )
+from bench.report.drift_plot import drift_curve
 from bench.report.figure import Plot, new_figure, safe_name, set_margins, style, text_inches, to_png
 
 if TYPE_CHECKING:
@@ -317,7 +318,7 @@ def critical_difference(ranking: Ranking) -> Plot:
                    if ranking.small_sample else "") + ".", png=to_png(fig))
 
 
-PER_DATASET = (forest, class_f1, confusion_matrices, score_vs_time, learning_curves)
+PER_DATASET = (forest, class_f1, confusion_matrices, score_vs_time, learning_curves, drift_curve)
 _SHARED: list[ReportData] = []  # the data of the report being drawn, inherited by forked workers
 
 
