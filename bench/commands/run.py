@@ -102,10 +102,14 @@ def validate_command(args: argparse.Namespace) -> int:
                 print(make_job_id(names[entry], feat.name if feat else TEXT_BLOCK, model.name, seed))
     ev = config.evaluation
     how = f"{ev.cv.folds}-fold CV by {ev.cv.by} on {ev.train!r}" if ev.cv else f"train {ev.train!r}, test {ev.test!r}"
+    fits = f"{count_fits(config, [model for _, model in grid])} model fits"
+    if ev.cv and ev.cv.by == "target":  # the folds are the dataset's targets, unknown until it is read
+        how, fits = f"leave one target out on {ev.train!r}", "one model fit per job and target"
+    elif ev.drift:
+        how += f", split by {ev.drift.column} at {ev.drift.train_before} (windows: {ev.drift.window})"
     n_jobs = len(config.datasets) * len(grid) * len(config.seeds)
     print(f"{args.config}: ok: {n_jobs} jobs ({len(config.datasets)} datasets x {len(grid)} "
-          f"feature/model pairs x {len(config.seeds)} seeds); {how}; metrics {', '.join(ev.metrics)}; "
-          f"{count_fits(config, [model for _, model in grid])} model fits")
+          f"feature/model pairs x {len(config.seeds)} seeds); {how}; metrics {', '.join(ev.metrics)}; {fits}")
     for plugin in all_installed():  # what installed packages add to the registries (docs/models.md)
         print(f"plugin: {plugin.name} ({plugin.kind}) from {plugin.package} {plugin.version}")
     return 0
