@@ -165,3 +165,42 @@ def test_report_draws_the_drift_curve_and_compare_pairs_drift_runs(tmp_path: Pat
     assert sorted(table["model"]) == sorted(["majority", "logreg", "linear_svm"] * 2)
     first = table[table["baseline"] & (table["model"] == "linear_svm")]
     assert first["value"].item() == stored[None]["value"]
+
+
+def test_undated_rows_are_refused_or_skipped_as_asked(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Train split rows dated 2023 or 2024, test split rows 2024, some rows with no date at all."""
+    import numpy as np
+
+    from tests.tiny_news import TOPIC_WORDS, _rows, write_csv_dataset
+
+    rng = np.random.default_rng(3)
+    splits = {"train": _rows(TOPIC_WORDS, 40, 0, rng), "test": _rows(TOPIC_WORDS, 30, 1000, rng)}
+    for i, row in enumerate(splits["train"]):
+        row["date"] = "" if i % 10 == 9 else f"{2023 + i % 2}-0{1 + i % 6}-15"
+    for i, row in enumerate(splits["test"]):
+        row["date"] = "" if i % 10 == 9 else f"2024-0{1 + i % 6}-15"
+    spec = write_csv_dataset(tmp_path / "src", "dated", splits, "task: topic\ncolumns: {id: id, text: text, "
+                             "label: label, date: date}\nlabels: [business, sport, tech]\n")
+    config = tmp_path / "drift.yaml"
+    config.write_text(f"""name: dated
+datasets: [{spec}]
+features: [{{name: word, kind: tfidf}}]
+models: [{{name: lr, estimator: logistic_regression}}]
+evaluation:
+  metrics: [accuracy]
+  bootstrap: {{samples: 50}}
+  drift: {{train_before: 2024-01-01, window: quarter, min_items: 5}}
+""")
+    argv = ["run", str(config), "--data", str(tmp_path / "data"), "--results", str(tmp_path / "r"), "--quiet"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "dataset 'dated': 4 of 40 rows have no readable 'date', e.g. id 'd9'" in err[0]
+    assert "set undated: skip" in err[0]
+    assert main([*argv, "--set", "evaluation.drift.undated=skip"]) == 0
+    run = Path(capsys.readouterr().out.strip().splitlines()[-1])
+    pred = pd.read_parquet(next((run / "predictions").glob("*.parquet")))
+    # only the test split's dated rows are scored (train's 2024 rows are not test rows), in time order
+    assert len(pred) == 27 and set(pred["id"]) == {r["id"] for r in splits["test"] if r["date"]}
+    assert list(pred["window"]) == sorted(pred["window"]) and set(pred["window"]) == {"2024-Q1", "2024-Q2"}
+    job = json.loads(next((run / "jobs").glob("*.json")).read_text())
+    assert job["n_train"] == 20  # the train split's 2023 rows (its undated rows are odd ones, dated 2024)
