@@ -204,3 +204,17 @@ evaluation:
     assert list(pred["window"]) == sorted(pred["window"]) and set(pred["window"]) == {"2024-Q1", "2024-Q2"}
     job = json.loads(next((run / "jobs").glob("*.json")).read_text())
     assert job["n_train"] == 20  # the train split's 2023 rows (its undated rows are odd ones, dated 2024)
+
+
+def test_with_several_seeds_a_window_cell_has_no_interval(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """The seed-mean interval is recomputed for the pooled cell only: a window is a slice, like a target."""
+    run = _run(tmp_path, "datasets=[configs/datasets/demo-topic.yaml]", "seeds=[0, 1]",
+               "models=[{name: sgd, estimator: sgd}]")
+    capsys.readouterr()
+    assert main(["show", str(run), "--format", "json"]) == 0
+    cells = [c for c in json.loads(capsys.readouterr().out) if c["metric"] == "accuracy"]
+    assert [c["window"] for c in cells] == ["", "2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]
+    assert all(c["n_seeds"] == 2 for c in cells)
+    pooled, *windows = cells
+    assert pooled["ci_low"] <= pooled["mean"] <= pooled["ci_high"]
+    assert all(c["ci_low"] is None and c["ci_high"] is None for c in windows)
