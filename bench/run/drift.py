@@ -11,7 +11,6 @@ corpus's random split is not temporal, so its drift config does that).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from bench.core.errors import DataError
