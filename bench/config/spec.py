@@ -200,6 +200,7 @@ class EvaluationSpec:
     metric (SemEval-2016 reports F_avg per target). ``bootstrap: null`` turns CIs off.
     ``on_degenerate`` says what a run does with degenerate data (one class in a split, a
     label without training or test rows: ``bench.run.degenerate``): warn, or refuse.
+    ``drift`` trains before a date and scores later time windows (``bench.run.drift``).
     """
 
     train: str = "train"
