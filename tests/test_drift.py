@@ -137,6 +137,7 @@ def test_configs_without_drift_keep_their_hash() -> None:
     assert "drift" not in config_to_dict(loaded.config)["evaluation"]
 
 
+@pytest.mark.slow
 def test_report_draws_the_drift_curve_and_compare_pairs_drift_runs(tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture) -> None:
     from bench.report.collect import ReportOptions, collect
