@@ -110,3 +110,18 @@ evaluation: {{cv: {{by: target}}}}
                  "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "evaluation.cv.by: dataset 'tiny_topic' is a topic task" in err[0]
+
+
+def test_compare_pairs_cross_target_with_in_target_on_the_same_items(tmp_path: Path) -> None:
+    """The in-target reference (stratified folds) covers the same items, so compare pairs them one to one."""
+    cross = _run(tmp_path)
+    within = _run(tmp_path, "evaluation.cv.by=label", "evaluation.cv.folds=3")
+    out = tmp_path / "compare.csv"
+    assert _bench(["compare", str(within), str(cross), "--metric", "accuracy", "--format", "csv"], out) == 0
+    table = pd.read_csv(out)
+    assert sorted(table["model"]) == sorted(["majority", "logreg", "linear_svm"] * 2)  # one row per system and run
+    rows = json.loads((cross / "metrics.json").read_text())["rows"]
+    pooled = {r["model"]: r["value"] for r in rows if r["fold"] is None and r["target"] is None
+              and r["metric"] == "accuracy"}
+    for rec in table[~table["baseline"]].to_dict("records"):
+        assert rec["value"] == pytest.approx(pooled[rec["model"]], abs=1e-12)
