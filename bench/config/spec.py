@@ -162,6 +162,36 @@ class BootstrapSpec:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TransferSpec:
+    """Train on each ``train`` dataset, test on each ``test`` dataset (``evaluation.transfer``, docs/configs.md).
+
+    Names are dataset names (``name:`` in a dataset spec). ``label_map`` maps a test label to a
+    train label, or to ``null`` to leave that label's test rows out; test labels that are also
+    train labels map to themselves. ``train``/``test`` take one name or a list.
+    """
+
+    train: tuple[str, ...]
+    test: tuple[str, ...]
+    label_map: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> TransferSpec:
+        if not isinstance(value, dict):
+            raise doc.error(path, "expected a mapping like {train: fnc1, test: [arc], label_map: {}}")
+        check_keys(cls, value, doc, path)
+        for key in ("train", "test"):
+            if key not in value:
+                raise doc.error(path, f"missing key {key!r}; write {{train: fnc1, test: [arc]}}")
+        kwargs: dict[str, Any] = {key: bind(tuple[str, ...], [value[key]] if isinstance(value[key], str)
+                                            else value[key], doc, (*path, key)) for key in ("train", "test")}
+        for key in ("train", "test"):
+            if not kwargs[key]:
+                raise doc.error((*path, key), "empty list; name at least one dataset")
+        kwargs["label_map"] = bind(dict[str, str | None], value.get("label_map", {}), doc, (*path, "label_map"))
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EvaluationSpec:
     """How a job is evaluated: which splits (or CV), which metrics, which bootstrap.
 
@@ -181,6 +211,8 @@ class EvaluationSpec:
     train_subset: TrainSubsetSpec | None = None
     streaming: StreamingSpec = field(default_factory=StreamingSpec)
     on_degenerate: Literal["warn", "error"] = "warn"
+    # train on one dataset, test on others (bench.run.transfer); omitted while unset: old hashes stay
+    transfer: tuple[TransferSpec, ...] | None = field(default=None, metadata={"omit_if_none": True})
 
     @classmethod
     def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> EvaluationSpec:
@@ -188,12 +220,13 @@ class EvaluationSpec:
 
         if not isinstance(value, dict):
             raise doc.error(path, "expected a mapping with keys train, test, cv, metrics, bootstrap, by_target, "
-                            "train_subset, streaming, on_degenerate")
+                            "train_subset, streaming, on_degenerate, transfer")
         check_keys(cls, value, doc, path)
         types: dict[str, Any] = {"train": str, "test": str | None, "cv": CVSpec | None,
                                  "metrics": tuple[str, ...], "bootstrap": BootstrapSpec | None,
                                  "by_target": bool, "train_subset": TrainSubsetSpec | None,
-                                 "streaming": StreamingSpec, "on_degenerate": Literal["warn", "error"]}
+                                 "streaming": StreamingSpec, "on_degenerate": Literal["warn", "error"],
+                                 "transfer": tuple[TransferSpec, ...] | None}
         kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in types.items() if key in value}
         if kwargs.get("cv") is not None:
             if kwargs.get("test") is not None:
@@ -227,7 +260,9 @@ class RunConfig:
         """
         n_text = sum(m.input == "text" for m in self.models)
         per_seed = len(self.features) * (len(self.models) - n_text) + n_text
-        return len(self.datasets) * per_seed * len(self.seeds)
+        ev = self.evaluation
+        n_data = sum(len(t.train) * len(t.test) for t in ev.transfer) if ev.transfer else len(self.datasets)
+        return n_data * per_seed * len(self.seeds)
 
 
 @dataclass(frozen=True, kw_only=True)
