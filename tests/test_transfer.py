@@ -125,6 +125,7 @@ def test_the_cache_key_of_a_pair_names_both_datasets_in_order(setup: dict[str, P
     assert TransferSpec(train=("a",), test=("b",)).label_map == {}
 
 
+@pytest.mark.slow
 def test_show_compare_and_report_keep_pairs_that_differ_only_in_train_dataset_apart(
         lingual_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["show", str(lingual_run), "--format", "csv"]) == 0
@@ -171,14 +172,21 @@ def test_an_unmapped_test_label_is_a_one_line_error_naming_pair_label_and_fix(
     assert "add label_map" in err
 
 
-def test_a_label_map_puts_test_labels_in_the_train_space_and_null_leaves_rows_out(setup: dict[str, Path]) -> None:
+@pytest.fixture(scope="module")
+def mapped_run(setup: dict[str, Path]) -> Path:
+    """demo_en3 (three topics) -> demo_fr (six): one topic mapped, two left out."""
     label_map = "{energy_climate: economy, health: null, technology: null}"
     config = write_config(setup["folder"], "mapped", f"    - {{train: demo_en3, test: [demo_fr], label_map: {label_map}}}",
                           {k: setup[k] for k in ("demo_fr", "demo_en3")})
     results = setup["folder"] / "r-mapped"
     assert _run(setup, config, results) == 0
     (path,) = [p for p in results.iterdir() if not p.name.startswith(".")]
-    run = RunDir.open(path)
+    return path
+
+
+def test_a_label_map_puts_test_labels_in_the_train_space_and_null_leaves_rows_out(setup: dict[str, Path],
+                                                                                  mapped_run: Path) -> None:
+    run = RunDir.open(mapped_run)
     predictions = run.predictions("demo_en3_to_demo_fr__word__logreg__s0")
     test = load_split(open_dataset(setup["data"] / "demo_fr"), "test").set_index("id")
     kept = test[~test["label"].isin(["health", "technology"])]
@@ -205,6 +213,7 @@ def test_bad_transfer_entries_are_config_errors(setup: dict[str, Path], transfer
     assert re.search(message, capsys.readouterr().err)
 
 
+@pytest.mark.slow
 def test_a_killed_transfer_run_resumes_to_identical_metrics(setup: dict[str, Path], lingual_run: Path,
                                                            tmp_path: Path) -> None:
     config = setup["folder"] / "lingual.yaml"
@@ -224,3 +233,14 @@ def test_a_killed_transfer_run_resumes_to_identical_metrics(setup: dict[str, Pat
                      "--results", str(tmp_path / f"k{i}"), "--quiet"]) == 0
         (run,) = [p for p in (tmp_path / f"k{i}").iterdir() if p.is_dir() and not p.name.startswith(".")]
         assert (run / "metrics.json").read_bytes() == expected
+
+
+def test_rescoring_a_transfer_run_keeps_train_dataset_and_reproduces_its_rows(setup: dict[str, Path],
+                                                                              mapped_run: Path, tmp_path: Path) -> None:
+    """A run with a label map (gold in the train space, rows left out) rescored gives back the same rows."""
+    import shutil
+
+    copy = shutil.copytree(mapped_run, tmp_path / mapped_run.name)
+    before = (copy / "metrics.json").read_bytes()
+    assert main(["rescore", str(copy), "--data", str(setup["data"])]) == 0
+    assert (copy / "metrics.json").read_bytes() == before

@@ -38,3 +38,23 @@ def label_dataset(name: str) -> str:
 def test_dataset(name: str) -> str:
     """The dataset a system was scored on (its items, its fingerprint in the manifest)."""
     return dataset_parts(name)[1]
+
+
+def recorded_label_map(config: Mapping[str, Any] | None, train: str, test: str) -> dict[str, str | None]:
+    """The ``label_map`` a run's snapshot config gave the pair ``train -> test`` (``{}`` if none)."""
+    evaluation = (config or {}).get("evaluation") or {}
+    for entry in evaluation.get("transfer") or []:
+        if train in _names(entry.get("train")) and test in _names(entry.get("test")):
+            return dict(entry.get("label_map") or {})
+    return {}
+
+
+def _names(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def mapped_items(items: Any, label_map: Mapping[str, str | None]) -> Any:
+    """A split's items with labels mapped as a transfer pair maps them; rows mapped to ``null`` left out."""
+    labels = [label_map.get(str(v), str(v)) for v in items["label"]]
+    keep = [v is not None for v in labels]
+    return items.assign(label=labels)[keep].reset_index(drop=True)
