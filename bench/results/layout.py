@@ -57,12 +57,20 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
-    """Metric rows as CSV text with the ``ROW_KEYS`` columns (empty cell for null)."""
+    """Metric rows as CSV text with the ``ROW_KEYS`` columns (empty cell for null).
+
+    A transfer run's rows also get ``train_dataset`` after ``dataset``: without it, two
+    systems that differ only in their train dataset would read as one.
+    """
+    rows = list(rows)
+    keys = list(ROW_KEYS)
+    if any("train_dataset" in row for row in rows):
+        keys.insert(keys.index("dataset") + 1, "train_dataset")
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(ROW_KEYS), lineterminator="\n", extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in ROW_KEYS})
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in keys})
     return out.getvalue()
 
 
