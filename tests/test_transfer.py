@@ -247,3 +247,14 @@ def test_rescoring_a_transfer_run_keeps_train_dataset_and_reproduces_its_rows(se
     before = (copy / "metrics.json").read_bytes()
     assert main(["rescore", str(copy), "--data", str(setup["data"])]) == 0
     assert (copy / "metrics.json").read_bytes() == before
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("config", ["transfer_stance.yaml", "transfer_crosslingual.yaml"])
+def test_the_shipped_transfer_configs_validate(config: str, data_root: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    del data_root  # the specs read ${NEWSBENCH_DATA}
+    monkeypatch.chdir(REPO)  # dataset spec paths in configs are relative to the repository
+    assert main(["validate", str(REPO / "configs" / config), "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "_to_" in out and "transfer pairs" in out
