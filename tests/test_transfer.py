@@ -92,6 +92,9 @@ def test_every_row_carries_its_train_dataset_and_each_pair_is_its_own_job(lingua
     pairs = {(r["train_dataset"], r["dataset"]) for r in rows}
     assert pairs == {("demo_en", "demo_en"), ("demo_en", "demo_fr"), ("demo_fr", "demo_fr"), ("demo_fr", "demo_en")}
     assert "demo_en_to_demo_fr__word__logreg__s0" in run.job_ids()
+    summary = run.summary()  # the notebook API keeps the pairs apart too
+    assert {"demo_en→demo_fr", "demo_fr→demo_en", "demo_en", "demo_fr"} == set(summary["dataset"])
+    assert "train_dataset" in run.metrics.columns
     csv_rows = pd.read_csv(lingual_run / "metrics.csv")
     assert list(csv_rows.columns[:2]) == ["dataset", "train_dataset"]
     assert set(zip(csv_rows["train_dataset"], csv_rows["dataset"])) == pairs
