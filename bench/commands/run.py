@@ -96,19 +96,24 @@ def validate_command(args: argparse.Namespace) -> int:
 
     names = {entry: (info.name if info else load_spec(entry).spec.name) for entry, info in infos.items()}
     grid = job_grid(config)
-    for entry in config.datasets:
+    ev = config.evaluation
+    from bench.run.transfer import transfer_pairs
+
+    # a transfer run's jobs are per (train, test) pair, named <train>_to_<test> (bench.run.transfer)
+    data = ([f"{p.train}_to_{p.test}" for p in transfer_pairs(ev)] if ev.transfer is not None
+            else [names[entry] for entry in config.datasets])
+    for name in data:
         for feat, model in grid:
             for seed in config.seeds:
-                print(make_job_id(names[entry], feat.name if feat else TEXT_BLOCK, model.name, seed))
-    ev = config.evaluation
+                print(make_job_id(name, feat.name if feat else TEXT_BLOCK, model.name, seed))
     how = f"{ev.cv.folds}-fold CV by {ev.cv.by} on {ev.train!r}" if ev.cv else f"train {ev.train!r}, test {ev.test!r}"
     fits = f"{count_fits(config, [model for _, model in grid])} model fits"
     if ev.cv and ev.cv.by == "target":  # the folds are the dataset's targets, unknown until it is read
         how, fits = f"leave one target out on {ev.train!r}", "one model fit per job and target"
     elif ev.drift:
         how += f", split by {ev.drift.column} at {ev.drift.train_before} (windows: {ev.drift.window})"
-    n_jobs = len(config.datasets) * len(grid) * len(config.seeds)
-    print(f"{args.config}: ok: {n_jobs} jobs ({len(config.datasets)} datasets x {len(grid)} "
+    n_jobs = len(data) * len(grid) * len(config.seeds)
+    print(f"{args.config}: ok: {n_jobs} jobs ({len(data)} {'transfer pairs' if ev.transfer else 'datasets'} x {len(grid)} "
           f"feature/model pairs x {len(config.seeds)} seeds); {how}; metrics {', '.join(ev.metrics)}; {fits}")
     for plugin in all_installed():  # what installed packages add to the registries (docs/models.md)
         print(f"plugin: {plugin.name} ({plugin.kind}) from {plugin.package} {plugin.version}")

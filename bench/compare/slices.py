@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bench.results.recorded import open_recorded
+from bench.results.transfer import test_dataset
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -191,8 +192,8 @@ def slice_run(run: RunDir, dimensions: Sequence[str], *, metric: str | None = No
     items: dict[str, Any] = {}
     rows: list[SliceRow] = []
     for key, out in outputs.items():
-        if key.dataset not in items:
-            items[key.dataset] = load_items(run, key.dataset, data_root)
+        if key.dataset not in items:  # a transfer system (``train→test``) is sliced on its test set's items
+            items[key.dataset] = load_items(run, test_dataset(key.dataset), data_root)
         for dimension in dimensions:
             groups = item_groups(items[key.dataset], dimension)
             if groups is not None:

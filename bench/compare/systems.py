@@ -16,6 +16,7 @@ import numpy as np
 
 from bench.core.errors import ResultsError
 from bench.results.seed_predictions import SeedPredictions, jobs_by_system, load_seed_predictions
+from bench.results.transfer import label_dataset, test_dataset
 
 if TYPE_CHECKING:
     from bench.results.store import RunDir
@@ -28,7 +29,7 @@ DETERMINISTIC_ESTIMATORS = MAJORITY_ESTIMATORS | {"complement_nb", "multinomial_
 
 @dataclass(frozen=True, order=True)
 class SystemKey:
-    """A row of a comparison table."""
+    """A row of a comparison table; a transfer system's ``dataset`` is ``train→test`` (bench.results.transfer)."""
 
     dataset: str
     features: str
@@ -99,8 +100,9 @@ def load_outputs(run: RunDir) -> dict[SystemKey, Outputs]:
     by_key = {SystemKey(*system): jobs for system, jobs in jobs_by_system(run).items()}
     out = {}
     for key, jobs in sorted(by_key.items()):
-        info = datasets.get(key.dataset)
-        if info is None:
+        # a transfer system (dataset ``train→test``) predicts in its train dataset's label space
+        info = datasets.get(label_dataset(key.dataset))
+        if info is None or test_dataset(key.dataset) not in datasets:
             raise ResultsError(f"{run.manifest_path}: datasets: no entry for {key.dataset!r}; "
                                "the run folder is damaged")
         out[key] = _load_system(run, key, jobs, tuple(info["labels"]), bool(info.get("multilabel")),

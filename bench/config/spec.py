@@ -192,6 +192,36 @@ class BootstrapSpec:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class TransferSpec:
+    """Train on each ``train`` dataset, test on each ``test`` dataset (``evaluation.transfer``, docs/configs.md).
+
+    Names are dataset names (``name:`` in a dataset spec). ``label_map`` maps a test label to a
+    train label, or to ``null`` to leave that label's test rows out; test labels that are also
+    train labels map to themselves. ``train``/``test`` take one name or a list.
+    """
+
+    train: tuple[str, ...]
+    test: tuple[str, ...]
+    label_map: dict[str, str | None] = field(default_factory=dict)
+
+    @classmethod
+    def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> TransferSpec:
+        if not isinstance(value, dict):
+            raise doc.error(path, "expected a mapping like {train: fnc1, test: [arc], label_map: {}}")
+        check_keys(cls, value, doc, path)
+        for key in ("train", "test"):
+            if key not in value:
+                raise doc.error(path, f"missing key {key!r}; write {{train: fnc1, test: [arc]}}")
+        kwargs: dict[str, Any] = {key: bind(tuple[str, ...], [value[key]] if isinstance(value[key], str)
+                                            else value[key], doc, (*path, key)) for key in ("train", "test")}
+        for key in ("train", "test"):
+            if not kwargs[key]:
+                raise doc.error((*path, key), "empty list; name at least one dataset")
+        kwargs["label_map"] = bind(dict[str, str | None], value.get("label_map", {}), doc, (*path, "label_map"))
+        return cls(**kwargs)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EvaluationSpec:
     """How a job is evaluated: which splits (or CV), which metrics, which bootstrap.
 
@@ -214,6 +244,8 @@ class EvaluationSpec:
     on_degenerate: Literal["warn", "error"] = "warn"
     # left out of the snapshot while unset, so configs written before the key keep their hash
     drift: DriftSpec | None = field(default=None, metadata={"omit_if_none": True})
+    # train on one dataset, test on others (bench.run.transfer); omitted while unset: old hashes stay
+    transfer: tuple[TransferSpec, ...] | None = field(default=None, metadata={"omit_if_none": True})
 
     @classmethod
     def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> EvaluationSpec:
@@ -221,13 +253,13 @@ class EvaluationSpec:
 
         if not isinstance(value, dict):
             raise doc.error(path, "expected a mapping with keys train, test, cv, metrics, bootstrap, by_target, "
-                            "train_subset, streaming, on_degenerate, drift")
+                            "train_subset, streaming, on_degenerate, drift, transfer")
         check_keys(cls, value, doc, path)
         types: dict[str, Any] = {"train": str, "test": str | None, "cv": CVSpec | None,
                                  "metrics": tuple[str, ...], "bootstrap": BootstrapSpec | None,
                                  "by_target": bool, "train_subset": TrainSubsetSpec | None,
                                  "streaming": StreamingSpec, "on_degenerate": Literal["warn", "error"],
-                                 "drift": DriftSpec | None}
+                                 "drift": DriftSpec | None, "transfer": tuple[TransferSpec, ...] | None}
         kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in types.items() if key in value}
         if kwargs.get("cv") is not None:
             if kwargs.get("test") is not None:
@@ -238,6 +270,8 @@ class EvaluationSpec:
             raise doc.error((*path, "test"), "no test split and no cv; name a test split or add cv: {folds: 5}")
         if kwargs.get("drift") is not None and kwargs.get("cv") is not None:
             raise doc.error((*path, "drift"), "drift trains once before a date; remove cv (or drift)")
+        if kwargs.get("drift") is not None and kwargs.get("transfer") is not None:
+            raise doc.error((*path, "drift"), "drift and transfer are two evaluations; keep one per config")
         if "metrics" in kwargs and not kwargs["metrics"]:
             raise doc.error((*path, "metrics"), "no metrics; list at least one, e.g. [accuracy, f1_macro]")
         return cls(**kwargs)
@@ -263,7 +297,9 @@ class RunConfig:
         """
         n_text = sum(m.input == "text" for m in self.models)
         per_seed = len(self.features) * (len(self.models) - n_text) + n_text
-        return len(self.datasets) * per_seed * len(self.seeds)
+        ev = self.evaluation
+        n_data = sum(len(t.train) * len(t.test) for t in ev.transfer) if ev.transfer else len(self.datasets)
+        return n_data * per_seed * len(self.seeds)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,6 +18,7 @@ import numpy as np
 
 from bench.compare.result import CompareOptions
 from bench.core.errors import BenchError
+from bench.results.transfer import system_dataset, test_dataset
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,7 +140,7 @@ def _timings(run: RunDir) -> dict[tuple[SystemKey, int], dict[str, Any]]:
         merged = {**first, **record}
         if not all(k in merged for k in ("dataset", "features", "model", "seed")):
             continue
-        key = SystemKey(str(merged["dataset"]), str(merged["features"]), str(merged["model"]))
+        key = SystemKey(system_dataset(merged), str(merged["features"]), str(merged["model"]))
         timing = {**jobs.get(job_id, {}), **record}
         out[(key, int(merged["seed"]))] = {k: timing.get(k) for k in ("fit_seconds", "predict_seconds", "n_train")}
     return out
@@ -173,11 +174,12 @@ def _dataset_view(name: str, systems: list[SystemView], runs: Sequence[RunDir], 
     from bench.results.recorded import dataset_folder
 
     run = runs[systems[0].run_index]
-    info = (run.manifest.get("datasets") or {}).get(name) or {}
+    scored = test_dataset(name)  # a transfer system's ``name`` is train→test: items and card are the test set's
+    info = (run.manifest.get("datasets") or {}).get(scored) or {}
     items = card = None
     try:
-        folder = dataset_folder(run, name, options.data_root)
-        items = load_items(run, name, options.data_root)
+        folder = dataset_folder(run, scored, options.data_root)
+        items = load_items(run, scored, options.data_root)
         card_path = folder / "card.md"
         card = card_path.read_text(encoding="utf-8") if card_path.is_file() else None
     except BenchError as exc:
@@ -187,9 +189,9 @@ def _dataset_view(name: str, systems: list[SystemView], runs: Sequence[RunDir], 
         missing = np.setdiff1d(first.ids, items.index.to_numpy(dtype=str))
         if len(missing):
             warnings.append(f"{name}: {len(missing)} predicted ids are not in the dataset's "
-                            f"{evaluated_split(run, name)} split (e.g. {missing[0]!r}); was it rebuilt since the run?")
+                            f"{evaluated_split(run, scored)} split (e.g. {missing[0]!r}); was it rebuilt since the run?")
     return DatasetView(name=name, task=str(info.get("task", "")), labels=first.labels, multilabel=first.multilabel,
-                       split=evaluated_split(run, name), systems=tuple(systems), items=items, card=card,
+                       split=evaluated_split(run, scored), systems=tuple(systems), items=items, card=card,
                        fingerprint=str(info.get("fingerprint", "")))
 
 

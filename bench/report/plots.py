@@ -358,4 +358,7 @@ def all_plots(data: ReportData, workers: int = 2) -> dict[str, list[Plot]]:
     for (d, _), plot in zip(tasks, drawn):
         if plot is not None:
             groups.setdefault(data.datasets[d].name if d >= 0 else "across datasets", []).append(plot)
-    return groups
+    from bench.report.transfer_plot import transfer_plots
+
+    heatmaps = transfer_plots(data)  # a few figures, only for transfer runs: drawn here, not forked
+    return {"transfer (train x test)": heatmaps, **groups} if heatmaps else groups

@@ -66,11 +66,15 @@ def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
 
     The keys only some runs' rows have (``OPTIONAL_ROW_KEYS``) become columns when a row has
     them, after ``fold``, so that other runs' CSV files stay as they were.
+    A transfer run's rows also get ``train_dataset`` after ``dataset``: without it, two
+    systems that differ only in their train dataset would read as one.
     """
     rows = list(rows)
     optional = [k for k in OPTIONAL_ROW_KEYS if any(k in row for row in rows)]
     at = ROW_KEYS.index("fold") + 1
     keys = [*ROW_KEYS[:at], *optional, *ROW_KEYS[at:]]
+    if any("train_dataset" in row for row in rows):
+        keys.insert(keys.index("dataset") + 1, "train_dataset")
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()

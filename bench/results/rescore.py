@@ -26,6 +26,7 @@ from bench.core.locks import folder_lock
 from bench.results.journal import commit_files, recover_held
 from bench.results.recorded import check_gold, open_recorded
 from bench.results.rows import RowKey, score_frame
+from bench.results.transfer import mapped_items, recorded_label_map
 from bench.results.layout import JOBS, MANIFEST, json_text, metrics_texts
 
 if TYPE_CHECKING:
@@ -116,7 +117,8 @@ def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str]
         record = run.job(job_id)
         first = (record.get("rows") or [{}])[0]
         dataset = str(record.get("dataset", first.get("dataset")))
-        info = manifest.get("datasets", {}).get(dataset)
+        train = record.get("train_dataset", first.get("train_dataset"))  # a transfer job's (bench.results.transfer)
+        info = manifest.get("datasets", {}).get(str(train) if train else dataset)
         if info is None:
             raise ResultsError(f"{run.manifest_path}: datasets: no entry for {dataset!r}; the run is damaged")
         for name in names:
@@ -130,6 +132,8 @@ def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str]
         if (dataset, split) not in items_cache:
             items_cache[dataset, split] = load_split(open_recorded(run, dataset, data_root), split)
         items = items_cache[dataset, split]
+        if train:  # gold is in the train dataset's label space: check it against the mapped test labels
+            items = mapped_items(items, recorded_label_map(run.config, str(train), dataset))
         check_gold(frame, items, run.predictions_path(job_id))
         targets = held_out = None
         if evaluation.get("by_target") or by_target_cv:
@@ -139,7 +143,8 @@ def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str]
             held_out = item_targets if by_target_cv else None
         key = RowKey(dataset=dataset, features=str(record.get("features", first.get("features"))),
                      model=str(record.get("model", first.get("model"))),
-                     seed=int(record.get("seed", first.get("seed", 0))), split=split)
+                     seed=int(record.get("seed", first.get("seed", 0))), split=split,
+                     train_dataset=str(train) if train else None)
         rows = score_frame(frame, key, labels=info["labels"], multilabel=bool(info.get("multilabel")),
                            metrics=names, bootstrap=bootstrap, targets=targets,
                            where=str(run.predictions_path(job_id)), drift=drift, held_out=held_out)

@@ -40,6 +40,7 @@ class RowKey:
     model: str
     seed: int
     split: str
+    train_dataset: str | None = None  # a transfer job's train dataset; rows omit the field when None
 
 
 def metric_rows(key: RowKey, *, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
@@ -59,7 +60,9 @@ def metric_rows(key: RowKey, *, y_true: np.ndarray, y_pred: np.ndarray, scores: 
     slices: list[tuple[str | None, Any]] = [(None, slice(None))]
     if targets is not None:
         slices += [(t, targets == t) for t in sorted(set(targets.tolist()))]
-    base: dict[str, Any] = {"dataset": key.dataset, "features": key.features, "model": key.model, "seed": key.seed,
+    base: dict[str, Any] = {"dataset": key.dataset,
+                            **({"train_dataset": key.train_dataset} if key.train_dataset is not None else {}),
+                            "features": key.features, "model": key.model, "seed": key.seed,
                             "split": key.split, "fold": fold}
     if held_out_target is not None:
         base["held_out_target"] = held_out_target

@@ -14,11 +14,12 @@ import numpy as np
 from bench.core.errors import ResultsError
 from bench.results.layout import SCORE_PREFIX
 from bench.results.rows import prediction_labels
+from bench.results.transfer import system_dataset
 
 if TYPE_CHECKING:
     from bench.results.store import RunDir
 
-System = tuple[str, str, str]  # (dataset, features, model)
+System = tuple[str, str, str]  # (dataset, features, model); a transfer system's dataset is ``train→test``
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)  # arrays: equality would be ambiguous
@@ -61,7 +62,7 @@ def jobs_by_system(run: RunDir) -> dict[System, list[tuple[int, str]]]:
         record = run.job(job_id)
         row = {**((record.get("rows") or [{}])[0]), **record}
         if all(k in row for k in ("dataset", "features", "model", "seed")):
-            key = (str(row["dataset"]), str(row["features"]), str(row["model"]))
+            key = (system_dataset(row), str(row["features"]), str(row["model"]))
             out.setdefault(key, []).append((int(row["seed"]), job_id))
     return {key: sorted(jobs) for key, jobs in out.items()}
 

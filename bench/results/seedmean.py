@@ -18,6 +18,7 @@ import numpy as np
 from bench.core.errors import ResultsError
 from bench.metrics.joint import JointSample, resolve_metric
 from bench.results.seed_predictions import System, SeedPredictions, jobs_by_system, load_seed_predictions
+from bench.results.transfer import label_dataset
 from bench.stats import bootstrap as bs
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
 def load_seeds(run: RunDir, key: System, jobs: list[tuple[int, str]]) -> SeedPredictions | None:
     """Every seed's predictions of one system; ``None`` where they cannot be resampled together."""
-    info = (run.manifest.get("datasets") or {}).get(key[0])
+    info = (run.manifest.get("datasets") or {}).get(label_dataset(key[0]))
     if info is None or not jobs:
         return None
     try:

@@ -35,6 +35,7 @@ from bench.results.layout import (CONFIG, JOBS, MANIFEST, MANIFEST_SHAPE, METRIC
                                   PREDICTIONS, ROW_KEYS, SCHEMA_VERSION, is_run_folder, metrics_texts, read_object,
                                   read_rows_file, write_json_atomic)
 from bench.results.layout import OPTIONAL_ROW_KEYS
+from bench.results.transfer import TRAIN_DATASET, system_dataset
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,12 +149,16 @@ class RunDir:
 
     @property
     def metrics(self) -> pd.DataFrame:
-        """Metric rows as a DataFrame with the ``ROW_KEYS`` columns (read from disk at each access)."""
+        """Metric rows as a DataFrame with the ``ROW_KEYS`` columns (read from disk at each access);
+        a transfer run's also has ``train_dataset`` after ``dataset``."""
         import pandas as pd
 
         rows = self.rows()
         optional = [k for k in OPTIONAL_ROW_KEYS if any(k in row for row in rows)]
-        return pd.DataFrame(rows, columns=[*ROW_KEYS, *optional])
+        columns = [*ROW_KEYS, *optional]
+        if any(TRAIN_DATASET in row for row in rows):
+            columns.insert(columns.index("dataset") + 1, TRAIN_DATASET)
+        return pd.DataFrame(rows, columns=columns)
 
     def summary(self) -> pd.DataFrame:
         """Overall test rows (no fold, no target) averaged over seeds, one row per system and metric.
@@ -163,6 +168,8 @@ class RunDir:
         CI of their mean; ``bench.results.summary.summarize_run`` computes that one).
         """
         metrics = self.metrics
+        if TRAIN_DATASET in metrics:  # two systems that differ only in train dataset stay apart: fnc1→arc
+            metrics["dataset"] = [system_dataset(r) for r in metrics[["dataset", TRAIN_DATASET]].to_dict("records")]
         whole = metrics["fold"].isna() & metrics["target"].isna()
         if "window" in metrics:  # a drift run's rows per window are slices, like targets
             whole &= metrics["window"].isna()

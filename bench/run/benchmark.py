@@ -264,7 +264,7 @@ def check_only(loaded: LoadedConfig, data_root: Path) -> dict[str, DatasetInfo |
     known = {entry: info for entry, info in infos.items() if info is not None}
     if known:
         sub = LoadedConfig(config=_only_datasets(loaded, list(known)), doc=loaded.doc, path=loaded.path)
-        check_datasets(sub, known)
+        check_datasets(sub, known, complete=len(known) == len(infos))
         found = []
         for info in {info.name: info for info in known.values()}.values():
             splits = json.loads((data_root / info.name / "stats.json").read_text(encoding="utf-8"))["splits"]

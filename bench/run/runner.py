@@ -24,7 +24,7 @@ from bench.config.spec import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
 from bench.core.errors import BenchError, DataError
 from bench.results.naming import make_job_id, safe_part
 from bench.results.rows import RowKey, metric_rows
-from bench.run.units import Unit, feature_seed, make_units, n_units, unit_features
+from bench.run.units import Unit, feature_seed, make_units, n_units, transfer_unit, unit_features
 
 if TYPE_CHECKING:
     import numpy as np
@@ -32,16 +32,43 @@ if TYPE_CHECKING:
 
     from bench.corpus import BuiltDataset
     from bench.learn.feature_types import FeatureMatrices
+    from bench.run.transfer import Pair
 
 @dataclass(frozen=True, kw_only=True)
 class _Work:
-    """What feature tasks and model jobs both need: a dataset, a feature block, how to evaluate."""
+    """What feature tasks and model jobs both need: a dataset, a feature block, how to evaluate.
+
+    A transfer job (``bench.run.transfer``) also has ``source``, the dataset it trains on, and
+    its ``pair``; ``dataset`` is then the test dataset, as in its rows.
+    """
 
     dataset: BuiltDataset
     features: FeatureSpec
     blocks: Mapping[str, FeatureSpec]
     evaluation: EvaluationSpec
     cache_dir: Path
+    source: BuiltDataset | None = None
+    pair: Pair | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        """The label space of the model and the metrics: the train dataset's."""
+        return list((self.source or self.dataset).labels)
+
+    @property
+    def fingerprint(self) -> str:
+        """What names the data in the feature cache key (both datasets for a transfer pair)."""
+        if self.source is None or self.pair is None:
+            return self.dataset.fingerprint
+        from bench.run.transfer import pair_fingerprint
+
+        return pair_fingerprint(self.source, self.dataset, self.pair)
+
+    def units(self, folds: Sequence[int | None] | None = None) -> list[Unit]:
+        """The units this work is evaluated on (one for a transfer pair)."""
+        if self.source is None or self.pair is None:
+            return make_units(self.dataset, self.evaluation, folds)
+        return [transfer_unit(self.source, self.dataset, self.evaluation, self.pair)]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,7 +90,7 @@ class Job(_Work):
     def row_key(self, split: str) -> RowKey:
         """What every metric row of this job repeats."""
         return RowKey(dataset=self.dataset.name, features=self.features.name, model=self.model.name,
-                      seed=self.seed, split=split)
+                      seed=self.seed, split=split, train_dataset=self.source.name if self.source else None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,10 +141,27 @@ def plan(config: RunConfig, datasets: Mapping[str, BuiltDataset], cache_dir: Pat
 
     blocks = {f.name: f for f in config.features}
     text = FeatureSpec(name=TEXT_BLOCK, kind=TEXT_BLOCK)  # text-in models' pseudo block: fits nothing
-    jobs = [Job(job_id=make_job_id(datasets[entry].name, (feat or text).name, model.name, seed),
+    if config.evaluation.transfer is not None:
+        import dataclasses
+
+        from bench.config.spec import StreamingSpec
+        from bench.run.transfer import dataset_pairs
+
+        # the streaming path reads job.dataset's train split: a transfer job trains on another dataset
+        evaluation = dataclasses.replace(config.evaluation, streaming=StreamingSpec(enabled=False))
+        return _unique([Job(job_id=make_job_id(f"{source.name}_to_{target.name}", (feat or text).name, model.name, seed),
+                            dataset=target, source=source, pair=pair, features=feat or text, blocks=blocks,
+                            model=model, seed=seed, evaluation=evaluation, cache_dir=cache_dir)
+                        for source, target, pair in dataset_pairs(config.evaluation, datasets.values())
+                        for feat, model in job_grid(config) for seed in config.seeds])
+    return _unique([Job(job_id=make_job_id(datasets[entry].name, (feat or text).name, model.name, seed),
                 dataset=datasets[entry], features=feat or text,
                 blocks=blocks, model=model, seed=seed, evaluation=config.evaluation, cache_dir=cache_dir)
-            for entry in config.datasets for feat, model in job_grid(config) for seed in config.seeds]
+            for entry in config.datasets for feat, model in job_grid(config) for seed in config.seeds])
+
+
+def _unique(jobs: list[Job]) -> list[Job]:
+    """``jobs``, or a ``DataError`` when two get the same id."""
     seen: dict[str, Job] = {}
     for job in jobs:
         if job.job_id in seen:
@@ -135,7 +179,8 @@ def plan_features(jobs: Sequence[Job]) -> list[list[FeatureTask]]:
         if job.features.kind == "text":
             continue  # a text-in model: nothing to fit before it
         for fold in (range(n_units(job.dataset, job.evaluation)) if job.evaluation.cv else [None]):
-            task_id = f"{safe_part(job.dataset.name)}__{safe_part(job.features.name)}" + (
+            data = (f"{safe_part(job.source.name)}_to_" if job.source else "") + safe_part(job.dataset.name)
+            task_id = f"{data}__{safe_part(job.features.name)}" + (
                 f"__f{fold}" if fold is not None else "")
             if task_id in seen:
                 continue
@@ -143,7 +188,7 @@ def plan_features(jobs: Sequence[Job]) -> list[list[FeatureTask]]:
             wave = 1 if job.features.kind == "union" else 0
             waves[wave].append(FeatureTask(task_id=task_id, dataset=job.dataset, features=job.features,
                                            blocks=job.blocks, evaluation=job.evaluation, fold=fold,
-                                           cache_dir=job.cache_dir))
+                                           cache_dir=job.cache_dir, source=job.source, pair=job.pair))
     return [w for w in waves if w]
 
 
@@ -151,8 +196,9 @@ def fit_feature_task(task: FeatureTask) -> float:
     """Fit (or find in the cache) one feature block on one unit; returns the seconds spent."""
     start = time.perf_counter()
     folds = None if task.fold is None else [task.fold]
-    for unit in make_units(task.dataset, task.evaluation, folds):
-        unit_features(task.dataset, task.features, task.blocks, unit, task.cache_dir, feature_seed(task.evaluation))
+    for unit in task.units(folds):
+        unit_features(task.dataset, task.features, task.blocks, unit, task.cache_dir, feature_seed(task.evaluation),
+                      task.fingerprint)
     return time.perf_counter() - start
 
 
@@ -169,12 +215,12 @@ def run_job(job: Job) -> JobResult:
     from bench.run.predictions import class_report, prediction_frame
 
     start = time.perf_counter()
-    ds, labels = job.dataset, list(job.dataset.labels)
+    ds, labels = job.dataset, job.labels
     golds, preds, scores, frames, rows, train_sizes = [], [], [], [], [], []
     fit_s = predict_s = feature_s = 0.0
     n_features = 0
     tuned: list[dict[str, Any]] = []
-    for unit in make_units(ds, job.evaluation):
+    for unit in job.units():
         model = job.model
         if model.tune is not None:  # inner CV on unit.train only; the outer test rows are not passed
             t0 = time.perf_counter()
@@ -186,7 +232,8 @@ def run_job(job: Job) -> JobResult:
             X_train, X_test = (text_inputs(unit.train, stance=ds.task == "stance"),
                                text_inputs(unit.test, stance=ds.task == "stance"))
         else:
-            mats = unit_features(ds, job.features, job.blocks, unit, job.cache_dir, feature_seed(job.evaluation))
+            mats = unit_features(ds, job.features, job.blocks, unit, job.cache_dir, feature_seed(job.evaluation),
+                                 job.fingerprint)
             X_train, X_test, n_features = mats.X_train, mats.X_test, mats.n_features
         feature_s += time.perf_counter() - t0
         train_sizes.append(len(unit.train))
@@ -217,7 +264,7 @@ def run_job(job: Job) -> JobResult:
     y_scores = None if any(s is None for s in scores) else np.concatenate(scores)
     split = job.evaluation.test or job.evaluation.train
     pooled = score_job(job, test, y_true, y_pred, y_scores, fold=None, split=split, bootstrap=True)
-    report = {"dataset": ds.name, "features": job.features.name, "model": job.model.name, "seed": job.seed,
+    report = {"dataset": ds.name, **({"train_dataset": job.source.name} if job.source else {}), "features": job.features.name, "model": job.model.name, "seed": job.seed,
               # rows the model learned from (per CV fold, their mean), after any train_subset
               "split": split, "n_train": int(round(float(np.mean(train_sizes)))), "n_test": int(len(y_true)),
               "n_features": int(n_features), **class_report(y_true, y_pred, labels, ds.multilabel)}
@@ -245,9 +292,9 @@ def _tuned_model(job: Job, unit: Unit) -> tuple[ModelSpec, dict[str, Any]]:
 
     def features_for(inner_train: pd.DataFrame, inner_test: pd.DataFrame) -> FeatureMatrices:
         inner = Unit(fold=unit.fold, split=unit.split, train=inner_train, test=inner_test)
-        return unit_features(job.dataset, job.features, job.blocks, inner, job.cache_dir, fseed)
+        return unit_features(job.dataset, job.features, job.blocks, inner, job.cache_dir, fseed, job.fingerprint)
 
-    result = search(job.model, unit.train, labels=job.dataset.labels, multilabel=job.dataset.multilabel,
+    result = search(job.model, unit.train, labels=job.labels, multilabel=job.dataset.multilabel,
                     features_for=features_for, fold_seed=fseed, seed=job.seed)
     return with_params(job.model, result.params), result.record(unit.fold)
 
@@ -265,6 +312,6 @@ def score_job(job: Job, test: pd.DataFrame, y_true: np.ndarray, y_pred: np.ndarr
         of_item = test["window"].astype(str).to_numpy()
         windows = Windows(of_item=of_item, names=window_names(ev.drift, sorted(set(of_item.tolist()))),
                           min_items=ev.drift.min_items)
-    return metric_rows(job.row_key(split), y_true=y_true, y_pred=y_pred, scores=scores, labels=job.dataset.labels,
+    return metric_rows(job.row_key(split), y_true=y_true, y_pred=y_pred, scores=scores, labels=job.labels,
                        metrics=ev.metrics, bootstrap=ev.bootstrap if bootstrap else None, fold=fold, targets=targets,
                        windows=windows, held_out_target=held_out_target)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bench.corpus import BuiltDataset
     from bench.learn.cache import FeatureCache
     from bench.learn.feature_types import FeatureMatrices
+    from bench.run.transfer import Pair
 
 
 @functools.lru_cache(maxsize=8)
@@ -141,6 +142,17 @@ def make_units(ds: BuiltDataset, evaluation: EvaluationSpec, folds: Sequence[int
     return units
 
 
+def transfer_unit(train_ds: BuiltDataset, test_ds: BuiltDataset, evaluation: EvaluationSpec, pair: Pair) -> Unit:
+    """The unit of a transfer pair: ``train_ds``'s train rows, ``test_ds``'s test rows in the train label space."""
+    from bench.run.transfer import map_test_frame
+
+    if evaluation.test is None:
+        raise ValueError("a transfer unit needs a test split")
+    test = map_test_frame(_frame(test_ds, evaluation.test), pair, tuple(train_ds.labels))
+    return Unit(fold=None, split=evaluation.test, train=_subset(_frame(train_ds, evaluation.train), train_ds, evaluation),
+                test=test)
+
+
 def _subset(train: pd.DataFrame, ds: BuiltDataset, evaluation: EvaluationSpec) -> pd.DataFrame:
     """The training rows, or the stratified nested subset that ``evaluation.train_subset`` asks for."""
     from bench.corpus.splits import SplitError, nested_subset
@@ -165,11 +177,12 @@ def feature_cache(cache_dir: Path) -> FeatureCache:
 
 
 def unit_features(ds: BuiltDataset, spec: FeatureSpec, blocks: Mapping[str, FeatureSpec], unit: Unit,
-              cache_dir: Path, seed: int) -> FeatureMatrices:
+              cache_dir: Path, seed: int, fingerprint: str | None = None) -> FeatureMatrices:
+    """The block's matrices on ``unit``; ``fingerprint`` (default: the dataset's) names the data in the cache key."""
     from bench.learn.cache import load_or_fit_features, split_hash
 
     return load_or_fit_features(feature_cache(cache_dir), spec, blocks, unit.train, unit.test,
-                                stance=ds.task == "stance", seed=seed, fingerprint=ds.fingerprint,
+                                stance=ds.task == "stance", seed=seed, fingerprint=fingerprint or ds.fingerprint,
                                 train_ids_hash=split_hash(unit.train["id"].to_list(), unit.test["id"].to_list()))
 
 

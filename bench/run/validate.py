@@ -189,7 +189,9 @@ def count_fits(config: RunConfig, grid_models: Sequence[ModelSpec] | None = None
         grid_models = [m for _ in config.features for m in config.models]
     units = config.evaluation.cv.folds if config.evaluation.cv else 1
     per_seed = sum(1 + (m.tune.folds * n_candidates(m.tune) if m.tune else 0) for m in grid_models)
-    return len(config.datasets) * len(config.seeds) * units * per_seed
+    ev = config.evaluation
+    n_data = sum(len(t.train) * len(t.test) for t in ev.transfer) if ev.transfer else len(config.datasets)
+    return n_data * len(config.seeds) * units * per_seed
 
 
 def _check_held_out_targets(config: RunConfig, doc: Doc) -> None:
@@ -261,18 +263,22 @@ def _scores_problem(metric: str, model: ModelSpec) -> str | None:
     return None
 
 
-def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) -> None:
+def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo], *, complete: bool = True) -> None:
     """The checks that need the datasets: splits exist, each metric fits each task and model.
 
     Args:
         loaded: the checked config.
         datasets: dataset info by the config's ``datasets`` entry.
+        complete: ``datasets`` holds every dataset of the run (``bench validate`` before a build
+            does not: transfer pairs naming a dataset not built yet are then skipped).
     """
     from bench.learn.models import score_kind
     from bench.metrics import check_metric
+    from bench.run.transfer import check_transfer
 
     config, doc = loaded.config, loaded.doc
     ev = config.evaluation
+    check_transfer(loaded, datasets, complete=complete)
     for entry in config.datasets:
         info = datasets[entry]
         for key in ("train", "test"):
