@@ -22,6 +22,9 @@ from bench.core.files import write_text
 SCHEMA_VERSION = 1
 ROW_KEYS = ("dataset", "features", "model", "seed", "split", "fold", "target",
             "metric", "value", "ci_low", "ci_high", "n")
+# Keys only some rows carry (robustness probes, docs/results.md): CSV columns only when a row has them,
+# so the files of runs without them are unchanged.
+OPTIONAL_ROW_KEYS = ("probe", "n_changed", "delta", "delta_ci_low", "delta_ci_high")
 STATUSES = ("running", "complete", "interrupted", "failed")
 PARTIAL_SUFFIX = ".partial"
 MANIFEST = "manifest.json"
@@ -31,6 +34,7 @@ METRICS_CSV = "metrics.csv"
 PREDICTIONS = "predictions"
 JOBS = "jobs"
 SCORE_PREFIX = "score:"  # predictions columns ``score:<label>``
+PROBES_SUFFIX = ".probes.parquet"  # predictions/<job>.probes.parquet: the robustness probes' predictions
 
 
 def json_safe(value: Any) -> Any:
@@ -58,11 +62,13 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     """Metric rows as CSV text with the ``ROW_KEYS`` columns (empty cell for null)."""
+    rows = list(rows)
+    keys = [*ROW_KEYS, *(k for k in OPTIONAL_ROW_KEYS if any(k in row for row in rows))]
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(ROW_KEYS), lineterminator="\n", extrasaction="ignore")
+    writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in ROW_KEYS})
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in keys})
     return out.getvalue()
 
 

@@ -35,6 +35,7 @@ class RowKey:
     model: str
     seed: int
     split: str
+    probe: str | None = None  # a robustness probe's label (bench.results.probe_rows); rows omit it when None
 
 
 def metric_rows(key: RowKey, *, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
@@ -54,7 +55,7 @@ def metric_rows(key: RowKey, *, y_true: np.ndarray, y_pred: np.ndarray, scores: 
     if targets is not None:
         slices += [(t, targets == t) for t in sorted(set(targets.tolist()))]
     base = {"dataset": key.dataset, "features": key.features, "model": key.model, "seed": key.seed,
-            "split": key.split, "fold": fold}
+            "split": key.split, "fold": fold, **({"probe": key.probe} if key.probe is not None else {})}
     rows = []
     for target, mask in slices:
         try:
