@@ -326,6 +326,31 @@ def test_a_text_in_model_reads_the_perturbed_pairs(demo_probe_runs: dict[str, Pa
     assert (lower["pred"].to_numpy() == clean["pred"].to_numpy()).all()
 
 
+@pytest.mark.slow
+def test_the_report_shows_a_probe_table_with_paired_intervals(demo_probe_runs: dict[str, Path],
+                                                             tmp_path: Path) -> None:
+    from bench.report.collect import ReportOptions
+    from bench.report.probe_table import probe_lines
+
+    run = RunDir.open(demo_probe_runs["probes"])
+    lines, warnings = probe_lines([run], ["r"], "accuracy", ReportOptions())
+    assert not warnings
+    rows = {(r["dataset"], r["probe"]): r for r in run.probe_rows() if r["metric"] == "accuracy"}
+    assert {(x.dataset, x.probe) for x in lines} == set(rows)
+    for x in lines:  # one seed: the same numbers as the run's rows, the interval from another stream
+        row = rows[x.dataset, x.probe]
+        assert x.value == pytest.approx(row["value"]) and x.delta == pytest.approx(row["delta"])
+        assert x.n_changed == row["n_changed"] and x.ci_low <= x.delta <= x.ci_high
+    page = tmp_path / "report.html"
+    assert main(["report", str(run.path), "-o", str(page), "--samples", "200"]) == 0
+    html = page.read_text(encoding="utf-8")
+    section = html[html.index('<section id="probes">'):html.index('<section id="items">')]
+    assert "truncate(words=20)" in section and "entity_swap(seed=0)" in section and "Δ" in section
+    unchanged = [x for x in lines if x.n_changed == 0]
+    assert all(x.delta == 0 for x in unchanged)
+    assert ("changed nothing" in section) == bool(unchanged)
+
+
 # --- public data -------------------------------------------------------------------------------
 
 @pytest.mark.integration

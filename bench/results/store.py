@@ -187,18 +187,20 @@ class RunDir:
         """The job's robustness probe predictions (``probe`` + the predictions columns + ``changed``), or None."""
         if not self.probe_predictions_path(job_id).exists():
             return None
-        frame = self.predictions(job_id, path=self.probe_predictions_path(job_id))
+        frame = self._read_predictions(job_id, self.probe_predictions_path(job_id))
         if "probe" not in frame.columns or "changed" not in frame.columns:
             raise ResultsError(f"{self.probe_predictions_path(job_id)}: no column 'probe' or 'changed'; the run "
                                "folder is damaged (restore the file or rerun the job)")
         return frame
 
-    def predictions(self, job_id: str, *, path: Path | None = None) -> pd.DataFrame:
+    def predictions(self, job_id: str) -> pd.DataFrame:
         """``predictions/<job_id>.parquet``: id, gold, pred, score:<label>..., fold."""
+        return self._read_predictions(job_id, self.predictions_path(job_id))
+
+    def _read_predictions(self, job_id: str, path: Path) -> pd.DataFrame:
         import pandas as pd
         import pyarrow as pa
 
-        path = path or self.predictions_path(job_id)
         if path.exists() and not path.is_file():
             raise ResultsError(f"{path}: not a file; the run folder is damaged (restore it or rerun)")
         if not path.is_file():
