@@ -329,11 +329,10 @@ def test_a_text_in_model_reads_the_perturbed_pairs(demo_probe_runs: dict[str, Pa
 @pytest.mark.slow
 def test_the_report_shows_a_probe_table_with_paired_intervals(demo_probe_runs: dict[str, Path],
                                                              tmp_path: Path) -> None:
-    from bench.report.collect import ReportOptions
     from bench.report.probe_table import probe_lines
 
     run = RunDir.open(demo_probe_runs["probes"])
-    lines, warnings = probe_lines([run], ["r"], "accuracy", ReportOptions())
+    lines, warnings = probe_lines([run], ["r"], "accuracy", samples=500, confidence=0.95, seed=0)
     assert not warnings
     rows = {(r["dataset"], r["probe"]): r for r in run.probe_rows() if r["metric"] == "accuracy"}
     assert {(x.dataset, x.probe) for x in lines} == set(rows)

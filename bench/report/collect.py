@@ -239,7 +239,8 @@ def collect(runs: Sequence[RunDir], options: ReportOptions) -> ReportData:
     warnings: list[str] = []  # the comparison's own warnings are in its notes
     datasets = tuple(_dataset_view(name, systems, runs, options, warnings)
                      for name, systems in sorted(_systems(runs, labels).items()))
-    probes, probe_warnings = probe_lines(runs, labels, comparison.metric, options)
+    probes, probe_warnings = probe_lines(runs, labels, comparison.metric, samples=options.comparison.samples,
+                                         confidence=options.confidence, seed=options.seed)
     return ReportData(runs=tuple(runs), run_labels=labels, comparison=comparison, datasets=datasets,
                       options=options, warnings=tuple(warnings + probe_warnings), probes=tuple(probes))
 

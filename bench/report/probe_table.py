@@ -22,7 +22,6 @@ import numpy as np
 from bench.core.errors import BenchError
 
 if TYPE_CHECKING:
-    from bench.report.collect import ReportOptions
     from bench.results.seed_predictions import SeedPredictions
     from bench.results.store import RunDir
 
@@ -70,9 +69,12 @@ def _probe_system(run: RunDir, jobs: Sequence[tuple[int, str]], probe: str,
                                     scores=None if any(s is None for s in scores) else np.stack(scores))
 
 
-def probe_lines(runs: Sequence[RunDir], run_labels: Sequence[str], metric: str,
-                options: ReportOptions) -> tuple[list[ProbeLine], list[str]]:
-    """Every probe of every system of the runs, and warnings for systems the metric cannot score."""
+def probe_lines(runs: Sequence[RunDir], run_labels: Sequence[str], metric: str, *, samples: int,
+                confidence: float, seed: int) -> tuple[list[ProbeLine], list[str]]:
+    """Every probe of every system of the runs, and warnings for systems the metric cannot score.
+
+    ``samples``, ``confidence``, ``seed``: the report's resampling settings (``ReportOptions``).
+    """
     from bench.metrics.joint import JointSample, resolve_metric
     from bench.results.seed_predictions import jobs_by_system, load_seed_predictions
     from bench.stats.bootstrap import interval, named_rng
@@ -93,13 +95,13 @@ def probe_lines(runs: Sequence[RunDir], run_labels: Sequence[str], metric: str,
                 try:
                     sample = JointSample([clean, probed], resolve_metric(metric))
                     points = sample.points()
-                    draws = sample.draws(options.comparison.samples, named_rng(
-                        options.seed, "probe-table", label, dataset, features, model, probe, metric))
+                    draws = sample.draws(samples, named_rng(
+                        seed, "probe-table", label, dataset, features, model, probe, metric))
                 except (ValueError, BenchError) as exc:
                     warnings.append(f"{dataset} {features}/{model} {probe}: no {metric} ({exc})")
                     continue
                 delta = float(points[1] - points[0])
-                ci = interval(draws[:, 1] - draws[:, 0], np.asarray(delta), options.confidence)
+                ci = interval(draws[:, 1] - draws[:, 0], np.asarray(delta), confidence)
                 lines.append(ProbeLine(run=label, dataset=dataset, features=features, model=model, probe=probe,
                                        n_seeds=len(clean.seeds), n=clean.n_items, n_changed=changed,
                                        clean=float(points[0]), value=float(points[1]), delta=delta,
