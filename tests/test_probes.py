@@ -233,6 +233,26 @@ def test_the_delta_interval_is_deterministic_per_seed_and_probe(seed: int) -> No
     assert ci(replace(KEY, seed=KEY.seed + 1), "typos") != ci(KEY, "typos")
 
 
+def test_probe_rows_from_saved_frames_refuse_other_items(seed: int) -> None:
+    from bench.core.errors import ResultsError
+    from bench.results.probe_rows import score_probe_frame
+
+    gold, clean, probed = _preds(seed, n=60, flips=5)
+    labels = ("a", "b", "c")
+    frame = pd.DataFrame({"id": [f"i{k}" for k in range(60)], "gold": [labels[g] for g in gold],
+                          "pred": [labels[p] for p in clean]})
+    probes = frame.assign(pred=[labels[p] for p in probed], changed=probed != clean)
+    probes.insert(0, "probe", "typos")
+    shuffled = probes.sample(frac=1.0, random_state=seed)  # aligned by id, not by position
+    rows = score_probe_frame(frame, shuffled, KEY, labels=labels, multilabel=False, metrics=["accuracy"],
+                             bootstrap=None, where="p.parquet")
+    assert rows[0]["delta"] == pytest.approx(np.mean(probed == gold) - np.mean(clean == gold))
+    assert rows[0]["n_changed"] == int((probed != clean).sum()) and rows[0]["delta_ci_low"] is None
+    with pytest.raises(ResultsError, match="p.parquet: probe 'typos' has other items than the clean predictions"):
+        score_probe_frame(frame, probes.iloc[1:], KEY, labels=labels, multilabel=False, metrics=["accuracy"],
+                          bootstrap=None, where="p.parquet")
+
+
 # --- a run through the CLI -----------------------------------------------------------------------
 
 DEMO_PROBES = """\
