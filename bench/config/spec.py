@@ -222,6 +222,29 @@ class TransferSpec:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class ProbeSpec:
+    """A robustness probe (docs/generalization.md): ``typos`` or ``{name: typos, params: {rate: 0.1}}``.
+
+    Names and parameters are checked against ``bench.corpus.perturb.PROBES`` in ``bench.run.validate``.
+    """
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> ProbeSpec:
+        if isinstance(value, str):
+            return cls(name=value)
+        if not isinstance(value, dict):
+            raise doc.error(path, f"expected a probe name or {{name: ..., params: {{...}}}}, got {value!r}")
+        check_keys(cls, value, doc, path)
+        if "name" not in value:
+            raise doc.error(path, "missing required key 'name'; e.g. {name: typos, params: {rate: 0.05}}")
+        return cls(name=bind(str, value["name"], doc, (*path, "name")),
+                   params=bind(dict[str, Any], value.get("params", {}), doc, (*path, "params")))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class EvaluationSpec:
     """How a job is evaluated: which splits (or CV), which metrics, which bootstrap.
 
@@ -246,6 +269,8 @@ class EvaluationSpec:
     drift: DriftSpec | None = field(default=None, metadata={"omit_if_none": True})
     # train on one dataset, test on others (bench.run.transfer); omitted while unset: old hashes stay
     transfer: tuple[TransferSpec, ...] | None = field(default=None, metadata={"omit_if_none": True})
+    # robustness probes (docs/generalization.md); left out of the snapshot while unset (old hashes hold)
+    probes: tuple[ProbeSpec, ...] | None = field(default=None, metadata={"omit_if_none": True})
 
     @classmethod
     def from_yaml(cls, value: Any, doc: Doc, path: KeyPath) -> EvaluationSpec:
@@ -253,13 +278,14 @@ class EvaluationSpec:
 
         if not isinstance(value, dict):
             raise doc.error(path, "expected a mapping with keys train, test, cv, metrics, bootstrap, by_target, "
-                            "train_subset, streaming, on_degenerate, drift, transfer")
+                            "train_subset, streaming, on_degenerate, drift, transfer, probes")
         check_keys(cls, value, doc, path)
         types: dict[str, Any] = {"train": str, "test": str | None, "cv": CVSpec | None,
                                  "metrics": tuple[str, ...], "bootstrap": BootstrapSpec | None,
                                  "by_target": bool, "train_subset": TrainSubsetSpec | None,
                                  "streaming": StreamingSpec, "on_degenerate": Literal["warn", "error"],
-                                 "drift": DriftSpec | None, "transfer": tuple[TransferSpec, ...] | None}
+                                 "drift": DriftSpec | None, "transfer": tuple[TransferSpec, ...] | None,
+                                 "probes": tuple[ProbeSpec, ...] | None}
         kwargs = {key: bind(tp, value[key], doc, (*path, key)) for key, tp in types.items() if key in value}
         if kwargs.get("cv") is not None:
             if kwargs.get("test") is not None:

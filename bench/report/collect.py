@@ -19,6 +19,7 @@ import numpy as np
 from bench.compare.result import CompareOptions
 from bench.core.errors import BenchError
 from bench.results.transfer import system_dataset, test_dataset
+from bench.report.probe_table import ProbeLine, probe_lines
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -119,6 +120,7 @@ class ReportData:
     datasets: tuple[DatasetView, ...]
     options: ReportOptions
     warnings: tuple[str, ...] = field(default=())
+    probes: tuple[ProbeLine, ...] = field(default=())  # robustness probes (bench.report.probe_table)
 
     @property
     def metric(self) -> str:
@@ -239,8 +241,10 @@ def collect(runs: Sequence[RunDir], options: ReportOptions) -> ReportData:
     warnings: list[str] = []  # the comparison's own warnings are in its notes
     datasets = tuple(_dataset_view(name, systems, runs, options, warnings)
                      for name, systems in sorted(_systems(runs, labels).items()))
+    probes, probe_warnings = probe_lines(runs, labels, comparison.metric, samples=options.comparison.samples,
+                                         confidence=options.confidence, seed=options.seed)
     return ReportData(runs=tuple(runs), run_labels=labels, comparison=comparison, datasets=datasets,
-                      options=options, warnings=tuple(warnings))
+                      options=options, warnings=tuple(warnings + probe_warnings), probes=tuple(probes))
 
 
 def short_labels(systems: Sequence[SystemView]) -> list[str]:

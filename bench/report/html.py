@@ -28,7 +28,7 @@ SNIPPET_CHARS = 160
 ITEM_CHARS = 2000
 ITEM_FIELDS = ("target", "title", "source", "language", "date")
 SECTIONS = (("runs", "Runs"), ("datasets", "Datasets"), ("comparison", "Comparison"), ("plots", "Plots"),
-            ("errors", "Error analysis"), ("slices", "Slices"), ("items", "Items"))
+            ("errors", "Error analysis"), ("slices", "Slices"), ("probes", "Robustness probes"), ("items", "Items"))
 
 
 @dataclass(frozen=True, kw_only=True)

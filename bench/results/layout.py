@@ -23,8 +23,10 @@ from bench.core.files import write_text
 SCHEMA_VERSION = 1
 ROW_KEYS = ("dataset", "features", "model", "seed", "split", "fold", "target",
             "metric", "value", "ci_low", "ci_high", "n")
-# row keys of some evaluations only: leave-one-target-out folds, drift windows (docs/results.md)
-OPTIONAL_ROW_KEYS = ("held_out_target", "window")
+# row keys of some evaluations only: leave-one-target-out folds, drift windows, robustness probes
+# (docs/results.md): CSV columns only when a row has them, so other runs' files are unchanged
+OPTIONAL_ROW_KEYS = ("held_out_target", "window", "probe", "n_changed", "delta", "delta_ci_low",
+                     "delta_ci_high")
 STATUSES = ("running", "complete", "interrupted", "failed")
 PARTIAL_SUFFIX = ".partial"
 MANIFEST = "manifest.json"
@@ -34,6 +36,7 @@ METRICS_CSV = "metrics.csv"
 PREDICTIONS = "predictions"
 JOBS = "jobs"
 SCORE_PREFIX = "score:"  # predictions columns ``score:<label>``
+PROBES_SUFFIX = ".probes.parquet"  # predictions/<job>.probes.parquet: the robustness probes' predictions
 
 
 def json_safe(value: Any) -> Any:

@@ -25,6 +25,7 @@ from bench.core.errors import ResultsError
 from bench.core.locks import folder_lock
 from bench.results.journal import commit_files, recover_held
 from bench.results.recorded import check_gold, open_recorded
+from bench.results.probe_rows import score_probe_frame
 from bench.results.rows import RowKey, score_frame
 from bench.results.transfer import mapped_items, recorded_label_map
 from bench.results.layout import JOBS, MANIFEST, json_text, metrics_texts
@@ -148,6 +149,10 @@ def _rescored(run: RunDir, metrics: Sequence[str] | None, command: Sequence[str]
         rows = score_frame(frame, key, labels=info["labels"], multilabel=bool(info.get("multilabel")),
                            metrics=names, bootstrap=bootstrap, targets=targets,
                            where=str(run.predictions_path(job_id)), drift=drift, held_out=held_out)
+        probes = run.probe_predictions(job_id)
+        if probes is not None:  # robustness probes: their rows and deltas from the same builder as bench run
+            rows += score_probe_frame(frame, probes, key, labels=info["labels"], multilabel=bool(info.get("multilabel")),
+                                      metrics=names, bootstrap=bootstrap, where=str(run.probe_predictions_path(job_id)))
         records[job_id] = {**record, "rows": rows}
         all_rows += rows
     evaluation["metrics"] = names

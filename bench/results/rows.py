@@ -41,6 +41,7 @@ class RowKey:
     seed: int
     split: str
     train_dataset: str | None = None  # a transfer job's train dataset; rows omit the field when None
+    probe: str | None = None  # a robustness probe's label (bench.results.probe_rows); rows omit it when None
 
 
 def metric_rows(key: RowKey, *, y_true: np.ndarray, y_pred: np.ndarray, scores: np.ndarray | None,
@@ -63,7 +64,7 @@ def metric_rows(key: RowKey, *, y_true: np.ndarray, y_pred: np.ndarray, scores: 
     base: dict[str, Any] = {"dataset": key.dataset,
                             **({"train_dataset": key.train_dataset} if key.train_dataset is not None else {}),
                             "features": key.features, "model": key.model, "seed": key.seed,
-                            "split": key.split, "fold": fold}
+                            "split": key.split, "fold": fold, **({"probe": key.probe} if key.probe is not None else {})}
     if held_out_target is not None:
         base["held_out_target"] = held_out_target
     if windows is not None:

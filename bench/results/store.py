@@ -15,6 +15,7 @@ Layout::
     metrics.json              {"schema_version": 1, "rows": [...]} in plan order
     metrics.csv               the same rows
     predictions/<job>.parquet id, gold, pred, score:<label>..., fold (CV only)
+    predictions/<job>.probes.parquet  probe, the same columns, changed (only with evaluation.probes)
     jobs/<job>.json           metric rows, per-class report, confusion matrix, timings
 """
 
@@ -32,7 +33,7 @@ from bench.core.errors import ResultsError
 from bench.core.files import fsync_folder, temp_folder, write_bytes, write_text
 from bench.results.journal import recover
 from bench.results.layout import (CONFIG, JOBS, MANIFEST, MANIFEST_SHAPE, METRICS_JSON, PARTIAL_SUFFIX, PREDICTION_COLUMNS,
-                                  PREDICTIONS, ROW_KEYS, SCHEMA_VERSION, is_run_folder, metrics_texts, read_object,
+                                  PREDICTIONS, PROBES_SUFFIX, ROW_KEYS, SCHEMA_VERSION, is_run_folder, metrics_texts, read_object,
                                   read_rows_file, write_json_atomic)
 from bench.results.layout import OPTIONAL_ROW_KEYS
 from bench.results.transfer import TRAIN_DATASET, system_dataset
@@ -141,7 +142,18 @@ class RunDir:
         return read_rows_file(self.job_path(job_id))
 
     def rows(self) -> list[dict[str, Any]]:
-        """Metric rows: ``metrics.json`` when complete, else gathered from the finished jobs."""
+        """Metric rows of the clean test text: ``metrics.json`` when complete, else from the finished jobs.
+
+        Robustness probe rows (with ``probe``) are left out, so no table mixes them with clean
+        rows; ``probe_rows`` gives them.
+        """
+        return [row for row in self._all_rows() if row.get("probe") is None]
+
+    def probe_rows(self) -> list[dict[str, Any]]:
+        """The robustness probes' metric rows (docs/results.md), in job order."""
+        return [row for row in self._all_rows() if row.get("probe") is not None]
+
+    def _all_rows(self) -> list[dict[str, Any]]:
         if (self.path / METRICS_JSON).exists():
             return list(read_rows_file(self.path / METRICS_JSON)["rows"])
         done = self.finished_jobs()
@@ -180,12 +192,28 @@ class RunDir:
         out.loc[out["n_seeds"] > 1, ["ci_low", "ci_high"]] = float("nan")
         return out
 
+    def probe_predictions_path(self, job_id: str) -> Path:
+        """``predictions/<job_id>.probes.parquet``, whether or not it exists."""
+        return self.path / PREDICTIONS / f"{job_id}{PROBES_SUFFIX}"
+
+    def probe_predictions(self, job_id: str) -> pd.DataFrame | None:
+        """The job's robustness probe predictions (``probe`` + the predictions columns + ``changed``), or None."""
+        if not self.probe_predictions_path(job_id).exists():
+            return None
+        frame = self._read_predictions(job_id, self.probe_predictions_path(job_id))
+        if "probe" not in frame.columns or "changed" not in frame.columns:
+            raise ResultsError(f"{self.probe_predictions_path(job_id)}: no column 'probe' or 'changed'; the run "
+                               "folder is damaged (restore the file or rerun the job)")
+        return frame
+
     def predictions(self, job_id: str) -> pd.DataFrame:
         """``predictions/<job_id>.parquet``: id, gold, pred, score:<label>..., fold."""
+        return self._read_predictions(job_id, self.predictions_path(job_id))
+
+    def _read_predictions(self, job_id: str, path: Path) -> pd.DataFrame:
         import pandas as pd
         import pyarrow as pa
 
-        path = self.predictions_path(job_id)
         if path.exists() and not path.is_file():
             raise ResultsError(f"{path}: not a file; the run folder is damaged (restore it or rerun)")
         if not path.is_file():
@@ -247,11 +275,14 @@ class RunDir:
         jobs.setdefault(job_id, {}).update(info)
         self.update_manifest(jobs=jobs)
 
-    def write_job(self, job_id: str, record: Mapping[str, Any], predictions: pd.DataFrame) -> None:
-        """Save one finished job: predictions first, then ``jobs/<id>.json`` (the done marker)."""
-        buffer = io.BytesIO()
-        predictions.to_parquet(buffer, index=False)
-        write_bytes(self.predictions_path(job_id), buffer.getvalue())
+    def write_job(self, job_id: str, record: Mapping[str, Any], predictions: pd.DataFrame,
+                  probes: pd.DataFrame | None = None) -> None:
+        """Save one finished job: predictions (and probe predictions) first, then ``jobs/<id>.json`` (the done marker)."""
+        for path, frame in ((self.predictions_path(job_id), predictions), (self.probe_predictions_path(job_id), probes)):
+            if frame is not None:
+                buffer = io.BytesIO()
+                frame.to_parquet(buffer, index=False)
+                write_bytes(path, buffer.getvalue())
         write_json_atomic(self.job_path(job_id), record)
 
     def finalize(self) -> RunDir:

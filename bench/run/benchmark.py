@@ -238,7 +238,7 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
                     progress.advance(wave[i].task_id, seconds)
             progress.start("jobs", len(jobs), done=len(jobs) - len(pending), workers=executor.n_workers)
             for _, result in executor.map_unordered(dispatch_job, pending):
-                run.write_job(result.job_id, result.record(), result.predictions)
+                run.write_job(result.job_id, result.record(), result.predictions, result.probe_predictions)
                 run.set_job(result.job_id, status="done", **result.timings())
                 progress.advance(result.job_id, result.seconds)
     except KeyboardInterrupt:

@@ -24,6 +24,7 @@ from bench.config.spec import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
 from bench.core.errors import BenchError, DataError
 from bench.results.naming import make_job_id, safe_part
 from bench.results.rows import RowKey, metric_rows
+from bench.run.probes import ProbeRun
 from bench.run.units import Unit, feature_seed, make_units, n_units, transfer_unit, unit_features
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class JobResult:
     rows: tuple[dict[str, Any], ...]
     predictions: pd.DataFrame
     report: dict[str, Any] = field(default_factory=dict)
+    probe_predictions: pd.DataFrame | None = None  # robustness probes (bench.run.probes), saved beside predictions
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
     feature_seconds: float = 0.0
@@ -220,6 +222,7 @@ def run_job(job: Job) -> JobResult:
     fit_s = predict_s = feature_s = 0.0
     n_features = 0
     tuned: list[dict[str, Any]] = []
+    probes = ProbeRun.for_job(job)  # perturbed test rows, predicted by the same fitted model
     for unit in job.units():
         model = job.model
         if model.tune is not None:  # inner CV on unit.train only; the outer test rows are not passed
@@ -235,6 +238,7 @@ def run_job(job: Job) -> JobResult:
             mats = unit_features(ds, job.features, job.blocks, unit, job.cache_dir, feature_seed(job.evaluation),
                                  job.fingerprint)
             X_train, X_test, n_features = mats.X_train, mats.X_test, mats.n_features
+        X_test = probes.stack(unit, X_test)
         feature_s += time.perf_counter() - t0
         train_sizes.append(len(unit.train))
         y_train = dataset_labels(unit.train, labels, ds.multilabel)
@@ -243,6 +247,7 @@ def run_job(job: Job) -> JobResult:
         if job.model.per_target:
             targets = {"train_targets": unit.train["target"].astype(str).to_numpy(),
                        "test_targets": unit.test["target"].astype(str).to_numpy()}
+        targets = probes.route(targets)
         try:
             out = fit_predict(model, X_train, y_train, X_test, seed=job.seed,
                               multilabel=ds.multilabel, n_labels=len(labels), **targets)
@@ -250,6 +255,7 @@ def run_job(job: Job) -> JobResult:
             if job.features.kind != TEXT_BLOCK or isinstance(exc, BenchError):
                 raise
             raise _text_model_error(job, exc) from None
+        out = probes.split(out, unit, y_test)
         fit_s += out.fit_seconds
         predict_s += out.predict_seconds
         if unit.fold is not None:
@@ -271,7 +277,10 @@ def run_job(job: Job) -> JobResult:
     if tuned:  # chosen parameters per unit (CV: per outer fold) and every candidate's inner CV score
         report.update(params=[t["params"] for t in tuned], tuning=tuned)
     predictions = prediction_frame(test, y_true, y_pred, y_scores, labels, ds.multilabel)
+    report.update(probes.report(len(y_true)))
+    rows += probes.rows(predictions, split)
     return JobResult(job_id=job.job_id, rows=tuple(pooled + rows), predictions=predictions, report=report,
+                     probe_predictions=probes.predictions(),
                      fit_seconds=fit_s, predict_seconds=predict_s, feature_seconds=feature_s,
                      seconds=time.perf_counter() - start)
 

@@ -105,7 +105,8 @@ def streaming_problem(config: RunConfig) -> str | None:
 
 def _can_stream(job: Job) -> bool:
     if job.evaluation.cv is not None or job.evaluation.train_subset is not None or job.evaluation.drift is not None \
-            or _feature_problem(job.features, dict(job.blocks)):
+            or job.evaluation.probes \
+            or _feature_problem(job.features, dict(job.blocks)):  # probes score in memory (bench.run.probes)
         return False
     return _model_problem(job.model) is None
 

@@ -57,6 +57,34 @@ def check_config(config: RunConfig, doc: Doc) -> None:
     _check_held_out_targets(config, doc)
     _check_metric_names(config, doc)
     _check_streaming(config, doc)
+    _check_probes(config, doc)
+
+
+def _check_probes(config: RunConfig, doc: Doc) -> None:
+    """Known probe names and parameters, each probe once, not on the streaming path."""
+    from bench.corpus.perturb import PROBES, resolve_probe
+
+    probes = config.evaluation.probes
+    if probes is None:
+        return
+    if not probes:
+        raise doc.error(("evaluation", "probes"), "no probes; list at least one (e.g. [typos, lowercase]) or "
+                        "remove the key")
+    if config.evaluation.streaming.enabled is True:
+        raise doc.error(("evaluation", "probes"), "probes score the test split again in memory, and streaming is "
+                        "on; set streaming: false or remove probes")
+    seen: dict[str, int] = {}
+    for i, spec in enumerate(probes):
+        try:
+            label = resolve_probe(spec.name, spec.params).label
+        except UnknownNameError as exc:
+            raise doc.error(("evaluation", "probes", i, "name"), _with_known(exc, PROBES.names())) from None
+        except ValueError as exc:
+            raise _located(doc, ("evaluation", "probes", i), exc) from None
+        if label in seen:
+            raise doc.error(("evaluation", "probes", i), f"probe {label} is listed twice (also evaluation.probes"
+                            f"[{seen[label]}]); list each once")
+        seen[label] = i
 
 
 def _check_unique(doc: Doc, key: str, values: list[Any], attr: str | None = None) -> None:
@@ -279,6 +307,7 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo], *,
     config, doc = loaded.config, loaded.doc
     ev = config.evaluation
     check_transfer(loaded, datasets, complete=complete)
+    _check_probe_tasks(loaded, datasets)
     for entry in config.datasets:
         info = datasets[entry]
         for key in ("train", "test"):
@@ -314,3 +343,14 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo], *,
                 except ValueError as exc:
                     raise doc.error(("models", m, "tune", "metric"), f"{model.tune.metric} on dataset "
                                     f"{info.name!r}: {exc}") from None
+
+
+def _check_probe_tasks(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo]) -> None:
+    """A pairs-only probe must fit some dataset; on the others it is skipped (noted in each job's record)."""
+    from bench.corpus.perturb import PROBES
+
+    tasks = {info.task for info in datasets.values()}
+    for i, spec in enumerate(loaded.config.evaluation.probes or ()):
+        if PROBES.get(spec.name).pairs_only and "stance" not in tasks:
+            raise loaded.doc.error(("evaluation", "probes", i), f"probe {spec.name!r} needs headline/body pairs, "
+                                   f"and no dataset of this config is a stance task; remove it")
