@@ -205,6 +205,7 @@ def _label_lines_copy(topic: Path, root: Path) -> Path:
     return spec
 
 
+@pytest.mark.slow
 def test_a_dataset_source_plugin_builds_the_dataset_a_spec_names(tmp_path: Path) -> None:
     topic = write_topic(tmp_path / "src" / "topic", n_train=60, n_test=30)
     lines = _label_lines_copy(topic, tmp_path / "src")
