@@ -233,6 +233,7 @@ def test_a_dataset_source_plugin_builds_the_dataset_a_spec_names(tmp_path: Path)
     assert {split: s["n_rows"] for split, s in built["splits"].items()} == {"train": 60, "test": 30}
 
 
+@pytest.mark.slow
 def test_dataset_source_plugin_errors_are_one_line(tmp_path: Path) -> None:
     topic = write_topic(tmp_path / "src" / "topic")
     spec = _label_lines_copy(topic, tmp_path / "src")
