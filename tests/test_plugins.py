@@ -1,4 +1,5 @@
-"""Plugins (docs/models.md): an installed package adds a model, a feature kind and a metric by entry points.
+"""Plugins (docs/models.md): an installed package adds a model, a feature kind, a metric and a dataset source
+by entry points.
 
 The package is written to a temporary folder as an installed distribution would be (the
 module and a ``.dist-info`` with ``entry_points.txt``) and put on ``PYTHONPATH`` of the real
@@ -19,8 +20,9 @@ from tests.conftest import REPO
 from tests.tiny_news import write_topic
 
 MODULE = '''\
-"""A tiny newsbench plugin: a text-in model, a feature block and a metric."""
+"""A tiny newsbench plugin: a text-in model, a feature block, a metric and a dataset source."""
 import numpy as np
+import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
@@ -63,6 +65,21 @@ class Words:
 ERROR_RATE = MetricSpec(name="error_rate", greater_is_better=False, multilabel=False,
                         from_confusion=lambda c, labels: 1.0 - fm.accuracy(c, labels),
                         description="share of items predicted wrongly")
+
+
+def label_lines(path, lowercase=False):
+    """fastText-style lines, '__label__<label> <text>', one file per split (<split>.txt) in a folder."""
+    frames = {}
+    for file in sorted(path.glob("*.txt")):
+        rows = [line.split(" ", 1) for line in file.read_text(encoding="utf-8").splitlines()]
+        frames[file.stem] = pd.DataFrame({"label": [label.removeprefix("__label__") for label, _ in rows],
+                                          "text": [text.lower() if lowercase else text for _, text in rows]})
+    return frames
+
+
+def broken_reader(path):
+    """Fails as a reader of a missing database would."""
+    raise ConnectionError("cannot reach news.db:5432\\nretrying")
 '''
 
 
@@ -166,3 +183,86 @@ def test_help_does_not_load_plugins(tmp_path: Path) -> None:
     site = install(tmp_path / "site", "[newsbench.metrics]\nbroken = tinyplug.missing:THING\n")
     done = bench(site, "--help")
     assert done.returncode == 0 and "usage" in done.stdout
+
+
+SOURCES = "[newsbench.sources]\nlabel_lines = tinyplug:label_lines\nbroken = tinyplug:broken_reader\n"
+
+
+def _label_lines_copy(topic: Path, root: Path) -> Path:
+    """The tiny topic dataset's CSV splits rewritten as label lines, with a spec that reads them by plugin."""
+    import csv
+
+    folder = root / "lines"
+    folder.mkdir(parents=True)
+    for split in ("train", "test"):
+        with (topic.parent / f"{split}.csv").open(encoding="utf-8") as handle:
+            lines = [f"__label__{row['label']} {row['text']}" for row in csv.DictReader(handle)]
+        (folder / f"{split}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    spec = root / "tiny_lines.yaml"
+    spec.write_text("name: tiny_lines\ntask: topic\nlanguage: en\n"
+                    "source: {plugin: {name: label_lines, path: lines}}\n"
+                    "columns: {text: text, label: label}\nlabels: [business, sport, tech]\n")
+    return spec
+
+
+@pytest.mark.slow
+def test_a_dataset_source_plugin_builds_the_dataset_a_spec_names(tmp_path: Path) -> None:
+    topic = write_topic(tmp_path / "src" / "topic", n_train=60, n_test=30)
+    lines = _label_lines_copy(topic, tmp_path / "src")
+    config = tmp_path / "sources.yaml"
+    config.write_text(f"name: sources\ndatasets: [{topic}, {lines}]\nfeatures: [{{name: word, kind: tfidf}}]\n"
+                      "models: [{name: svc, estimator: linear_svc}]\n"
+                      "evaluation: {metrics: [accuracy, f1_macro], bootstrap: {samples: 20}}\n")
+    site = install(tmp_path / "site", SOURCES)
+    data, results = tmp_path / "data", tmp_path / "results"
+    listed = bench(site, "validate", str(config), "--data", str(data))
+    assert listed.returncode == 0, listed.stderr
+    assert "plugin: label_lines (newsbench.sources) from tinyplug 0.1" in listed.stdout
+    assert "tiny_lines__word__svc__s0" in listed.stdout
+
+    ran = bench(site, "run", str(config), "--data", str(data), "--results", str(results), "--quiet")
+    assert ran.returncode == 0, ran.stderr
+    rows = json.loads((Path(ran.stdout.strip().splitlines()[-1]) / "metrics.json").read_text())
+    rows = rows["rows"] if isinstance(rows, dict) else rows
+    value = {(r["dataset"], r["metric"]): r["value"] for r in rows if r.get("target") is None}
+    # the same rows read from CSV files and from label lines by the plugin: the same model, the same scores
+    assert 0.5 < value[("tiny_topic", "accuracy")] < 1.0
+    for metric in ("accuracy", "f1_macro"):
+        assert value[("tiny_lines", metric)] == value[("tiny_topic", metric)]
+    built = json.loads((data / "tiny_lines" / "stats.json").read_text())
+    assert {split: s["n_rows"] for split, s in built["splits"].items()} == {"train": 60, "test": 30}
+
+
+@pytest.mark.slow
+def test_dataset_source_plugin_errors_are_one_line(tmp_path: Path) -> None:
+    topic = write_topic(tmp_path / "src" / "topic")
+    spec = _label_lines_copy(topic, tmp_path / "src")
+    site = install(tmp_path / "site", SOURCES)
+    data = str(tmp_path / "data")
+    text = spec.read_text()
+    cases = {
+        "name: label_line}": ("unknown dataset source 'label_line'; did you mean 'label_lines'?", "label_line"),
+        "params: {lowercase: true, upper: 1}}": ("params.upper: unknown parameter 'upper' of dataset source "
+                                                 "'label_lines'; expected one of lowercase", "upper"),
+        "name: broken, path: lines}": ("dataset source 'broken' (tinyplug 0.1) failed: ConnectionError: cannot reach "
+                                       "news.db:5432; check source.plugin.path and params, or the plugin", "broken"),
+    }
+    for replacement, (message, _) in cases.items():
+        if replacement.startswith("params"):
+            spec.write_text(text.replace("path: lines}", "path: lines, " + replacement))
+        else:
+            spec.write_text(text.replace("name: label_lines, path: lines}", replacement))
+        done = bench(site, "data", "build", str(spec), "--data", data, "--force")
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert message in done.stderr and str(spec) in done.stderr
+
+
+def test_two_packages_with_one_source_name_are_one_line(tmp_path: Path) -> None:
+    topic = write_topic(tmp_path / "src" / "topic")
+    spec = _label_lines_copy(topic, tmp_path / "src")
+    site = install(tmp_path / "site", SOURCES)
+    install(site, "[newsbench.sources]\nlabel_lines = tinyplug:label_lines\n", name="otherplug")
+    done = bench(site, "data", "build", str(spec), "--data", str(tmp_path / "data"))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("bench: error: plugin 'label_lines' (newsbench.sources) from package ")
+    assert "takes the dataset source name 'label_lines', already registered by " in done.stderr

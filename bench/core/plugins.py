@@ -1,8 +1,8 @@
 """Registry entries from installed packages, through Python entry points (docs/models.md).
 
-A third-party package adds models, feature kinds or metrics to newsbench by declaring entry
-points in one group per registry (``newsbench.models``, ``newsbench.features``,
-``newsbench.metrics``): the entry point's name is the name configs use, and the object it
+A third-party package adds models, feature kinds, metrics or dataset sources to newsbench by
+declaring entry points in one group per registry (``newsbench.models``, ``newsbench.features``,
+``newsbench.metrics``, ``newsbench.sources``): the entry point's name is the name configs use, and the object it
 loads is the registry entry (or something the registry's ``adapt`` turns into one). They are
 loaded on a registry's first lookup, not at import, so ``bench --help`` does not import
 them. A plugin that fails to load, or that takes a name already registered, is a
@@ -18,7 +18,8 @@ from typing import Any
 
 from bench.core.errors import RegistryError
 
-GROUPS = {"estimator": "newsbench.models", "feature kind": "newsbench.features", "metric": "newsbench.metrics"}
+GROUPS = {"estimator": "newsbench.models", "feature kind": "newsbench.features", "metric": "newsbench.metrics",
+          "dataset source": "newsbench.sources"}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bench.core.errors import DataError
 from bench.corpus.readers import (ReadOptions, delimited_batches, format_of, jsonl_batches, parquet_batches,
                                   read_table)
-from bench.corpus.spec import ArticlesSpec, JoinSpec, LoadedSpec
+from bench.corpus.spec import ArticlesSpec, JoinSpec, LoadedSpec, PluginSourceSpec
 from bench.corpus.table import ORIGIN_FILE, ORIGIN_ROW, SourceSplit, SourceTable
 
 if TYPE_CHECKING:
@@ -27,10 +27,12 @@ if TYPE_CHECKING:
 
 
 def _read_whole(loaded: LoadedSpec) -> dict[str, SourceTable]:
-    """The splits of a source that is read whole: raw articles, the hub, or a saved dataset."""
+    """The splits of a source that is read whole: raw articles, a plugin, the hub, or a saved dataset."""
     source = loaded.spec.source
     if source.articles is not None:
         return _read_articles(loaded, source.articles)
+    if source.plugin is not None:
+        return _read_plugin(loaded, source.plugin)
     from bench.corpus.hub import read_disk, read_hub  # imports `datasets`: only when asked
 
     if source.hub is not None:
@@ -127,8 +129,8 @@ def source_paths(loaded: LoadedSpec) -> list[Path]:
             else paths.append(folder)
         if source.articles.labels is not None:
             paths.append(loaded.resolve(source.articles.labels))
-    elif source.disk is not None:
-        folder = loaded.resolve(source.disk)
+    elif source.disk is not None or (source.plugin is not None and source.plugin.path is not None):
+        folder = loaded.resolve(source.disk or source.plugin.path)  # type: ignore[union-attr]
         paths.extend(sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else [folder])
     for split in loaded.spec.splits.values():
         if split.ids is not None:
@@ -221,3 +223,26 @@ def _read_articles(loaded: LoadedSpec, spec: ArticlesSpec) -> dict[str, SourceTa
     frame[ORIGIN_FILE] = 0
     frame[ORIGIN_ROW] = range(1, len(frame) + 1)
     return {spec.split: SourceTable(frame=frame.reset_index(drop=True), files=(str(folder),))}
+
+
+# --- plugins -------------------------------------------------------------------------------
+
+def _read_plugin(loaded: LoadedSpec, spec: PluginSourceSpec) -> dict[str, SourceTable]:
+    """A ``newsbench.sources`` reader's splits; whatever it raises is one line naming it and its package."""
+    from bench.corpus.plugins import SOURCES, read_frames
+
+    path = loaded.resolve(spec.path) if spec.path is not None else None
+    origin = SOURCES.origins.get(spec.name, "")
+    try:
+        frames = read_frames(SOURCES.get(spec.name), path, spec.params)
+    except Exception as exc:  # noqa: BLE001 - a plugin can raise anything; name it once
+        first = (str(exc).splitlines() or [""])[0]
+        raise loaded.doc.error(("source", "plugin"), f"dataset source {spec.name!r} ({origin}) failed: "
+                               f"{type(exc).__name__}: {first}; check source.plugin.path and params, or the "
+                               "plugin") from None
+    tables = {}
+    for split, frame in frames.items():
+        frame[ORIGIN_FILE] = 0
+        frame[ORIGIN_ROW] = range(1, len(frame) + 1)
+        tables[split] = SourceTable(frame=frame, files=(f"{spec.name}:{path or ''}[{split}]",))
+    return tables

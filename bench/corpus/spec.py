@@ -10,7 +10,7 @@ language: en                   # null (default) | a code such as fr | detect | {
 description: ""                # free text for card.md
 license: ""                    # license note for card.md
 citation: ""                   # how to cite, for card.md
-source:                        # exactly one of files, articles, hub, disk
+source:                        # exactly one of files, articles, hub, disk, plugin
   files:                       # split -> a file or a list of files (concatenated in order)
     train: ${NEWSBENCH_DATA}/fnc1/train_stances.csv
   format: null                 # csv | tsv | jsonl | json | parquet; default from the suffix (.gz is looked through)
@@ -25,6 +25,7 @@ source:                        # exactly one of files, articles, hub, disk
   articles: {path: DIR, labels: FILE, split: train, include: ['*.txt', '*.md']}   # raw article files
   hub: {path: ORG/NAME, name: null, revision: SHA}     # Hugging Face hub; revision is required
   disk: DIR                    # a saved DatasetDict (or Dataset -> split train)
+  plugin: {name: NAME, path: null, params: {}}   # a reader installed under newsbench.sources
 where: {}                      # optional row filter: column -> value or list of values to keep
 columns:                       # dataset field <- source column (a name, or a position when header: false)
   id: null                     # default: <source split>-<row number>, or the file name for articles
@@ -112,13 +113,35 @@ class HubSpec:
 
 
 @dataclass(frozen=True, kw_only=True)
+class PluginSourceSpec:
+    """A source read by an installed plugin (entry point group ``newsbench.sources``, docs/datasets.md)."""
+
+    name: str
+    path: Path | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from bench.corpus.plugins import SOURCES, check_params
+
+        if self.name not in SOURCES:
+            close = SOURCES.suggest(self.name)
+            installed = ", ".join(SOURCES.names())
+            raise ValueError(f"name: unknown dataset source {self.name!r}; "
+                             + (f"did you mean {' or '.join(repr(c) for c in close)}?" if close else
+                                f"installed: {installed}" if installed else
+                                "no package that provides dataset sources (newsbench.sources) is installed"))
+        check_params(SOURCES.get(self.name), self.params)
+
+
+@dataclass(frozen=True, kw_only=True)
 class SourceSpec:
-    """Where the rows come from: exactly one of ``files``, ``articles``, ``hub``, ``disk``."""
+    """Where the rows come from: exactly one of ``files``, ``articles``, ``hub``, ``disk``, ``plugin``."""
 
     files: dict[str, Path | tuple[Path, ...]] | None = None
     articles: ArticlesSpec | None = None
     hub: HubSpec | None = None
     disk: Path | None = None
+    plugin: PluginSourceSpec | None = None
     format: Literal["csv", "tsv", "jsonl", "json", "parquet"] | None = None
     encoding: str = "utf-8"
     delimiter: str | None = None
@@ -127,9 +150,9 @@ class SourceSpec:
     join: JoinSpec | None = None
 
     def __post_init__(self) -> None:
-        given = [k for k in ("files", "articles", "hub", "disk") if getattr(self, k) is not None]
+        given = [k for k in ("files", "articles", "hub", "disk", "plugin") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("expected exactly one of files, articles, hub, disk, got "
+            raise ValueError("expected exactly one of files, articles, hub, disk, plugin, got "
                              + (", ".join(given) if given else "none") + "; keep one")
         if self.files is not None and not self.files:
             raise ValueError("files: no split given; write e.g. files: {train: data.csv}")

@@ -114,6 +114,9 @@ for _spec in (
                   defaults={"hidden_layer_sizes": (100,), "early_stopping": True},
                   description="one hidden layer of 100 ReLUs, early stopping on 10% of train"),
     # PassiveAggressiveClassifier is deprecated in scikit-learn 1.8; this is its documented equivalent.
+    # text-in; the extra `fasttext` (bench/learn/fasttext_model.py, imported when a model is built)
+    EstimatorSpec(name="fasttext", factory="bench.learn.fasttext_model.FastTextClassifier", input="text",
+                  description="fastText supervised (Joulin et al. 2016): word and bigram embeddings, reading texts"),
     EstimatorSpec(name="passive_aggressive", factory="sklearn.linear_model.SGDClassifier",
                   defaults={"loss": "hinge", "penalty": None, "learning_rate": "pa1", "eta0": 1.0},
                   description="passive-aggressive (PA-I) online linear model"),
@@ -305,10 +308,11 @@ def build_estimator(spec: ModelSpec, *, seed: int, multilabel: bool) -> Any:
     Args:
         spec: the model.
         seed: the run seed (0 <= seed < 2**32).
-        multilabel: wrap it in ``OneVsRestClassifier`` (one binary model per label).
+        multilabel: wrap it in ``OneVsRestClassifier`` (one binary model per label), unless it
+            says ``newsbench_multilabel = True`` (it fits the indicator matrix itself).
     """
     estimator = _new(spec, seed)
-    if multilabel:
+    if multilabel and not getattr(estimator, "newsbench_multilabel", False):  # fastText's ova fits all labels at once
         from sklearn.multiclass import OneVsRestClassifier
 
         estimator = OneVsRestClassifier(estimator)
