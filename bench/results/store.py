@@ -16,6 +16,8 @@ Layout::
     metrics.csv               the same rows
     predictions/<job>.parquet id, gold, pred, score:<label>..., fold (CV only)
     jobs/<job>.json           metric rows, per-class report, confusion matrix, timings
+    checkpoints/<job>/        while a job runs: its model's last epoch (a transformer), so a kill
+                              loses one epoch; removed when the job is saved
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from bench.core.errors import ResultsError
 from bench.core.files import fsync_folder, temp_folder, write_bytes, write_text
 from bench.results.journal import recover
-from bench.results.layout import (CONFIG, JOBS, MANIFEST, MANIFEST_SHAPE, METRICS_JSON, PARTIAL_SUFFIX, PREDICTION_COLUMNS,
+from bench.results.layout import (CHECKPOINTS, CONFIG, JOBS, MANIFEST, MANIFEST_SHAPE, METRICS_JSON, PARTIAL_SUFFIX, PREDICTION_COLUMNS,
                                   PREDICTIONS, ROW_KEYS, SCHEMA_VERSION, is_run_folder, metrics_texts, read_object,
                                   read_rows_file, write_json_atomic)
 
@@ -83,6 +85,10 @@ class RunDir:
     def job_path(self, job_id: str) -> Path:
         """``jobs/<job_id>.json``, whether or not it exists."""
         return self.path / JOBS / f"{job_id}.json"
+
+    def checkpoint_path(self, job_id: str) -> Path:
+        """``checkpoints/<job_id>/``: the folder a job's model checkpoints in while it runs."""
+        return self.path / CHECKPOINTS / job_id
 
     def predictions_path(self, job_id: str) -> Path:
         """``predictions/<job_id>.parquet``, whether or not it exists."""
@@ -240,6 +246,7 @@ class RunDir:
         predictions.to_parquet(buffer, index=False)
         write_bytes(self.predictions_path(job_id), buffer.getvalue())
         write_json_atomic(self.job_path(job_id), record)
+        shutil.rmtree(self.checkpoint_path(job_id), ignore_errors=True)  # the job is saved: no epoch to resume
 
     def finalize(self) -> RunDir:
         """Write ``metrics.json``/``metrics.csv`` from the jobs, mark complete, drop ``.partial``."""
@@ -250,6 +257,7 @@ class RunDir:
         rows = [row for job_id in self.job_ids() for row in self.job(job_id)["rows"]]
         self.write_metrics(rows)
         remove_temporaries(self.path)  # files a killed writer left half-written: not part of the run
+        shutil.rmtree(self.path / CHECKPOINTS, ignore_errors=True)  # only debris is left once every job is saved
         self.update_manifest(status="complete")
         final = self.path.with_name(self.path.name[1:].removesuffix(PARTIAL_SUFFIX))
         if final.exists() or not _rename_new(self.path, final):

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench.config.spec import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
 from bench.core.errors import BenchError, DataError
+from bench.learn.fitcontext import FitContext, fitting
 from bench.results.naming import make_job_id, safe_part
 from bench.results.rows import RowKey, metric_rows
 from bench.run.units import Unit, feature_seed, make_units, unit_features
@@ -59,6 +60,7 @@ class Job(_Work):
     job_id: str
     model: ModelSpec
     seed: int
+    fit_context: FitContext | None = None  # checkpoint folder and progress lines (bench.learn.fitcontext)
 
     def row_key(self, split: str) -> RowKey:
         """What every metric row of this job repeats."""
@@ -175,6 +177,7 @@ def run_job(job: Job) -> JobResult:
     fit_s = predict_s = feature_s = 0.0
     n_features = 0
     tuned: list[dict[str, Any]] = []
+    training: list[dict[str, Any]] = []  # what models report of their fits (a transformer: device, epochs)
     for unit in make_units(ds, job.evaluation):
         model = job.model
         if model.tune is not None:  # inner CV on unit.train only; the outer test rows are not passed
@@ -197,13 +200,16 @@ def run_job(job: Job) -> JobResult:
         if job.model.per_target:
             targets = {"train_targets": unit.train["target"].astype(str).to_numpy(),
                        "test_targets": unit.test["target"].astype(str).to_numpy()}
+        context = (job.fit_context or FitContext(label=job.job_id)).for_unit(unit.fold)
         try:
-            out = fit_predict(model, X_train, y_train, X_test, seed=job.seed,
-                              multilabel=ds.multilabel, n_labels=len(labels), **targets)
+            with fitting(context):
+                out = fit_predict(model, X_train, y_train, X_test, seed=job.seed,
+                                  multilabel=ds.multilabel, n_labels=len(labels), **targets)
         except (TypeError, ValueError, AttributeError) as exc:
             if job.features.kind != TEXT_BLOCK or isinstance(exc, BenchError):
                 raise
             raise _text_model_error(job, exc) from None
+        training += [context.report] if context.report else []
         fit_s += out.fit_seconds
         predict_s += out.predict_seconds
         if unit.fold is not None:
@@ -224,6 +230,8 @@ def run_job(job: Job) -> JobResult:
               "n_features": int(n_features), **class_report(y_true, y_pred, labels, ds.multilabel)}
     if tuned:  # chosen parameters per unit (CV: per outer fold) and every candidate's inner CV score
         report.update(params=[t["params"] for t in tuned], tuning=tuned)
+    if training:
+        report.update(training=training)
     predictions = prediction_frame(test, y_true, y_pred, y_scores, labels, ds.multilabel)
     return JobResult(job_id=job.job_id, rows=tuple(pooled + rows), predictions=predictions, report=report,
                      fit_seconds=fit_s, predict_seconds=predict_s, feature_seconds=feature_s,
