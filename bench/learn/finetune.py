@@ -27,7 +27,6 @@ import math
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench.core.errors import BenchError
@@ -37,12 +36,33 @@ from bench.learn.fitcontext import FitContext, current_context
 if TYPE_CHECKING:
     import numpy as np
 
-    from bench.learn.transformer import FineTunedTransformer
-
-__all__ = ["Fitted", "logits", "train"]
+__all__ = ["Fitted", "Settings", "logits", "train"]
 
 STATE, PROGRESS = "state.pt", "progress.json"
 NO_DECAY = ("bias", "LayerNorm.weight", "layer_norm.weight", "layernorm.weight")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """One fit's settings: ``bench.learn.transformer.FineTunedTransformer``'s checked parameters.
+
+    ``name`` is the ``model`` parameter as the config gave it (for messages); ``source`` and
+    ``revision`` what ``from_pretrained`` reads (an absolute folder, or a hub id at a commit).
+    """
+
+    name: str
+    source: str
+    revision: str | None
+    max_length: int
+    epochs: int
+    learning_rate: float
+    batch_size: int
+    warmup: float
+    weight_decay: float
+    mixed_precision: str | None
+    device: str
+    max_grad_norm: float
+    seed: int
 
 
 @dataclass(frozen=True, kw_only=True, eq=False)
@@ -86,10 +106,8 @@ def device_name(torch: Any, device: Any) -> str:
     return f"cuda:{index} ({torch.cuda.get_device_name(index)})"
 
 
-def _load(transformers: Any, est: FineTunedTransformer, n_labels: int) -> tuple[Any, Any]:
-    from bench.learn.transformer import model_source
-
-    source, revision = model_source(est.model, est.revision)
+def _load(transformers: Any, est: Settings, n_labels: int) -> tuple[Any, Any]:
+    source, revision = est.source, est.revision
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(source, revision=revision, local_files_only=True)
         model = transformers.AutoModelForSequenceClassification.from_pretrained(
@@ -99,13 +117,13 @@ def _load(transformers: Any, est: FineTunedTransformer, n_labels: int) -> tuple[
         fix = ("check that the folder holds what save_pretrained wrote (config.json, the weights, the tokenizer)"
                if revision is None else f"newsbench never downloads: fetch it once with `hf download {source} "
                f"--revision {revision}`, into this machine's Hugging Face cache")
-        raise BenchError(f"transformer model {est.model!r}: cannot be loaded ({first}); {fix}") from None
+        raise BenchError(f"transformer model {est.name!r}: cannot be loaded ({first}); {fix}") from None
     if tokenizer.pad_token_id is None:
-        raise BenchError(f"transformer model {est.model!r}: its tokenizer has no padding token, so items of a batch "
+        raise BenchError(f"transformer model {est.name!r}: its tokenizer has no padding token, so items of a batch "
                          "cannot be padded to one length; use a checkpoint whose tokenizer defines pad_token")
     limit = getattr(model.config, "max_position_embeddings", None)
     if isinstance(limit, int) and est.max_length > limit:
-        raise BenchError(f"transformer model {est.model!r}: max_length {est.max_length} exceeds the model's "
+        raise BenchError(f"transformer model {est.name!r}: max_length {est.max_length} exceeds the model's "
                          f"{limit} positions; set max_length <= {limit}")
     return tokenizer, model
 
@@ -130,7 +148,7 @@ def _batch(torch: Any, features: dict[str, list[list[int]]], rows: Any, pad_id: 
     return out
 
 
-def _optimizer(torch: Any, model: Any, est: FineTunedTransformer, total_steps: int) -> tuple[Any, Any]:
+def _optimizer(torch: Any, model: Any, est: Settings, total_steps: int) -> tuple[Any, Any]:
     decay = [p for n, p in model.named_parameters() if not n.endswith(NO_DECAY)]
     rest = [p for n, p in model.named_parameters() if n.endswith(NO_DECAY)]
     optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": est.weight_decay},
@@ -191,16 +209,16 @@ def _save(torch: Any, ctx: FitContext, parts: dict[str, Any], progress: dict[str
         raise
 
 
-def train(est: FineTunedTransformer, X: list[Any], labels: np.ndarray, *, n_labels: int, fingerprint: str) -> Fitted:
-    """Fine-tune ``est.model`` on ``X`` and label indices ``labels`` (0..n_labels-1), resuming a checkpoint."""
+def train(est: Settings, X: list[Any], labels: np.ndarray, *, n_labels: int, fingerprint: str) -> Fitted:
+    """Fine-tune ``est.source`` on ``X`` and label indices ``labels`` (0..n_labels-1), resuming a checkpoint."""
     import numpy as np
 
     torch, transformers = _libraries()
-    ctx, seed = current_context(), int(est.random_state or 0)
+    ctx, seed = current_context(), est.seed
     device = _device(torch, est.device)
     amp = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(est.mixed_precision or "")
     if amp is not None and device.type != "cuda":
-        raise BenchError(f"transformer model {est.model!r}: mixed_precision {est.mixed_precision} runs on CUDA only, "
+        raise BenchError(f"transformer model {est.name!r}: mixed_precision {est.mixed_precision} runs on CUDA only, "
                          f"and this job runs on {device.type}; set mixed_precision: null")
     torch.manual_seed(seed)  # the new classification head's initial weights
     tokenizer, model = _load(transformers, est, n_labels)

@@ -152,7 +152,13 @@ class FineTunedTransformer(ClassifierMixin, BaseEstimator):
             raise ValueError("the training rows have one label; a classifier needs two")
         labels = np.searchsorted(self.classes_, y)
         fingerprint = fit_fingerprint(self.get_params(), X, labels)
-        self.fitted_ = finetune.train(self, X, labels, n_labels=len(self.classes_), fingerprint=fingerprint)
+        source, revision = model_source(self.model, self.revision)
+        settings = finetune.Settings(
+            name=self.model, source=source, revision=revision, max_length=self.max_length, epochs=self.epochs,
+            learning_rate=float(self.learning_rate), batch_size=self.batch_size, warmup=float(self.warmup),
+            weight_decay=float(self.weight_decay), mixed_precision=self.mixed_precision, device=self.device,
+            max_grad_norm=float(self.max_grad_norm), seed=int(self.random_state or 0))
+        self.fitted_ = finetune.train(settings, X, labels, n_labels=len(self.classes_), fingerprint=fingerprint)
         self._cache: tuple[str, np.ndarray] | None = None
         return self
 

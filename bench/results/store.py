@@ -246,7 +246,8 @@ class RunDir:
         predictions.to_parquet(buffer, index=False)
         write_bytes(self.predictions_path(job_id), buffer.getvalue())
         write_json_atomic(self.job_path(job_id), record)
-        shutil.rmtree(self.checkpoint_path(job_id), ignore_errors=True)  # the job is saved: no epoch to resume
+        if self.checkpoint_path(job_id).exists():  # the job is saved: no epoch left to resume
+            shutil.rmtree(self.checkpoint_path(job_id), ignore_errors=True)
 
     def finalize(self) -> RunDir:
         """Write ``metrics.json``/``metrics.csv`` from the jobs, mark complete, drop ``.partial``."""
@@ -257,7 +258,8 @@ class RunDir:
         rows = [row for job_id in self.job_ids() for row in self.job(job_id)["rows"]]
         self.write_metrics(rows)
         remove_temporaries(self.path)  # files a killed writer left half-written: not part of the run
-        shutil.rmtree(self.path / CHECKPOINTS, ignore_errors=True)  # only debris is left once every job is saved
+        if (self.path / CHECKPOINTS).exists():  # once every job is saved, only a killed writer's debris is left
+            shutil.rmtree(self.path / CHECKPOINTS, ignore_errors=True)
         self.update_manifest(status="complete")
         final = self.path.with_name(self.path.name[1:].removesuffix(PARTIAL_SUFFIX))
         if final.exists() or not _rename_new(self.path, final):
