@@ -234,3 +234,21 @@ def test_a_checkpoint_of_another_fit_is_not_resumed(tiny_bert: Path, tmp_path: P
     assert first.report["resumed_after_epoch"] is None and second.report["resumed_after_epoch"] is None
     assert third.report["resumed_after_epoch"] == 1
     assert third.report["epochs"] == second.report["epochs"]
+
+
+def test_multi_label_trains_one_model_per_label(tiny_bert: Path) -> None:
+    import numpy as np
+
+    from bench.config.spec import ModelSpec
+    from bench.learn.models import build_estimator, predict_with_scores
+
+    X = ["market shares profit", "match goal team", "software chip phone", "bank trade merger"] * 3
+    Y = np.zeros((12, 3), dtype=np.int64)
+    Y[np.arange(12), [0, 1, 2, 0] * 3] = 1
+    Y[::4, 2] = 1  # some rows carry two labels
+    spec = ModelSpec(name="m", estimator="transformer",
+                     params={"model": str(tiny_bert), "epochs": 1, "batch_size": 4, "max_length": 16})
+    estimator = build_estimator(spec, seed=0, multilabel=True).fit(X, Y)
+    pred, scores = predict_with_scores(estimator, X, n_labels=3)
+    assert pred.shape == Y.shape and set(np.unique(pred)) <= {0, 1}
+    assert scores is not None and scores.shape == Y.shape and ((scores >= 0) & (scores <= 1)).all()
