@@ -120,6 +120,8 @@ for _spec in (
     EstimatorSpec(name="passive_aggressive", factory="sklearn.linear_model.SGDClassifier",
                   defaults={"loss": "hinge", "penalty": None, "learning_rate": "pa1", "eta0": 1.0},
                   description="passive-aggressive (PA-I) online linear model"),
+    EstimatorSpec(name="transformer", factory="bench.learn.transformer.FineTunedTransformer", input="text",
+                  description="a Hugging Face checkpoint fine-tuned on the texts (extra: transformers)"),
 ):
     ESTIMATORS.add(_spec.name, _spec)
 
@@ -257,6 +259,8 @@ def check_model_params(spec: ModelSpec) -> None:
                               "(the model sees each row's target in its (target, text) pairs)")
     try:
         estimator = _new(spec, 0)
+    except ModelParamError:
+        raise  # the model checked its own params and named the key
     except (TypeError, ValueError) as exc:
         raise ModelParamError("params", f"{spec.estimator} cannot be built with these params ({exc}); "
                               "fix the params") from None

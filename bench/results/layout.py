@@ -35,6 +35,7 @@ METRICS_JSON = "metrics.json"
 METRICS_CSV = "metrics.csv"
 PREDICTIONS = "predictions"
 JOBS = "jobs"
+CHECKPOINTS = "checkpoints"  # checkpoints/<job_id>/: a running job's model states (removed when it is saved)
 SCORE_PREFIX = "score:"  # predictions columns ``score:<label>``
 PROBES_SUFFIX = ".probes.parquet"  # predictions/<job>.probes.parquet: the robustness probes' predictions
 

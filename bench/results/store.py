@@ -17,6 +17,8 @@ Layout::
     predictions/<job>.parquet id, gold, pred, score:<label>..., fold (CV only)
     predictions/<job>.probes.parquet  probe, the same columns, changed (only with evaluation.probes)
     jobs/<job>.json           metric rows, per-class report, confusion matrix, timings
+    checkpoints/<job>/        while a job runs: its model's last epoch (a transformer), so a kill
+                              loses one epoch; removed when the job is saved
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from bench.core.errors import ResultsError
 from bench.core.files import fsync_folder, temp_folder, write_bytes, write_text
 from bench.results.journal import recover
-from bench.results.layout import (CONFIG, JOBS, MANIFEST, MANIFEST_SHAPE, METRICS_JSON, PARTIAL_SUFFIX, PREDICTION_COLUMNS,
+from bench.results.layout import (CHECKPOINTS, CONFIG, JOBS, MANIFEST, MANIFEST_SHAPE, METRICS_JSON, PARTIAL_SUFFIX, PREDICTION_COLUMNS,
                                   PREDICTIONS, PROBES_SUFFIX, ROW_KEYS, SCHEMA_VERSION, is_run_folder, metrics_texts, read_object,
                                   read_rows_file, write_json_atomic)
 from bench.results.layout import OPTIONAL_ROW_KEYS
@@ -86,6 +88,10 @@ class RunDir:
     def job_path(self, job_id: str) -> Path:
         """``jobs/<job_id>.json``, whether or not it exists."""
         return self.path / JOBS / f"{job_id}.json"
+
+    def checkpoint_path(self, job_id: str) -> Path:
+        """``checkpoints/<job_id>/``: the folder a job's model checkpoints in while it runs."""
+        return self.path / CHECKPOINTS / job_id
 
     def predictions_path(self, job_id: str) -> Path:
         """``predictions/<job_id>.parquet``, whether or not it exists."""
@@ -284,6 +290,8 @@ class RunDir:
                 frame.to_parquet(buffer, index=False)
                 write_bytes(path, buffer.getvalue())
         write_json_atomic(self.job_path(job_id), record)
+        if self.checkpoint_path(job_id).exists():  # the job is saved: no epoch left to resume
+            shutil.rmtree(self.checkpoint_path(job_id), ignore_errors=True)
 
     def finalize(self) -> RunDir:
         """Write ``metrics.json``/``metrics.csv`` from the jobs, mark complete, drop ``.partial``."""
@@ -294,6 +302,8 @@ class RunDir:
         rows = [row for job_id in self.job_ids() for row in self.job(job_id)["rows"]]
         self.write_metrics(rows)
         remove_temporaries(self.path)  # files a killed writer left half-written: not part of the run
+        if (self.path / CHECKPOINTS).exists():  # once every job is saved, only a killed writer's debris is left
+            shutil.rmtree(self.path / CHECKPOINTS, ignore_errors=True)
         self.update_manifest(status="complete")
         final = self.path.with_name(self.path.name[1:].removesuffix(PARTIAL_SUFFIX))
         if final.exists() or not _rename_new(self.path, final):

@@ -201,7 +201,11 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
         RunInterrupted: after marking the run ``interrupted`` (Ctrl-C or SIGTERM).
         BenchError: a user error; the run (if created) is marked ``failed``.
     """
+    from dataclasses import replace
+
+    from bench.learn.fitcontext import FitContext
     from bench.run.executors import make_executor
+    from bench.run.progress import NoProgress
     from bench.run.runner import fit_feature_task, plan, plan_features
     from bench.run.streaming import dispatch_job, is_streaming
 
@@ -226,7 +230,10 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
         resumes = [*run.manifest.get("resumed", []), dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")]
         run.update_manifest(status="running", resumed=resumes)
     finished = run.finished_jobs()
-    pending = [job for job in jobs if job.job_id not in finished]
+    show = not isinstance(progress, NoProgress)  # a model's per-epoch lines follow the run's --quiet
+    pending = [replace(job, fit_context=FitContext(checkpoints=run.checkpoint_path(job.job_id), label=job.job_id,
+                                                   show_progress=show))
+               for job in jobs if job.job_id not in finished]
     executor = executor or make_executor(n_jobs)
     progress.note(f"run folder {run.path}")
     try:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench.config.spec import EvaluationSpec, FeatureSpec, ModelSpec, RunConfig
 from bench.core.errors import BenchError, DataError
+from bench.learn.fitcontext import FitContext, fitting
 from bench.results.naming import make_job_id, safe_part
 from bench.results.rows import RowKey, metric_rows
 from bench.run.probes import ProbeRun
@@ -87,6 +88,7 @@ class Job(_Work):
     job_id: str
     model: ModelSpec
     seed: int
+    fit_context: FitContext | None = None  # checkpoint folder and progress lines (bench.learn.fitcontext)
 
     def row_key(self, split: str) -> RowKey:
         """What every metric row of this job repeats."""
@@ -222,6 +224,7 @@ def run_job(job: Job) -> JobResult:
     fit_s = predict_s = feature_s = 0.0
     n_features = 0
     tuned: list[dict[str, Any]] = []
+    training: list[dict[str, Any]] = []  # what models report of their fits (a transformer: device, epochs)
     probes = ProbeRun.for_job(job)  # perturbed test rows, predicted by the same fitted model
     for unit in job.units():
         model = job.model
@@ -248,14 +251,17 @@ def run_job(job: Job) -> JobResult:
             targets = {"train_targets": unit.train["target"].astype(str).to_numpy(),
                        "test_targets": unit.test["target"].astype(str).to_numpy()}
         targets = probes.route(targets)
+        context = (job.fit_context or FitContext(label=job.job_id)).for_unit(unit.fold)
         try:
-            out = fit_predict(model, X_train, y_train, X_test, seed=job.seed,
-                              multilabel=ds.multilabel, n_labels=len(labels), **targets)
+            with fitting(context):
+                out = fit_predict(model, X_train, y_train, X_test, seed=job.seed,
+                                  multilabel=ds.multilabel, n_labels=len(labels), **targets)
         except (TypeError, ValueError, AttributeError) as exc:
             if job.features.kind != TEXT_BLOCK or isinstance(exc, BenchError):
                 raise
             raise _text_model_error(job, exc) from None
         out = probes.split(out, unit, y_test)
+        training += [context.report] if context.report else []
         fit_s += out.fit_seconds
         predict_s += out.predict_seconds
         if unit.fold is not None:
@@ -270,12 +276,15 @@ def run_job(job: Job) -> JobResult:
     y_scores = None if any(s is None for s in scores) else np.concatenate(scores)
     split = job.evaluation.test or job.evaluation.train
     pooled = score_job(job, test, y_true, y_pred, y_scores, fold=None, split=split, bootstrap=True)
-    report = {"dataset": ds.name, **({"train_dataset": job.source.name} if job.source else {}), "features": job.features.name, "model": job.model.name, "seed": job.seed,
+    report = {"dataset": ds.name, **({"train_dataset": job.source.name} if job.source else {}),
+              "features": job.features.name, "model": job.model.name, "seed": job.seed,
               # rows the model learned from (per CV fold, their mean), after any train_subset
               "split": split, "n_train": int(round(float(np.mean(train_sizes)))), "n_test": int(len(y_true)),
               "n_features": int(n_features), **class_report(y_true, y_pred, labels, ds.multilabel)}
     if tuned:  # chosen parameters per unit (CV: per outer fold) and every candidate's inner CV score
         report.update(params=[t["params"] for t in tuned], tuning=tuned)
+    if training:
+        report.update(training=training)
     predictions = prediction_frame(test, y_true, y_pred, y_scores, labels, ds.multilabel)
     report.update(probes.report(len(y_true)))
     rows += probes.rows(predictions, split)
