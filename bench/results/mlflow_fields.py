@@ -161,6 +161,8 @@ def job_fields(job: Mapping[str, Any], *, config: Mapping[str, Any], manifest: M
             "newsbench.version": newsbench_version, "mlflow.source.name": run_dir, "mlflow.source.type": "LOCAL",
             "mlflow.note.content": f"newsbench job `{job_id}` of run `{manifest.get('run_id')}`; "
                                    f"its files are in `{run_dir}`"}
+    if not config_hash:  # an imported run (bench import) has no config of its own to hash
+        del tags["newsbench.config_hash"]
     if git.get("commit"):
         tags["mlflow.source.git.commit"] = str(git["commit"])
         tags["newsbench.git_dirty"] = str(bool(git.get("dirty"))).lower()
