@@ -129,9 +129,9 @@ class Tracker:
                                            else self.client.create_experiment(name))
         return self._experiments[name]
 
-    def logged(self, experiment_id: str, run_id: str, job_id: str | None = None) -> dict[str, list[Any]]:
-        """The active MLflow runs of newsbench run ``run_id`` (of one job if ``job_id``), by job id."""
-        wanted = {RUN_ID_TAG: run_id, **({JOB_ID_TAG: job_id} if job_id else {})}
+    def logged(self, experiment_id: str, run_id: str) -> dict[str, list[Any]]:
+        """The active MLflow runs of newsbench run ``run_id``, by job id."""
+        wanted = {RUN_ID_TAG: run_id}
         # a value with a quote cannot go into a filter string: it is then matched below only
         query = " and ".join(f"tags.`{k}` = '{v}'" for k, v in wanted.items() if "'" not in v)
         found: dict[str, list[Any]] = {}
@@ -224,6 +224,7 @@ class LiveExport:
     tracker: Tracker | None
     say: Callable[[str], None] = warn
     _logged: list[str] = field(default_factory=list)
+    _before: dict[str, list[Any]] | None = None  # what a resumed run had logged already, read once
 
     @classmethod
     def start(cls, uri: str | None, say: Callable[[str], None] = warn) -> LiveExport:
@@ -231,7 +232,7 @@ class LiveExport:
         import_extra("mlflow", needed_by="--mlflow", package=PACKAGE, extra=EXTRA)
         try:
             return cls(tracker=Tracker.connect(uri), say=say)
-        except BenchError as exc:
+        except Exception as exc:  # noqa: BLE001 - as in on_job: a tracker that cannot be opened costs no run
             live = cls(tracker=None, say=say)
             live._stop(exc)
             return live
@@ -247,8 +248,9 @@ class LiveExport:
             return
         try:
             experiment_id = self.tracker.experiment_id(run.name)
-            existing = self.tracker.logged(experiment_id, run.run_id, job_id).get(job_id, [])
-            self.tracker.export_job(run, job_id, experiment_id, existing)
+            if self._before is None:
+                self._before = self.tracker.logged(experiment_id, run.run_id)
+            self.tracker.export_job(run, job_id, experiment_id, self._before.get(job_id, []))
             self._logged.append(job_id)
         except Exception as exc:  # noqa: BLE001 - tracking is optional: no failure of it may fail the run
             self._stop(exc)
