@@ -272,6 +272,27 @@ def test_run_logs_each_job_as_it_finishes_with_folds_as_steps(
 
 
 @needs_mlflow
+def test_a_resumed_run_logs_the_rest_and_points_every_job_at_the_final_folder(
+        tmp_path: Path, store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.test_integrity import as_interrupted
+
+    config = _cv_config(tmp_path)
+    code, run_path = _run(config)
+    partial = as_interrupted(run_path, drop=1)
+    first, last = RunDir(partial).job_ids()
+    assert main(["export", str(partial), "--mlflow", "--tracking-uri", str(store)]) == 0
+    out, err = capsys.readouterr()
+    assert "1 logged, 0 replaced, 0 unchanged" in out
+    assert f"{partial} is not complete (interrupted); its finished jobs are exported" in err
+    assert main(["run", "--resume", str(partial), "--data", str(tmp_path / "data"), "--quiet", "--mlflow",
+                 "--tracking-uri", str(store)]) == 0
+    logged = runs_by_job(store, "tiny_cv")
+    assert sorted(logged) == sorted([first, last])
+    assert {r.data.tags["newsbench.run_dir"] for r in logged.values()} == {str(run_path.resolve())}
+    assert deleted(store, "tiny_cv") == []
+
+
+@needs_mlflow
 def test_a_failing_tracker_never_fails_the_run(tmp_path: Path, store: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     config = _cv_config(tmp_path)

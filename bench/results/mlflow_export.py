@@ -223,7 +223,6 @@ class LiveExport:
 
     tracker: Tracker | None
     say: Callable[[str], None] = warn
-    _logged: list[str] = field(default_factory=list)
     _before: dict[str, list[Any]] | None = None  # what a resumed run had logged already, read once
 
     @classmethod
@@ -251,19 +250,20 @@ class LiveExport:
             if self._before is None:
                 self._before = self.tracker.logged(experiment_id, run.run_id)
             self.tracker.export_job(run, job_id, experiment_id, self._before.get(job_id, []))
-            self._logged.append(job_id)
         except Exception as exc:  # noqa: BLE001 - tracking is optional: no failure of it may fail the run
             self._stop(exc)
 
     def finish(self, run: RunDir) -> None:
-        """Point the logged jobs at the run's final folder (it lost its ``.partial`` name)."""
-        if self.tracker is None or not self._logged:
+        """Point every logged job of the run (this session's, and a resumed run's earlier ones) at its
+        final folder: it lost its ``.partial`` name."""
+        if self.tracker is None:
             return
+        final = str(run.path.resolve())
         try:
             experiment_id = self.tracker.experiment_id(run.name)
-            logged = self.tracker.logged(experiment_id, run.run_id)
-            for job_id in self._logged:
-                for mlrun in logged.get(job_id, []):
-                    self.tracker._set_run_dir(mlrun.info.run_id, str(run.path.resolve()))
+            for mlruns in self.tracker.logged(experiment_id, run.run_id).values():
+                for mlrun in mlruns:
+                    if mlrun.data.tags.get(RUN_DIR_TAG) != final:
+                        self.tracker._set_run_dir(mlrun.info.run_id, final)
         except Exception as exc:  # noqa: BLE001 - as in on_job
             self._stop(exc)
