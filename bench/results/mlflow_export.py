@@ -131,9 +131,8 @@ class Tracker:
 
     def logged(self, experiment_id: str, run_id: str) -> dict[str, list[Any]]:
         """The active MLflow runs of newsbench run ``run_id``, by job id."""
-        wanted = {RUN_ID_TAG: run_id}
-        # a value with a quote cannot go into a filter string: it is then matched below only
-        query = " and ".join(f"tags.`{k}` = '{v}'" for k, v in wanted.items() if "'" not in v)
+        # a run id with a quote cannot go into a filter string: it is then matched below only
+        query = f"tags.`{RUN_ID_TAG}` = '{run_id}'" if "'" not in run_id else ""
         found: dict[str, list[Any]] = {}
         token = None
         with tracker_errors(self.uri):
@@ -141,7 +140,7 @@ class Tracker:
                 page = self.client.search_runs([experiment_id], query, max_results=1000, page_token=token)
                 for mlrun in page:
                     tags = mlrun.data.tags
-                    if all(tags.get(k) == v for k, v in wanted.items()):
+                    if tags.get(RUN_ID_TAG) == run_id and JOB_ID_TAG in tags:
                         found.setdefault(tags[JOB_ID_TAG], []).append(mlrun)
                 token = page.token
                 if not token:
@@ -156,7 +155,7 @@ class Tracker:
             current = [r for r in existing if r.data.tags.get(DIGEST_TAG) == digest and r.info.status == "FINISHED"]
             if len(current) == 1 and len(existing) == 1:
                 if current[0].data.tags.get(RUN_DIR_TAG) != run_dir:  # the folder moved, or lost .partial
-                    self._set_run_dir(current[0].info.run_id, run_dir)
+                    self.set_run_dir(current[0].info.run_id, run_dir)
                 return "unchanged"
             for stale in existing:
                 self.client.delete_run(stale.info.run_id)
@@ -190,7 +189,8 @@ class Tracker:
         end = start + int(float(seconds) * 1000) if start is not None and isinstance(seconds, (int, float)) else None
         self.client.set_terminated(run_id, "FINISHED", end_time=end)
 
-    def _set_run_dir(self, mlflow_run_id: str, run_dir: str) -> None:
+    def set_run_dir(self, mlflow_run_id: str, run_dir: str) -> None:
+        """Point an MLflow run at the run folder's path (after a move, or the rename of a finished run)."""
         self.client.set_tag(mlflow_run_id, RUN_DIR_TAG, run_dir)
         self.client.set_tag(mlflow_run_id, "mlflow.source.name", run_dir)
 
@@ -264,6 +264,6 @@ class LiveExport:
             for mlruns in self.tracker.logged(experiment_id, run.run_id).values():
                 for mlrun in mlruns:
                     if mlrun.data.tags.get(RUN_DIR_TAG) != final:
-                        self.tracker._set_run_dir(mlrun.info.run_id, final)
+                        self.tracker.set_run_dir(mlrun.info.run_id, final)
         except Exception as exc:  # noqa: BLE001 - as in on_job
             self._stop(exc)

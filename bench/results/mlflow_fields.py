@@ -31,6 +31,7 @@ from bench.results.layout import ROW_KEYS
 TAG_PREFIX = "newsbench."
 RUN_ID_TAG, JOB_ID_TAG = "newsbench.run_id", "newsbench.job_id"
 RUN_DIR_TAG, DIGEST_TAG = "newsbench.run_dir", "newsbench.digest"
+FIELDS_VERSION = 1  # raise when what a job logs changes: every job is then exported afresh
 MAX_PARAM_CHARS = 500  # MLflow's limit before 2.x raised it; longer values are cut (config.yaml has them whole)
 TIMINGS = ("fit_seconds", "predict_seconds", "feature_seconds", "seconds")
 _UNSAFE = re.compile(r"[^\w.\- /]")
@@ -70,8 +71,9 @@ def param_text(value: Any) -> str:
 
 
 def job_digest(job: Mapping[str, Any], config_hash: str) -> str:
-    """sha256 of a job's record and its config: an MLflow run with this digest needs no new export."""
-    text = json.dumps(job, sort_keys=True, ensure_ascii=False, default=str) + config_hash
+    """sha256 of a job's record, its config and ``FIELDS_VERSION``: an MLflow run with this digest needs
+    no new export."""
+    text = json.dumps(job, sort_keys=True, ensure_ascii=False, default=str) + config_hash + str(FIELDS_VERSION)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
