@@ -23,8 +23,8 @@ from bench.core.errors import BenchError
 
 # The modules of bench.commands in pipeline order, which is the order of `bench --help`:
 # build data, check and run a config, look at runs, compare and re-score them, bring in
-# outside predictions, write the report.
-COMMAND_MODULES = ("data", "run", "runs", "compare", "report")
+# outside predictions, write the report, send runs to a tracker.
+COMMAND_MODULES = ("data", "run", "runs", "compare", "report", "export")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -51,7 +51,7 @@ ALL = dict(commands())
 def test_every_command_is_registered_in_pipeline_order() -> None:
     assert set(COMMAND_MODULES) == {m.name for m in pkgutil.iter_modules(bench.commands.__path__)}
     assert list(_subparsers(build_parser())) == ["data", "validate", "run", "ls", "show", "compare", "rescore",
-                                                 "import", "report"]
+                                                 "import", "report", "export"]
 
 
 @pytest.mark.parametrize("name", sorted(ALL))
@@ -75,7 +75,7 @@ def test_shared_concepts_have_one_name_and_one_meaning() -> None:
     data, results = _by_option("--data"), _by_option("--results")
     assert set(data) == {"data build", "data show", "validate", "run", "ls", "show", "rescore", "import",
                          "report"}
-    assert set(results) == {"run", "ls", "show", "compare", "rescore", "import", "report"}
+    assert set(results) == {"run", "ls", "show", "compare", "rescore", "import", "report", "export"}
     for found in (data, results):
         assert {a.metavar for a in found.values()} == {"DIR"} and len({a.default for a in found.values()}) == 1
     assert {name for name, parser in ALL.items() if any("--out" in a.option_strings for a in options(parser))} == set()

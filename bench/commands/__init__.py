@@ -110,6 +110,14 @@ def results_option(parser: argparse.ArgumentParser | Any, help: str = "where run
     parser.add_argument("--results", type=folder, default=DEFAULT_RESULTS, metavar="DIR", help=help)
 
 
+def tracking_uri_option(parser: argparse.ArgumentParser | Any) -> None:
+    """``--tracking-uri URI``: where ``bench export --mlflow`` and ``bench run --mlflow`` log (docs/tracking.md)."""
+    parser.add_argument("--tracking-uri", metavar="URI",
+                        help="MLflow tracking URI: a server (http://HOST:5000), a folder (file:/PATH), or "
+                             "sqlite:///FILE.db with the full mlflow package (default: $MLFLOW_TRACKING_URI, else "
+                             "MLflow's own default, sqlite:///mlflow.db)")
+
+
 def format_option(parser: argparse.ArgumentParser, unavailable: Mapping[str, str], note: str = "") -> None:
     """``--format`` with the shared choices; ``unavailable`` maps a format this command cannot render to why."""
     by_reason: dict[str, list[str]] = {}

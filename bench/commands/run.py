@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench.commands import data_option, deprecated_alias, positive_int, results_option
+from bench.commands import data_option, deprecated_alias, positive_int, results_option, tracking_uri_option
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,6 +35,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="hash every dataset's content and check it against its fingerprint before the run "
                           "(default: only when a split file's size or time changed)")
     _executor_options(run)
+    tracking = run.add_argument_group("tracking", "log each job to MLflow as it finishes (docs/tracking.md; "
+                                      "needs: pip install -e \".[mlflow]\")")
+    tracking.add_argument("--mlflow", action="store_true",
+                          help="log each finished job to MLflow; if the tracker fails, one warning and the run "
+                               "goes on without it (exit code unchanged)")
+    tracking_uri_option(tracking)
     run.set_defaults(handler=run_command)
 
 
@@ -145,18 +151,34 @@ def run_command(args: argparse.Namespace) -> int:
     else:
         loaded = load_config(args.config, args.overrides)
         results_root = args.results
+    tracker = _start_tracker(args)
     executor = _make_executor(args)
     progress = make_progress(quiet=args.quiet)
     try:
         run = run_benchmark(loaded, data_root=args.data, results_root=results_root, n_jobs=args.jobs or 1,
                             progress=progress, command=["bench", *sys.argv[1:]], resume=resume, executor=executor,
-                            verify=args.verify)
+                            verify=args.verify, on_job=tracker.on_job if tracker else None)
     except RunInterrupted as stop:
         print(f"bench: interrupted; resume with `bench run --resume {stop.path}`", file=sys.stderr)
         return 130
     finally:
         if executor is not None:
             executor.close()
+    if tracker is not None:
+        tracker.finish(run)
     print_table(summarize_run(run), title=run.run_id, notes=run_notes(run.manifest), run=run)
     print(run.path)
     return 0
+
+
+def _start_tracker(args: argparse.Namespace) -> Any:
+    """``bench run --mlflow``: a ``LiveExport`` (a missing extra is an error before anything runs), else None."""
+    from bench.core.errors import BenchError
+
+    if not args.mlflow:
+        if args.tracking_uri is not None:
+            raise BenchError("--tracking-uri: only used with --mlflow; add --mlflow or drop --tracking-uri")
+        return None
+    from bench.results.mlflow_export import LiveExport
+
+    return LiveExport.start(args.tracking_uri)

@@ -190,12 +190,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, n_jobs: int, progress: Progress,
                   command: Sequence[str] = (), resume: RunDir | None = None,
-                  executor: Executor | None = None, verify: bool = False) -> RunDir:
+                  executor: Executor | None = None, verify: bool = False,
+                  on_job: Callable[[RunDir, str], None] | None = None) -> RunDir:
     """Run every job of ``loaded`` (or the unfinished jobs of ``resume``) and return the complete run.
 
     ``executor`` runs the tasks (e.g. a ``bench.run.dask_executor.DaskExecutor``); by default
     ``make_executor(n_jobs)``. ``verify`` hashes every dataset's content before the run
-    (``bench run --verify``); without it only changed split files are hashed.
+    (``bench run --verify``); without it only changed split files are hashed. ``on_job(run, job_id)``
+    is called after each job is saved (``bench run --mlflow``); it must not raise.
 
     Raises:
         RunInterrupted: after marking the run ``interrupted`` (Ctrl-C or SIGTERM).
@@ -248,6 +250,8 @@ def run_benchmark(loaded: LoadedConfig, *, data_root: Path, results_root: Path, 
                 run.write_job(result.job_id, result.record(), result.predictions, result.probe_predictions)
                 run.set_job(result.job_id, status="done", **result.timings())
                 progress.advance(result.job_id, result.seconds)
+                if on_job is not None:
+                    on_job(run, result.job_id)
     except KeyboardInterrupt:
         run.update_manifest(status="interrupted")
         raise RunInterrupted(run.path) from None
