@@ -65,3 +65,16 @@ def test_remembered_analysis_gives_the_same_matrices(texts: list[str], params: d
     for _ in range(2):
         remembered = remember_analysis(HashingVectorizer(**params)).transform(texts)
         _same(_to_csr(HashingVectorizer(**params).transform(texts)), _to_csr(remembered))
+
+
+def test_counts_kept_stay_bounded(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past ``MAX_TEXTS`` a fit goes to sklearn, and a new corpus drops the old one's counts."""
+    from bench.learn import analysis
+
+    monkeypatch.setattr(analysis, "MAX_TEXTS", 40)
+    assert fit_transform_texts(TfidfVectorizer(), texts[:40], texts[40:45]) is None
+    for start in (0, 30):  # 30 + 30 texts kept > 40: the first corpus's counts are dropped
+        counted = fit_transform_texts(TfidfVectorizer(), texts[start:start + 25], texts[start + 25:start + 30])
+        assert counted is not None
+        _same(_to_csr(TfidfVectorizer().fit_transform(texts[start:start + 25])), _to_csr(counted[0]))
+        assert sum(len(c.rows) for c in analysis._counts.values()) <= 40

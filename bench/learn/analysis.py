@@ -8,10 +8,11 @@ on BBC News: regex tokenizing and n-gram joining were over half of ``_count_voca
 
 The analyzer is a pure function of the vectorizer's parameters and the text, so its output is
 kept per parameter set and given back as is: the vectorizer sees the same tokens in the same
-order and builds the same matrices bit for bit. Only vectorizers whose parameters are plain
-values are served (a callable tokenizer or preprocessor is not compared by value); past
-``MAX_TOKENS`` kept tokens nothing more is kept, so memory stays bounded on large corpora
-(equal token strings are shared, so a token costs a pointer).
+order and builds the same matrices bit for bit. For plain ``CountVectorizer``/``TfidfVectorizer``
+the count of each term in each text is kept too, and a fold's matrices are cut from them
+(``fit_transform_texts``). Only vectorizers whose parameters are plain values are served (a
+callable tokenizer or preprocessor is not compared by value); ``MAX_TOKENS`` and ``MAX_TEXTS``
+bound what is kept, so memory stays bounded on large corpora.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_TOKENS = 5_000_000  # about 40 MB of pointers, plus the distinct tokens
+# Texts counted and kept at most (their term lists too: some hundreds of MB for news with bigrams);
+# a larger fit goes to scikit-learn's own path, with analyses kept up to MAX_TOKENS.
+MAX_TEXTS = 20_000
 
 _kept: dict[str, tuple[dict[str, tuple[str, ...]], dict[str, str]]] = {}
 _n_tokens = 0
@@ -78,7 +82,6 @@ class _Counts:
     def row(self, doc: str, analyze: Callable[[str], Any]) -> tuple[Any, Any]:
         import numpy as np
 
-        global _n_tokens
         found = self.rows.get(doc)
         if found is not None:
             return found
@@ -91,9 +94,7 @@ class _Counts:
             counter[i] = counter.get(i, 0) + 1
         found = (np.fromiter(counter.keys(), dtype=np.int64, count=len(counter)),
                  np.fromiter(counter.values(), dtype=np.int64, count=len(counter)))
-        if _n_tokens + len(counter) <= MAX_TOKENS:
-            self.rows[doc] = found
-            _n_tokens += len(counter)
+        self.rows[doc] = found
         return found
 
 
@@ -138,6 +139,10 @@ def fit_transform_texts(vectorizer: Any, train: list[str], test: list[str]) -> t
     low = vectorizer.min_df if isinstance(vectorizer.min_df, int) else vectorizer.min_df * n_doc
     if high < low:
         return None  # scikit-learn's own error says it
+    if len(train) + len(test) > MAX_TEXTS:
+        return None
+    if sum(len(c.rows) for c in _counts.values()) + len(train) + len(test) > MAX_TEXTS:
+        _counts.clear()  # a new corpus: the term lists of the old one go
     analyze = vectorizer.build_analyzer()
     counts = _counts.setdefault(key, _Counts())
     train_rows = [counts.row(doc, analyze) for doc in train]
