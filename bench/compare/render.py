@@ -283,8 +283,23 @@ def _fit_rows(comparison: Comparison) -> list[list[Cell]]:
     return out
 
 
+def _stacked(head: list[Cell], rows: list[list[Cell]]) -> tuple[list[Cell], list[list[Cell]]]:
+    """Dataset, features and model as the three lines of one column (names stay whole)."""
+    from bench.results.fit import Cell as FitCell
+
+    def stack(cells: list[Cell]) -> Cell:
+        return FitCell((tuple(c.at(0) for c in cells),))
+
+    return [stack(head[:3]), *head[3:]], [[stack(row[:3]), *row[3:]] for row in rows]
+
+
 def print_terminal(comparison: Comparison, width: int | None = None, file: Any = None) -> None:
-    """The table drawn to fit the terminal (``bench.results.fit``), then the notes, word-wrapped."""
+    """The table drawn to fit the terminal (``bench.results.fit``), then the notes, word-wrapped.
+
+    Three tables are tried: run names in the header, runs named by a letter (spelled out under the
+    table), and the latter with dataset/features/model stacked in one column; the one that fits at the
+    widest level (CI brackets under their numbers, then headers abbreviated) is drawn.
+    """
     from rich.console import Console
     from rich.markup import escape
 
@@ -292,19 +307,20 @@ def print_terminal(comparison: Comparison, width: int | None = None, file: Any =
     from bench.results.fit import draw, fitting_level, levels, target_width
 
     width = target_width(width)
-    head = [FitCell.words(h) for h in _header(comparison)]
     rows = _fit_rows(comparison)
-    level = fitting_level(head, rows, width)
-    letters: list[str] = []
-    if level is None:  # runs named by a letter, spelled out under the table
-        letters = [chr(ord("A") + i) if i < 26 else str(i + 1) for i in range(len(comparison.runs))]
-        short = dataclasses.replace(comparison, runs=tuple(letters))
-        head = [FitCell.words(h) for h in _header(short)]
-        level = fitting_level(head, rows, width)
-    draw(head, rows, right=[i >= 3 for i in range(len(head))],
-         level=levels(head, rows) - 1 if level is None else level, width=width, file=file)
+    letters = [chr(ord("A") + i) if i < 26 else str(i + 1) for i in range(len(comparison.runs))]
+    lettered = [FitCell.words(h) for h in _header(dataclasses.replace(comparison, runs=tuple(letters)))]
+    variants = [([FitCell.words(h) for h in _header(comparison)], rows, False), (lettered, rows, True),
+                (*_stacked(lettered, rows), True)]
+    fits = [(level, i) for i, (head, body, _) in enumerate(variants)
+            if (level := fitting_level(head, body, width)) is not None]
+    level, chosen = min(fits) if fits else (None, len(variants) - 1)  # the fewest lines a cell, then the first
+    head, body, named_by_letter = variants[chosen]
+    draw(head, body, right=[i >= 3 for i in range(len(head))] if len(head) == len(rows[0]) else
+         [i >= 1 for i in range(len(head))], level=levels(head, body) - 1 if level is None else level,
+         width=width, file=file)
     console = Console(file=file, width=width)
-    if letters:
+    if named_by_letter:
         named = ", ".join(f"{letter} = {run}" for letter, run in zip(letters, comparison.runs))
         console.print(f"- runs: {escape(named)}", highlight=False)
     for note in notes(comparison):

@@ -321,10 +321,19 @@ def interaction_features(A: sparse.csr_matrix, B: sparse.csr_matrix, *, terms: b
 def _fit_base(spec: FeatureSpec, train: pd.DataFrame, test: pd.DataFrame, *, stance: bool) -> tuple[Any, Any]:
     from scipy import sparse
 
+    from bench.learn.analysis import fit_transform_texts, remember_analysis
+
     kind = feature_kind(spec.kind)
     vectorizer = _import(kind.vectorizer)(**_normalize_params(spec.params))
+    # CV folds re-read the same texts: each is counted (or analyzed) once per process, and the matrices
+    # are the same bit for bit (bench.learn.analysis)
     if not stance:
         texts = _texts(train, "text")
+        if (counted := fit_transform_texts(vectorizer, texts, _texts(test, "text"))) is not None:
+            X_train = _to_csr(counted[0])
+            return X_train, _to_csr(counted[1], X_train.dtype)
+    vectorizer = remember_analysis(vectorizer)
+    if not stance:
         fitted = (vectorizer.fit_transform(texts) if hasattr(vectorizer, "fit_transform")
                   else vectorizer.fit(texts).transform(texts))  # a custom block may have fit and transform only
         X_train = _to_csr(fitted)

@@ -3,7 +3,8 @@
 Each cell offers layouts from widest to narrowest (``0.57 ±0.01 [0.45, 0.68]`` on one line, then
 the bracket on a second line, ...). The first level at which the whole table fits the width is
 drawn; past the narrowest, the table is drawn at its narrowest and the terminal may scroll, but
-rich never folds a cell (``no_wrap``), so what is printed is always whole.
+rich never folds a cell (``no_wrap``), so what is printed is always whole. Headers abbreviate last
+(``f1_macro`` -> ``F1m``), each short form spelled out in a line under the table.
 """
 
 from __future__ import annotations
@@ -14,6 +15,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 PIPED_WIDTH = 100  # the width of a table written to a file or a pipe, unless COLUMNS says otherwise
+# Short forms of header words (metric and column names), used only at the narrowest levels and always
+# spelled out under the table; a header word not listed here is never shortened.
+ABBREVIATE_AT = 2
+ABBREVIATIONS = {
+    "accuracy": "acc", "balanced_accuracy": "bacc", "cohen_kappa": "kappa", "f1_macro": "F1m",
+    "f1_micro": "F1mi", "f1_weighted": "F1w", "f1_per_class": "F1/cls", "f_avg": "Favg", "fnc1_score": "FNC",
+    "hamming_loss": "ham", "log_loss": "LL", "precision_macro": "Pm", "precision_micro": "Pmi",
+    "precision_weighted": "Pw", "precision_per_class": "P/cls", "recall_macro": "Rm", "recall_micro": "Rmi",
+    "recall_weighted": "Rw", "recall_per_class": "R/cls", "roc_auc": "AUC", "subset_accuracy": "subacc",
+    "features": "feat", "(baseline)": "(base)",
+}
 
 
 @dataclass(frozen=True)
@@ -38,12 +50,18 @@ class Cell:
             layouts += [(" ".join(first), " ".join(rest)), (" ".join(first), *rest)]
             split = [line for part in [*first, *rest] for line in part.replace(", ", ",\n").split("\n")]
             layouts.append(tuple(split))
-        return cls(tuple(dict.fromkeys(layouts)))
+        return cls(tuple(layouts))  # repeats kept: a level means the same layout in every cell
 
     @classmethod
     def words(cls, text: str) -> Cell:
-        """A header: whole, then one word a line (names are never split inside)."""
-        return cls(tuple(dict.fromkeys([(text,), tuple(text.split(" "))])))
+        """A header: whole, then one word a line (names are never split inside); from level
+        ``ABBREVIATE_AT`` on (once a number's CI has moved under it), with ``ABBREVIATIONS`` applied."""
+        words = text.split(" ")
+        short = [ABBREVIATIONS.get(w, w) for w in words]
+        full = [(text,), tuple(words)] if len(words) > 1 else [(text,)] * ABBREVIATE_AT
+        if short == words:
+            return cls(tuple(full))
+        return cls((*full, *dict.fromkeys([(" ".join(short),), tuple(short)])))
 
     def at(self, level: int) -> str:
         return "\n".join(self.layouts[min(level, len(self.layouts) - 1)])
@@ -83,9 +101,16 @@ def fitting_level(header: Sequence[Cell], rows: Sequence[Sequence[Cell]], width:
     return None
 
 
+def abbreviations(header: Sequence[Cell], level: int) -> list[str]:
+    """``short=full`` for each abbreviated header word drawn at ``level``, in column order."""
+    pairs = [(s, f) for h in header for s, f in zip(h.at(level).split(), h.at(0).split()) if s != f]
+    return [f"{s}={f}" for s, f in dict.fromkeys(pairs)]  # no space inside: a wrapped line keeps pairs whole
+
+
 def draw(header: Sequence[Cell], rows: Sequence[Sequence[Cell]], *, right: Sequence[bool], level: int,
          width: int, title: str = "", file: object = None) -> None:
-    """Print the table at ``level`` with rich; cells never fold (the console is widened if need be)."""
+    """Print the table at ``level`` with rich, and a line spelling out its abbreviated headers; cells never
+    fold (the console is widened if need be)."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
@@ -100,3 +125,5 @@ def draw(header: Sequence[Cell], rows: Sequence[Sequence[Cell]], *, right: Seque
     need = max(table_width(header, rows, level), len(title))
     console = Console(file=file, soft_wrap=False, width=max(width, need))
     console.print(table)
+    if short := abbreviations(header, level):
+        Console(file=file, width=width).print(escape("abbreviations: " + ", ".join(short)), highlight=False)
