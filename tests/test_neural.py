@@ -39,7 +39,7 @@ def blobs(rng: np.random.Generator, n: int, n_labels: int = 3, width: int = 40) 
     return sparse.csr_matrix(X), y
 
 
-SMALL = {"epochs": 15, "batch_size": 16, "learning_rate": 0.01}
+SMALL = {"epochs": 15, "batch_size": 32, "learning_rate": 0.01}
 
 
 @needs_torch
@@ -196,6 +196,7 @@ evaluation:
 
 
 @needs_torch
+@pytest.mark.slow
 def test_a_config_runs_through_the_cli_and_repeats_bit_for_bit(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "uclmr.yaml"
@@ -226,3 +227,14 @@ def test_multilabel_is_one_binary_network_per_label(rng: np.random.Generator, se
     pred = model.fit(X, Y).predict(X)
     assert pred.shape == Y.shape and (pred == Y).mean() >= 0.95
     assert all(isinstance(e, TorchMLP) and e.random_state == seed for e in model.estimators_)
+
+
+@needs_torch
+def test_the_uclmr_config_validates_to_five_seeds_of_the_union(data_root: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # the config names its dataset spec from the root
+    assert main(["validate", "configs/fnc1_uclmr.yaml", "--data", str(tmp_path / "data")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[:5] == [f"fnc1__uclmr__mlp__s{s}" for s in range(5)]
+    assert "ok: 5 jobs" in out[5] and "5 model fits" in out[5]
