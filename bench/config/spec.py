@@ -28,7 +28,7 @@ class FeatureSpec:
     kind: str
     params: dict[str, Any] = field(default_factory=dict)
     of: tuple[str, ...] = ()
-    interaction: Literal["none", "cosine"] = "cosine"
+    interaction: Literal["none", "cosine", "cosine_only"] = "cosine"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,6 +65,8 @@ class ModelSpec:
     input: Literal["features", "text"] | None = field(default=None, metadata={"omit_if_none": True})
     # left out of the snapshot when unset, so that configs without tuning keep their hash
     tune: TuneSpec | None = field(default=None, metadata={"omit_if_none": True})
+    # the feature blocks it pairs with (unset: every block); left out of the snapshot while unset
+    blocks: tuple[str, ...] | None = field(default=None, metadata={"omit_if_none": True})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -322,7 +324,8 @@ class RunConfig:
         ``bench.run.validate.job_grid`` gives the exact grid.
         """
         n_text = sum(m.input == "text" for m in self.models)
-        per_seed = len(self.features) * (len(self.models) - n_text) + n_text
+        per_seed = sum(len(self.features if m.blocks is None else m.blocks) for m in self.models
+                       if m.input != "text") + n_text
         ev = self.evaluation
         n_data = sum(len(t.train) * len(t.test) for t in ev.transfer) if ev.transfer else len(self.datasets)
         return n_data * per_seed * len(self.seeds)

@@ -10,7 +10,8 @@ texts and targets together, so that both live in the same vector space: the colu
 ``[text | target | interaction]``, where the interaction (``interaction: cosine``) is the
 cosine of the two vectors, that cosine one-hot in ``COSINE_BINS`` bins (a linear model can
 then learn a non-monotone effect, e.g. "very similar" is *agree*/*discuss*, "somewhat" is
-*disagree*), and, for term features, the share of target terms found in the text. A
+*disagree*), and, for term features, the share of target terms found in the text;
+``interaction: cosine_only`` makes the block that cosine alone (UCLMR's similarity column). A
 union's own ``interaction`` has no effect: each member brings what its own setting gives;
 topic tasks have no target, so there ``interaction`` has no effect either. For
 stance the vectorizer is fitted on the *distinct* train texts and targets: FNC-1 pairs each
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 COSINE_BINS = 10
 
 __all__ = ["COSINE_BINS", "FEATURES", "FeatureKind", "FeatureMatrices", "FeatureParamError", "check_feature_params",
-           "features_nonnegative", "fit_features", "interaction_features"]
+           "features_nonnegative", "fit_features", "interaction_features", "pair_cosine"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -292,6 +293,16 @@ def _distinct(texts: list[str]) -> tuple[Any, list[str]]:
     return codes, list(uniques)
 
 
+def pair_cosine(A: sparse.csr_matrix, B: sparse.csr_matrix) -> Any:
+    """The cosine of each row of ``A`` with the same row of ``B`` (0 where either is all zeros)."""
+    import numpy as np
+
+    dot = np.asarray(A.multiply(B).sum(axis=1)).ravel()
+    norm_a = np.sqrt(np.asarray(A.multiply(A).sum(axis=1)).ravel())
+    denom = norm_a * np.sqrt(np.asarray(B.multiply(B).sum(axis=1)).ravel())
+    return np.clip(np.divide(dot, denom, out=np.zeros_like(dot), where=denom > 0), -1.0, 1.0)
+
+
 def interaction_features(A: sparse.csr_matrix, B: sparse.csr_matrix, *, terms: bool) -> Any:
     """Columns that relate text rows ``A`` to target rows ``B`` (same vector space).
 
@@ -301,12 +312,7 @@ def interaction_features(A: sparse.csr_matrix, B: sparse.csr_matrix, *, terms: b
     """
     import numpy as np
 
-    dot = np.asarray(A.multiply(B).sum(axis=1)).ravel()
-    norm_a = np.sqrt(np.asarray(A.multiply(A).sum(axis=1)).ravel())
-    norm_b = np.sqrt(np.asarray(B.multiply(B).sum(axis=1)).ravel())
-    denom = norm_a * norm_b
-    cos = np.divide(dot, denom, out=np.zeros_like(dot), where=denom > 0)
-    cos = np.clip(cos, -1.0, 1.0)
+    cos = pair_cosine(A, B)
     bins = np.zeros((len(cos), COSINE_BINS))
     bins[np.arange(len(cos)), np.clip((cos * COSINE_BINS).astype(int), 0, COSINE_BINS - 1)] = 1.0
     columns = [cos[:, None], bins]
@@ -349,6 +355,8 @@ def _fit_base(spec: FeatureSpec, train: pd.DataFrame, test: pd.DataFrame, *, sta
         blocks = [A, B]
         if spec.interaction == "cosine":
             blocks.append(sparse.csr_matrix(interaction_features(A, B, terms=kind.terms).astype(V.dtype)))
+        elif spec.interaction == "cosine_only":  # UCLMR's tf-idf similarity: one column, no vectors
+            blocks = [sparse.csr_matrix(pair_cosine(A, B).astype(V.dtype)[:, None])]
         out.append(_to_csr(sparse.hstack(blocks, format="csr"), V.dtype))
     return out[0], out[1]
 

@@ -113,6 +113,8 @@ for _spec in (
     EstimatorSpec(name="mlp", factory="sklearn.neural_network.MLPClassifier",
                   defaults={"hidden_layer_sizes": (100,), "early_stopping": True},
                   description="one hidden layer of 100 ReLUs, early stopping on 10% of train"),
+    EstimatorSpec(name="torch_mlp", factory="bench.learn.neural.TorchMLP",
+                  description="PyTorch MLP with dropout, UCLMR's settings by default (extra: neural)"),
     # PassiveAggressiveClassifier is deprecated in scikit-learn 1.8; this is its documented equivalent.
     # text-in; the extra `fasttext` (bench/learn/fasttext_model.py, imported when a model is built)
     EstimatorSpec(name="fasttext", factory="bench.learn.fasttext_model.FastTextClassifier", input="text",

@@ -123,13 +123,14 @@ class JobResult:
 def job_grid(config: RunConfig) -> list[tuple[FeatureSpec | None, ModelSpec]]:
     """(feature block, model) of each job of one dataset and seed, in the grid's order.
 
-    A model on feature blocks pairs with every block; a text-in model (docs/models.md) reads
+    A model on feature blocks pairs with every block (or those in its ``blocks``); a text-in model (docs/models.md) reads
     the texts, so it pairs with none (``None``) and forms one job under the pseudo block ``text``.
     """
     from bench.learn.models import model_input
 
     text_in = [m for m in config.models if model_input(m) == "text"]
-    return [(f, m) for f in config.features for m in config.models if m not in text_in] + [
+    return [(f, m) for f in config.features for m in config.models
+            if m not in text_in and (m.blocks is None or f.name in m.blocks)] + [
         (None, m) for m in text_in]
 
 

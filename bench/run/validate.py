@@ -13,6 +13,7 @@ this module stays cheap for ``bench validate`` and ``bench --help``.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -132,7 +133,7 @@ def _check_models(config: RunConfig, doc: Doc) -> None:
 
 
 def _check_text_models(config: RunConfig, doc: Doc) -> None:
-    """Text-in models need no block, models on blocks need one, and no block may be called ``text``."""
+    """Text-in models need no block, models on blocks need one (``blocks``: known ones), no block is ``text``."""
     from bench.learn.models import TEXT_BLOCK, model_input
 
     inputs = [model_input(m) for m in config.models]
@@ -141,6 +142,19 @@ def _check_text_models(config: RunConfig, doc: Doc) -> None:
             if block.name == TEXT_BLOCK:
                 raise doc.error(("features", i, "name"), f"{TEXT_BLOCK!r} is the feature name of text-in models' "
                                 "jobs; rename this block")
+    names = [f.name for f in config.features]
+    for i, (model, kind) in enumerate(zip(config.models, inputs, strict=True)):
+        if model.blocks is not None and kind == "text":
+            raise doc.error(("models", i, "blocks"), f"model {model.name!r} reads texts and pairs with no feature "
+                            "block; remove blocks")
+        if model.blocks is not None and not model.blocks:
+            raise doc.error(("models", i, "blocks"), "empty list; name the blocks to pair with, or remove blocks "
+                            "to pair with every block")
+        for j, name in enumerate(model.blocks or ()):
+            if name not in names:
+                hint = difflib.get_close_matches(name, names, n=1)
+                raise doc.error(("models", i, "blocks", j), f"no feature block named {name!r}"
+                                + (f"; did you mean {hint[0]!r}?" if hint else "; name a block under features"))
     if not config.features and "features" in inputs:
         i = inputs.index("features")
         raise doc.error(("models", i, "estimator"), f"model {config.models[i].name!r} is fitted on feature blocks "
@@ -214,7 +228,7 @@ def count_fits(config: RunConfig, grid_models: Sequence[ModelSpec] | None = None
     from bench.run.tuning import n_candidates
 
     if grid_models is None:
-        grid_models = [m for _ in config.features for m in config.models]
+        grid_models = [m for f in config.features for m in config.models if m.blocks is None or f.name in m.blocks]
     units = config.evaluation.cv.folds if config.evaluation.cv else 1
     per_seed = sum(1 + (m.tune.folds * n_candidates(m.tune) if m.tune else 0) for m in grid_models)
     ev = config.evaluation
@@ -321,6 +335,10 @@ def check_datasets(loaded: LoadedConfig, datasets: Mapping[str, DatasetInfo], *,
         if ev.by_target and info.task != "stance":
             raise doc.error(("evaluation", "by_target"), f"dataset {info.name!r} is a {info.task} task "
                             "without targets; remove by_target or use a stance dataset")
+        for f, block in enumerate(config.features):
+            if block.interaction == "cosine_only" and info.task != "stance":
+                raise doc.error(("features", f, "interaction"), f"cosine_only is the cosine of a text and its target, "
+                                f"and dataset {info.name!r} is a {info.task} task without targets; remove it")
         for m, model in enumerate(config.models):
             if model.per_target and info.task != "stance":
                 raise doc.error(("models", m, "per_target"), f"dataset {info.name!r} is a {info.task} task "
