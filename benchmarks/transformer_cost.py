@@ -25,33 +25,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-
-
-def build_model(texts: list[str], folder: Path) -> Path:
-    """A random 2-layer BERT and a WordPiece tokenizer learned from ``texts``, saved like a checkpoint."""
-    import torch
-    import transformers
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=8000, special_tokens=SPECIAL))
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
-    tok.decoder = decoders.WordPiece()
-    fast = transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-        mask_token="[MASK]", model_input_names=["input_ids", "token_type_ids", "attention_mask"])
-    config = transformers.BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=64, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=256, max_position_embeddings=512)
-    torch.manual_seed(0)
-    folder.mkdir(parents=True, exist_ok=True)
-    fast.save_pretrained(folder)
-    transformers.BertModel(config).save_pretrained(folder)
-    return folder
 
 
 def main() -> None:
@@ -68,7 +41,11 @@ def main() -> None:
     from datasets import load_from_disk
 
     texts = list(load_from_disk(str(args.data / "bbc"))["train"]["text"])
-    folder = build_model(texts, args.results / "tiny-bert-bbc")
+    sys.path.insert(0, str(REPO))
+    from tests.tiny_transformer import save_tiny_bert  # the tests' builder, wider: 64 units, 8,000 words
+
+    folder = save_tiny_bert(args.results / "tiny-bert-bbc", texts=texts, vocab_size=8000, hidden_size=64,
+                            intermediate_size=256, max_positions=512)
     config = args.results / "tiny-bert-bbc.yaml"
     config.write_text(f"""name: bbc-tiny-bert
 datasets: [{REPO / "configs/datasets/bbc.yaml"}]

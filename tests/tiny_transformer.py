@@ -22,8 +22,13 @@ def corpus() -> list[str]:
             " ".join(str(i) for i in range(100))]
 
 
-def save_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
-    """Write the tokenizer and a random ``BertModel`` (config.json, model.safetensors) into ``folder``."""
+def save_tiny_bert(folder: Path, *, seed: int = 0, texts: list[str] | None = None, vocab_size: int = 500,
+                   hidden_size: int = 32, intermediate_size: int = 37, max_positions: int = 64) -> Path:
+    """Write the tokenizer and a random ``BertModel`` (config.json, model.safetensors) into ``folder``.
+
+    The vocabulary is learned from ``texts`` (default: the tiny datasets' words); the sizes default
+    to the tests' model (benchmarks/transformer_cost.py builds a wider one on BBC News).
+    """
     import torch
     import transformers
     from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
@@ -31,7 +36,8 @@ def save_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
     tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    tok.train_from_iterator(corpus(), trainers.WordPieceTrainer(vocab_size=500, special_tokens=SPECIAL))
+    tok.train_from_iterator(corpus() if texts is None else texts,
+                            trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL))
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
@@ -39,8 +45,9 @@ def save_tiny_bert(folder: Path, *, seed: int = 0) -> Path:
     fast = transformers.PreTrainedTokenizerFast(
         tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
         mask_token="[MASK]", model_input_names=["input_ids", "token_type_ids", "attention_mask"])
-    config = transformers.BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
-                                     num_attention_heads=2, intermediate_size=37, max_position_embeddings=64)
+    config = transformers.BertConfig(vocab_size=tok.get_vocab_size(), hidden_size=hidden_size, num_hidden_layers=2,
+                                     num_attention_heads=2, intermediate_size=intermediate_size,
+                                     max_position_embeddings=max_positions)
     transformers.logging.disable_progress_bar()
     torch.manual_seed(seed)
     folder.mkdir(parents=True, exist_ok=True)
