@@ -156,3 +156,24 @@ def test_parameter_errors_are_one_line_before_anything_trains(tmp_path: Path, ca
     code, _, err = _run(config, tmp_path, capsys, command="validate")
     assert code == 2 and err.count("\n") == 1, err
     assert re.search(message, err), err
+
+
+@needs_fasttext
+def test_the_embeddings_fasttext_leaves_uninitialised_are_zeros_in_a_used_process(rng: np.random.Generator,
+                                                                                 seed: int) -> None:
+    """fastText's one-thread start fills a tenth of the embeddings; the rest must not be leftover bytes.
+
+    A small matrix comes from memory the process used before: without zero-filling, the
+    leftover random bytes below give values like 1e20, "Encountered NaN" or another model.
+    """
+    import os
+
+    X, y = _toy(rng, 200)
+    first = FastTextClassifier(epoch=5, bucket=1000, random_state=seed).fit(X, y)
+    junk = [bytearray(os.urandom(1 << 16)) for _ in range(2000)]  # freed blocks full of random bytes
+    del junk
+    second = FastTextClassifier(epoch=5, bucket=1000, random_state=seed).fit(X, y)
+    matrix = second.model_.get_input_matrix()
+    assert np.isfinite(matrix).all() and np.abs(matrix).max() < 10
+    assert np.array_equal(first.model_.get_input_matrix(), matrix)
+    assert first.predict_proba(X).tobytes() == second.predict_proba(X).tobytes()

@@ -14,7 +14,12 @@ probability reaches ``threshold``. Single-label data trains a softmax by default
 
 Determinism: with ``thread: 1`` (the default) and the run's seed as fastText's ``seed``,
 two fits on the same data give the same model bit for bit. More threads train
-asynchronously (Hogwild) and are faster but not reproducible.
+asynchronously (Hogwild) and are faster but not reproducible. One thread has a catch:
+fastText's single-thread initialisation fills only the first tenth of the embedding matrix
+with random values and leaves the rest as the allocator returns it: zeros for a large matrix
+in a fresh process, the bytes of earlier objects otherwise (seen here in a long test process:
+values of 1e20 and "Encountered NaN"). ``_zeroed_memory`` makes glibc's allocator zero-fill
+every block while fastText trains, so that rest is zeros every time, in any process.
 
 The package is the ``fasttext`` extra (``fasttext-modern``, docs/models.md says why);
 it is imported when a model is built, so that a missing extra is one line at
@@ -23,8 +28,13 @@ it is imported when a model is built, so that a missing extra is one line at
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import sys
 import tempfile
+import warnings
+from collections.abc import Iterator
 from numbers import Integral, Real
 from typing import Any
 
@@ -120,10 +130,11 @@ class FastTextClassifier(ClassifierMixin, BaseEstimator):
                 for i in order:
                     labels = np.flatnonzero(y[i]) if self.multilabel_ else [int(y[i])]
                     out.write(" ".join(f"{LABEL_PREFIX}{j}" for j in labels) + " " + clean_item(X[i]) + "\n")
-            self.model_ = fasttext.train_supervised(
-                input=path, dim=self.dim, epoch=self.epoch, lr=self.lr, wordNgrams=self.word_ngrams,
-                minCount=self.min_count, minn=self.minn, maxn=self.maxn, bucket=self.bucket, loss=loss,
-                thread=self.thread, seed=(self.random_state or 0) % 2**31, verbose=0)
+            with _zeroed_memory():
+                self.model_ = fasttext.train_supervised(
+                    input=path, dim=self.dim, epoch=self.epoch, lr=self.lr, wordNgrams=self.word_ngrams,
+                    minCount=self.min_count, minn=self.minn, maxn=self.maxn, bucket=self.bucket, loss=loss,
+                    thread=self.thread, seed=(self.random_state or 0) % 2**31, verbose=0)
         return self
 
     def predict_proba(self, X: list[Any]) -> np.ndarray:
@@ -144,3 +155,25 @@ class FastTextClassifier(ClassifierMixin, BaseEstimator):
         if self.multilabel_:
             return (proba >= self.threshold).astype(np.int64)
         return self.classes_[np.argmax(proba, axis=1)] if len(X) else np.zeros(0, dtype=np.int64)
+
+
+M_PERTURB = -6  # glibc mallopt: fill each new block with the complement of this byte (0xff: zeros)
+
+
+@contextlib.contextmanager
+def _zeroed_memory() -> Iterator[None]:
+    """glibc's allocator hands out zero-filled blocks inside the block (see the module docstring)."""
+    libc = None
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None)
+            if libc.mallopt(M_PERTURB, 0xFF) != 1:
+                libc = None
+    if libc is None:
+        warnings.warn("fastText: cannot make the allocator zero-fill memory on this platform; the part of "
+                      "the embeddings fastText leaves uninitialised may differ between processes", stacklevel=3)
+    try:
+        yield
+    finally:
+        if libc is not None:
+            libc.mallopt(M_PERTURB, 0)
