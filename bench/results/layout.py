@@ -65,6 +65,17 @@ def write_json_atomic(path: Path, data: Any) -> None:
     write_text(path, json_text(data))
 
 
+def row_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The columns of these metric rows: ``ROW_KEYS``, with the ``OPTIONAL_ROW_KEYS`` some row has
+    after ``fold`` and a transfer run's ``train_dataset`` after ``dataset`` (CSV and DataFrame alike)."""
+    optional = [k for k in OPTIONAL_ROW_KEYS if any(k in row for row in rows)]
+    at = ROW_KEYS.index("fold") + 1
+    keys = [*ROW_KEYS[:at], *optional, *ROW_KEYS[at:]]
+    if any("train_dataset" in row for row in rows):
+        keys.insert(keys.index("dataset") + 1, "train_dataset")
+    return keys
+
+
 def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     """Metric rows as CSV text with the ``ROW_KEYS`` columns (empty cell for null).
 
@@ -74,11 +85,7 @@ def rows_to_csv(rows: Iterable[Mapping[str, Any]]) -> str:
     systems that differ only in their train dataset would read as one.
     """
     rows = list(rows)
-    optional = [k for k in OPTIONAL_ROW_KEYS if any(k in row for row in rows)]
-    at = ROW_KEYS.index("fold") + 1
-    keys = [*ROW_KEYS[:at], *optional, *ROW_KEYS[at:]]
-    if any("train_dataset" in row for row in rows):
-        keys.insert(keys.index("dataset") + 1, "train_dataset")
+    keys = row_columns(rows)
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()

@@ -35,10 +35,10 @@ from bench.core.errors import ResultsError
 from bench.core.files import fsync_folder, temp_folder, write_bytes, write_text
 from bench.results.journal import recover
 from bench.results.layout import (CHECKPOINTS, CONFIG, JOBS, MANIFEST, MANIFEST_SHAPE, METRICS_JSON, PARTIAL_SUFFIX, PREDICTION_COLUMNS,
-                                  PREDICTIONS, PROBES_SUFFIX, ROW_KEYS, SCHEMA_VERSION, is_run_folder, metrics_texts, read_object,
+                                  PREDICTIONS, PROBES_SUFFIX, SCHEMA_VERSION, is_run_folder, metrics_texts, read_object,
                                   read_rows_file, write_json_atomic)
-from bench.results.layout import OPTIONAL_ROW_KEYS
-from bench.results.transfer import TRAIN_DATASET, system_dataset
+from bench.results.layout import row_columns
+from bench.results.transfer import with_system_datasets
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,16 +167,11 @@ class RunDir:
 
     @property
     def metrics(self) -> pd.DataFrame:
-        """Metric rows as a DataFrame with the ``ROW_KEYS`` columns (read from disk at each access);
-        a transfer run's also has ``train_dataset`` after ``dataset``."""
+        """Metric rows as a DataFrame with the columns of ``layout.row_columns`` (read from disk at each access)."""
         import pandas as pd
 
         rows = self.rows()
-        optional = [k for k in OPTIONAL_ROW_KEYS if any(k in row for row in rows)]
-        columns = [*ROW_KEYS, *optional]
-        if any(TRAIN_DATASET in row for row in rows):
-            columns.insert(columns.index("dataset") + 1, TRAIN_DATASET)
-        return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame(rows, columns=row_columns(rows))
 
     def summary(self) -> pd.DataFrame:
         """Overall test rows (no fold, no target) averaged over seeds, one row per system and metric.
@@ -185,9 +180,7 @@ class RunDir:
         the stored item CI with one seed, NaN with several (the seeds' bounds averaged are not a
         CI of their mean; ``bench.results.summary.summarize_run`` computes that one).
         """
-        metrics = self.metrics
-        if TRAIN_DATASET in metrics:  # two systems that differ only in train dataset stay apart: fnc1→arc
-            metrics["dataset"] = [system_dataset(r) for r in metrics[["dataset", TRAIN_DATASET]].to_dict("records")]
+        metrics = with_system_datasets(self.metrics)  # two systems that differ only in train dataset stay apart
         whole = metrics["fold"].isna() & metrics["target"].isna()
         if "window" in metrics:  # a drift run's rows per window are slices, like targets
             whole &= metrics["window"].isna()

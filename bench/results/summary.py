@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bench.results.fit import Cell, draw, fitting_level, levels, target_width
 from bench.results.latex import booktabs, latex_escape
-from bench.results.transfer import TRAIN_DATASET, system_dataset
+from bench.results.transfer import with_system_datasets
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,8 +47,7 @@ def summarize(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame = frame[frame["fold"].isna()].copy()
-    if TRAIN_DATASET in frame:  # a transfer run: the system's dataset is train→test (bench.results.transfer)
-        frame["dataset"] = [system_dataset(r) for r in frame[["dataset", TRAIN_DATASET]].to_dict("records")]
+    frame = with_system_datasets(frame)  # a transfer run: the system's dataset is train→test
     frame["undefined"] = frame["undefined"].fillna(0) if "undefined" in frame else 0
     frame["target"] = frame["target"].astype(object).where(frame["target"].notna(), "")
     # a drift run's rows per window are cells of their own, never pooled with the run's other rows

@@ -10,7 +10,10 @@ so an in-domain transfer row still pairs with an ordinary run on that dataset.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TRAIN_DATASET = "train_dataset"  # the row field
 ARROW = "→"
@@ -22,6 +25,13 @@ def system_dataset(row: Mapping[str, Any]) -> str:
     train = row.get(TRAIN_DATASET)
     # a float here is pandas' NaN: a row without the field in a frame that has it
     return test if not isinstance(train, str) or train == test else f"{train}{ARROW}{test}"
+
+
+def with_system_datasets(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (metric rows) with ``dataset`` replaced by ``system_dataset`` where rows have a train dataset."""
+    if TRAIN_DATASET not in frame:
+        return frame
+    return frame.assign(dataset=[system_dataset(r) for r in frame[["dataset", TRAIN_DATASET]].to_dict("records")])
 
 
 def dataset_parts(name: str) -> tuple[str, str]:
