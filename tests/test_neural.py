@@ -23,7 +23,7 @@ from bench.config.spec import FeatureSpec, ModelSpec
 from bench.core.errors import MissingExtraError
 from bench.learn.features import fit_features
 from bench.learn.models import ModelParamError, build_estimator, check_model_params
-from bench.learn.neural import TorchMLP, import_torch
+from bench.learn.neural import TorchMLP, _torch_settings, import_torch
 from tests.tiny_news import write_stance, write_topic
 
 needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
@@ -86,6 +86,18 @@ def test_fitting_leaves_torch_global_state_alone(rng: np.random.Generator) -> No
     assert torch.get_num_threads() == threads
     assert torch.are_deterministic_algorithms_enabled() == deterministic
     assert torch.equal(torch.random.get_rng_state(), state)  # dropout and weights use their own generator
+    assert float(torch.tensor([1e-39]) * 1.0) != 0.0  # subnormals are numbers again outside the fit
+
+
+@needs_torch
+def test_fitting_flushes_subnormals_in_torch_and_in_scipys_products() -> None:
+    """Subnormal weights made UCLMR's jobs four times slower; inside the settings they are zeros."""
+    torch = import_torch()
+    tiny = np.float32(1e-39)  # below float32's smallest normal number (1.18e-38)
+    with _torch_settings(torch, 1):
+        assert float(torch.tensor([tiny]) * 1.0) == 0.0
+        assert (sparse.csr_matrix([[tiny]]) @ np.ones((1, 1), np.float32))[0, 0] == 0.0
+    assert float(torch.tensor([tiny]) * 1.0) != 0.0
 
 
 @needs_torch
