@@ -91,7 +91,7 @@ def test_fitting_leaves_torch_global_state_alone(rng: np.random.Generator) -> No
 
 @needs_torch
 def test_fitting_flushes_subnormals_in_torch_and_in_scipys_products() -> None:
-    """Subnormal weights made UCLMR's jobs four times slower; inside the settings they are zeros."""
+    """Subnormal weights made UCLMR's jobs five to eight times slower; inside the settings they are zeros."""
     torch = import_torch()
     tiny = np.float32(1e-39)  # below float32's smallest normal number (1.18e-38)
     with _torch_settings(torch, 1):
