@@ -14,15 +14,15 @@ A sparse feature matrix stays sparse: each batch's first layer is a sparse-dense
 Determinism: initial weights, batch order and dropout masks come from generators seeded
 with ``random_state``, never from torch's global one, and fitting runs with
 ``torch.use_deterministic_algorithms(True)`` and ``threads`` intra-op threads (both are
-process-wide settings, restored afterwards).
+process-wide settings, restored afterwards). Two fits with one seed give the same
+weights bit for bit (tests/test_neural.py).
 
 Speed: fitting and predicting flush subnormal floats to zero (``torch.set_flush_denormal``, the
 thread's CPU setting, so scipy's products inside obey it too; switched off again afterwards).
 Under the L2 penalty, the weights and Adam moments of rarely seen columns shrink into the
 subnormal range after some epochs, where each operation costs many times a normal one: one
 FNC-1 UCLMR job of 30 epochs took 65.4 s without the flush and 16.4 s with it. The flush is
-deterministic, so a seed still gives one set of bits. Two fits with one seed give the same
-weights bit for bit (tests/test_neural.py).
+deterministic, so a seed still gives one set of bits.
 
 torch is imported inside the methods: the registry names this module, and importing it
 must work without the extra (a missing extra is then one line at the config's check).
